@@ -1,0 +1,31 @@
+# Every target bootstraps .venv on first use; torch is pinned to the CPU build that
+# installs from local disk in seconds (pyproject.toml keeps a loose bound for users).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH_PIN := torch==2.13.0
+
+.PHONY: demo test lint docs bench clean
+
+$(BIN)/sklprune-ready: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(TORCH_PIN)
+	$(BIN)/pip install --quiet -e ".[test]" $(TORCH_PIN)
+	touch $@
+
+demo: $(BIN)/sklprune-ready
+	$(BIN)/python -m sklprune.demo
+
+test: $(BIN)/sklprune-ready
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/sklprune-ready
+	$(BIN)/ruff check .
+
+bench: $(BIN)/sklprune-ready
+	$(BIN)/python benchmarks/bench_tradeoff.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples

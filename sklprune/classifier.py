@@ -1,0 +1,472 @@
+"""PrunedClassifier: a scikit-learn classifier that trains a pruned network."""
+
+import copy
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.helper import predefined_split
+from torch import nn
+
+from ._batching import ArrayDataset, BatchIterator, dense_rows, predict_logits
+from .callbacks import PruningCallback
+from .losses import LOSSES, get_loss
+from .masks import achieved_sparsity, find_targets
+from .modules import MLP
+from .schedules import SCHEDULES
+from .strategies import STRATEGIES, PruningStrategy
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+}
+
+
+class PrunedClassifier(ClassifierMixin, BaseEstimator):
+    """A neural-network classifier pruned while it trains.
+
+    Builds a network (a default MLP, or a module class of your own), trains it with
+    skorch and a :class:`~sklprune.PruningCallback`, and predicts through a fast
+    direct path. ``sparsity``, ``strategy``, ``loss`` and ``schedule`` are ordinary
+    hyper-parameters, so :class:`~sklearn.model_selection.GridSearchCV`,
+    :class:`~sklearn.pipeline.Pipeline`, cross-validation, ``clone`` and pickling
+    work as for any scikit-learn estimator.
+
+    Inputs are scaled by nothing: put a :class:`~sklearn.preprocessing.StandardScaler`
+    in front of tabular data, as for :class:`~sklearn.neural_network.MLPClassifier`.
+
+    Parameters
+    ----------
+    module : None, torch.nn.Module subclass or torch.nn.Module, default=None
+        The network. ``None`` builds :class:`~sklprune.modules.MLP` from
+        ``hidden_layer_sizes``. A class is built inside ``fit`` as
+        ``module(n_features=n_features_in_, n_classes=len(classes_),
+        **module_kwargs)`` and must return one logit per class. An instance is
+        deep-copied at every ``fit`` (it is never trained or pruned in place, so
+        cross-validation folds do not leak into one another); its weights are the
+        starting point of every fit.
+    module_kwargs : dict or None, default=None
+        Extra constructor arguments for ``module`` (or for the default MLP, e.g.
+        ``{"dropout": 0.1}``).
+    hidden_layer_sizes : tuple of int, default=(256, 128)
+        Hidden widths of the default MLP.
+    sparsity : float, default=0.9
+        Final fraction of prunable weights that are zero, in [0, 1). 0 trains a
+        dense network.
+    strategy : {"magnitude", "gradient", "fisher", "random"} or PruningStrategy, \
+default="magnitude"
+        Importance criterion; see :mod:`sklprune.strategies`.
+    granularity : {"weight", "neuron"}, default="weight"
+        Prune single weights, or whole hidden units.
+    scope : {"global", "layer"}, default="global"
+        One threshold over all layers, or every layer to ``sparsity``.
+    schedule : {"polynomial", "iterative", "one_shot"} or callable, \
+default="polynomial"
+        How sparsity grows over the pruning epochs.
+    loss : {"cross_entropy", "mse", "focal", "label_smoothing"}, torch loss or \
+callable, default="cross_entropy"
+        Training loss; also the loss whose gradients the ``"gradient"`` and
+        ``"fisher"`` strategies use.
+    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
+        ``"sgd"`` uses Nesterov momentum 0.9.
+    lr : float, default=1e-3
+        Learning rate.
+    weight_decay : float, default=1e-4
+        L2 penalty (decoupled for ``"adamw"``).
+    batch_size : int, default=64
+        Mini-batch size (clipped to the number of samples).
+    max_epochs : int, default=40
+        Total training epochs, pruning and fine-tuning included.
+    finetune_epochs : int, default=10
+        Epochs at the final sparsity after the schedule ends; the schedule runs over
+        epochs ``1 .. max_epochs - finetune_epochs``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop fine-tuning
+        when the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, keeping the best weights. The pruning schedule
+        itself always runs to the end.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping`` is on.
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Minimum improvement of the validation loss for early stopping.
+    device : str, default="cpu"
+        Torch device to train on, e.g. ``"cuda"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch order, random pruning and the validation
+        split. The global torch generator is left untouched.
+    verbose : int, default=0
+        1 prints skorch's epoch table, 2 also shows a progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` is a DataFrame with string column names.
+    net_ : skorch.NeuralNetClassifier
+        The fitted skorch net (its callbacks include the pruning callback).
+    module_ : torch.nn.Module
+        The trained network; pruned weights are exact zeros.
+    history_ : skorch.History
+        Per-epoch log: losses, ``sparsity``, ``sparsity_target``, ``event_prune``.
+    sparsity_ : float
+        Achieved fraction of zeros over the prunable weights.
+    n_parameters_ : int
+        Number of parameters of ``module_`` (all of them, biases included).
+    n_nonzero_ : int
+        Number of non-zero parameters of ``module_``.
+    n_iter_ : int
+        Number of epochs run.
+
+    See Also
+    --------
+    PruningCallback : The pruning engine, for a skorch net of your own.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklprune import PrunedClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> pruned = PrunedClassifier(sparsity=0.9, max_epochs=20, random_state=0)
+    >>> clf = make_pipeline(StandardScaler(), pruned)
+    >>> bool(cross_val_score(clf, X, y, cv=3).mean() > 0.9)
+    True
+    >>> round(clf.fit(X, y)[-1].sparsity_, 2)
+    0.9
+    """
+
+    _parameter_constraints = {
+        "module": [None, type, nn.Module],
+        "module_kwargs": [None, dict],
+        "hidden_layer_sizes": ["array-like"],
+        "sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
+        "strategy": [StrOptions(set(STRATEGIES)), PruningStrategy, callable],
+        "granularity": [StrOptions({"weight", "neuron"})],
+        "scope": [StrOptions({"global", "layer"})],
+        "schedule": [StrOptions(set(SCHEDULES)), callable],
+        "loss": [StrOptions(set(LOSSES)), nn.Module, callable],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "finetune_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(RealNotInt, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        module=None,
+        module_kwargs=None,
+        hidden_layer_sizes=(256, 128),
+        sparsity=0.9,
+        strategy="magnitude",
+        granularity="weight",
+        scope="global",
+        schedule="polynomial",
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=1e-4,
+        batch_size=64,
+        max_epochs=40,
+        finetune_epochs=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        tol=1e-4,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.module = module
+        self.module_kwargs = module_kwargs
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.sparsity = sparsity
+        self.strategy = strategy
+        self.granularity = granularity
+        self.scope = scope
+        self.schedule = schedule
+        self.loss = loss
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.finetune_epochs = finetune_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train and prune the network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; sparse input is densified one mini-batch at a time.
+        y : array-like of shape (n_samples,)
+            Class labels (strings, integers or booleans).
+
+        Returns
+        -------
+        self : PrunedClassifier
+            The fitted classifier.
+        """
+        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "PrunedClassifier needs samples of at least 2 classes in the data; "
+                f"got 1 class: {self.classes_[0]!r}."
+            )
+        y_encoded = encoder.transform(y).astype(np.int64)
+        if self.finetune_epochs >= self.max_epochs:
+            raise ValueError(
+                f"finetune_epochs={self.finetune_epochs} must be smaller than "
+                f"max_epochs={self.max_epochs}: no epoch would be left to prune in."
+            )
+        if sp.issparse(X):
+            X = sp.csr_matrix(X)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        with _seeded_torch(seed, self.device):
+            module = self._build_module(X, len(self.classes_))
+            net = self._build_net(module, len(self.classes_))
+            train, valid = self._split(X, y_encoded, rng)
+            if valid is not None:
+                net.set_params(train_split=predefined_split(valid))
+            net.fit(train, None)
+        self.net_ = net
+        self.module_ = net.module_
+        self.history_ = net.history
+        self.n_iter_ = len(net.history)
+        self._set_size_attributes()
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=np.float32, reset=False
+        )
+        logits = predict_logits(self.module_, X, device=self.device)
+        return torch.from_numpy(logits).double().softmax(dim=1).numpy()
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # ---------------------------------------------------------------- building
+
+    def _module_kwargs(self):
+        kwargs = dict(self.module_kwargs or {})
+        if self.module is None:
+            kwargs.setdefault("hidden_layer_sizes", tuple(self.hidden_layer_sizes))
+        return kwargs
+
+    def _build_module(self, X, n_classes):
+        if self.module is None or isinstance(self.module, type):
+            factory = MLP if self.module is None else self.module
+            try:
+                module = factory(
+                    n_features=X.shape[1], n_classes=n_classes, **self._module_kwargs()
+                )
+            except TypeError as exc:
+                raise TypeError(
+                    f"Could not build {factory.__name__}(n_features=..., "
+                    f"n_classes=..., **module_kwargs): {exc}. A module class must "
+                    "accept the keyword "
+                    "arguments n_features and n_classes."
+                ) from exc
+        else:
+            module = copy.deepcopy(self.module)
+        module = module.to(self.device)
+        self._check_output_shape(module, X, n_classes)
+        find_targets(module)  # a module without prunable layers fails here, early
+        return module
+
+    def _check_output_shape(self, module, X, n_classes):
+        probe = dense_rows(X, slice(0, 2)).to(self.device)
+        with torch.no_grad():
+            try:
+                out = module.eval()(probe)
+            except Exception as exc:
+                raise ValueError(
+                    f"The module failed on input of shape {tuple(probe.shape)} "
+                    f"({X.shape[1]} features): {exc}"
+                ) from exc
+            finally:
+                module.train()
+        if tuple(out.shape) != (probe.shape[0], n_classes):
+            raise ValueError(
+                f"The module returns output of shape {tuple(out.shape)} for "
+                f"{probe.shape[0]} samples, but the data has {n_classes} classes: it "
+                f"must return one logit per class, shape ({probe.shape[0]}, "
+                f"{n_classes})."
+            )
+
+    def _build_net(self, module, n_classes):
+        end_epoch = self.max_epochs - self.finetune_epochs
+        callbacks = [
+            (
+                "prune",
+                PruningCallback(
+                    sparsity=float(self.sparsity),
+                    strategy=self.strategy,
+                    scope=self.scope,
+                    granularity=self.granularity,
+                    schedule=self.schedule,
+                    start_epoch=1,
+                    end_epoch=end_epoch,
+                ),
+            )
+        ]
+        if self.early_stopping:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    _FinetuneEarlyStopping(
+                        after_epoch=end_epoch,
+                        patience=self.n_iter_no_change,
+                        threshold=self.tol,
+                        threshold_mode="abs",
+                        load_best=True,
+                    ),
+                )
+            )
+        if self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
+        optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
+        if optimizer is torch.optim.SGD:
+            optimizer_kwargs.update(optimizer__momentum=0.9, optimizer__nesterov=True)
+        return NeuralNetClassifier(
+            module,
+            criterion=get_loss(self.loss),
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=BatchIterator,
+            iterator_train__shuffle=True,
+            iterator_valid=BatchIterator,
+            dataset=ArrayDataset,
+            train_split=None,
+            classes=list(range(n_classes)),
+            predict_nonlinearity=softmax,
+            callbacks=callbacks,
+            device=self.device,
+            verbose=self.verbose,
+            **optimizer_kwargs,
+        )
+
+    def _split(self, X, y, rng):
+        if not self.early_stopping:
+            return ArrayDataset(X, y), None
+        stratify = y if np.bincount(y).min() >= 2 else None
+        X_train, X_valid, y_train, y_valid = train_test_split(
+            X,
+            y,
+            test_size=self.validation_fraction,
+            random_state=rng,
+            stratify=stratify,
+        )
+        return ArrayDataset(X_train, y_train), ArrayDataset(X_valid, y_valid)
+
+    def _set_size_attributes(self):
+        targets = find_targets(self.module_)
+        self.sparsity_ = achieved_sparsity(targets.values())
+        params = list(self.module_.parameters())
+        self.n_parameters_ = int(sum(p.numel() for p in params))
+        self.n_nonzero_ = int(sum(int((p != 0).sum()) for p in params))
+
+
+class _FinetuneEarlyStopping(EarlyStopping):
+    """skorch's EarlyStopping, counting only epochs after the pruning schedule."""
+
+    def __init__(self, after_epoch=0, **kwargs):
+        super().__init__(**kwargs)
+        self.after_epoch = after_epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) > self.after_epoch:
+            super().on_epoch_end(net, **kwargs)
+
+
+def softmax(logits):
+    """Softmax over classes, the prediction non-linearity of the skorch net."""
+    return logits.softmax(dim=-1)
+
+
+class _seeded_torch:
+    """Seed torch inside a block without touching the caller's generators."""
+
+    def __init__(self, seed, device):
+        self.seed = seed
+        self.devices = []
+        if str(device).startswith("cuda") and torch.cuda.is_available():
+            self.devices = [torch.device(device).index or 0]
+
+    def __enter__(self):
+        self._fork = torch.random.fork_rng(devices=self.devices)
+        self._fork.__enter__()
+        torch.manual_seed(self.seed)
+        return self
+
+    def __exit__(self, *exc):
+        return self._fork.__exit__(*exc)

@@ -1,0 +1,374 @@
+"""Targets, thresholds and masks: from importance scores to exact zeros.
+
+This module knows only PyTorch. It answers three questions:
+
+* which parameter tensors may be pruned (:func:`find_targets`),
+* given a score for every weight, which weights to remove so that a *cumulative*
+  sparsity is reached (:func:`compute_masks`), and
+* how sparse a set of tensors really is (:func:`achieved_sparsity`).
+
+Sparsity is always the fraction of all target weights that are zero, counted from the
+dense model: ``0.9`` means 90 % of the target weights are zero, whatever was pruned
+before. Masks only grow: a weight pruned once stays pruned.
+"""
+
+from fnmatch import fnmatchcase
+
+import torch
+from torch import nn
+
+DEFAULT_TARGET_TYPES = (
+    nn.Linear,
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Embedding,
+    nn.EmbeddingBag,
+)
+
+SCOPES = ("global", "layer")
+GRANULARITIES = ("weight", "neuron")
+
+# Under ``scope="global"`` every target keeps at least this fraction of the weights it
+# would keep under ``scope="layer"``. Without a floor, global magnitude pruning of a
+# 64-256-128-10 MLP at 98 % empties the middle layer and the net predicts one class.
+GLOBAL_FLOOR = 0.25
+
+
+def find_targets(module, targets=None):
+    """Return the prunable parameters of a module.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network to prune.
+    targets : None, str, type, callable or list of those, default=None
+        Which parameters may be pruned. ``None`` selects the ``weight`` of every
+        ``Linear``, ``Conv1d``, ``Conv2d``, ``Embedding`` and ``EmbeddingBag`` layer
+        (never biases or normalisation layers). A string is a glob pattern matched
+        against parameter names (``"hidden*.weight"``); a module type selects the
+        ``weight`` of every layer of that type; a callable receives
+        ``(name, parameter)`` and returns whether to prune it.
+
+    Returns
+    -------
+    targets : dict of str to torch.nn.Parameter
+        Parameter name to parameter, in the module's order.
+
+    Raises
+    ------
+    ValueError
+        If nothing matches.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from sklprune.masks import find_targets
+    >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> list(find_targets(net))
+    ['0.weight', '2.weight']
+    >>> list(find_targets(net, targets="2.*"))
+    ['2.weight', '2.bias']
+    """
+    selectors = _as_selectors(targets)
+    named_params = dict(module.named_parameters())
+    selected = set()
+    for selector in selectors:
+        if isinstance(selector, type):
+            for layer_name, layer in module.named_modules():
+                weight = getattr(layer, "weight", None)
+                if isinstance(layer, selector) and isinstance(weight, nn.Parameter):
+                    selected.add(_join(layer_name, "weight"))
+        elif isinstance(selector, str):
+            selected.update(n for n in named_params if fnmatchcase(n, selector))
+        elif callable(selector):
+            selected.update(n for n, p in named_params.items() if selector(n, p))
+        else:
+            raise TypeError(
+                "targets must be None, a glob pattern, a module type, a callable "
+                f"(name, parameter) -> bool, or a list of those; got {selector!r}."
+            )
+    found = {name: p for name, p in named_params.items() if name in selected}
+    if not found:
+        raise ValueError(
+            f"The module {type(module).__name__} has no prunable target for "
+            f"targets={targets!r}. Pass targets= as parameter-name patterns such as "
+            "'fc*.weight', or give the module a Linear, Conv or Embedding layer."
+        )
+    return found
+
+
+def neuron_dim(module, name):
+    """Return the dimension of a target that indexes its output units.
+
+    Rows (dimension 0) for ``Linear`` and ``Conv`` weights; columns (dimension 1,
+    the embedding features) for ``Embedding`` and ``EmbeddingBag``.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from sklprune.masks import neuron_dim
+    >>> neuron_dim(nn.Sequential(nn.Embedding(10, 3)), "0.weight")
+    1
+    """
+    layer_name = name.rsplit(".", 1)[0] if "." in name else ""
+    layer = module.get_submodule(layer_name)
+    return 1 if isinstance(layer, nn.Embedding | nn.EmbeddingBag) else 0
+
+
+def compute_masks(
+    scores,
+    sparsity,
+    *,
+    previous=None,
+    scope="global",
+    granularity="weight",
+    neuron_dims=None,
+):
+    """Turn importance scores into boolean keep-masks at a cumulative sparsity.
+
+    Parameters
+    ----------
+    scores : dict of str to torch.Tensor
+        One score per weight, shaped like each target; low scores are pruned first.
+    sparsity : float
+        Fraction in [0, 1) of all target weights (``scope="global"``) or of every
+        target's weights (``scope="layer"``) that must be zero afterwards.
+    previous : dict of str to torch.Tensor, default=None
+        Masks of an earlier step. Weights pruned there stay pruned and count towards
+        ``sparsity``.
+    scope : {"global", "layer"}, default="global"
+        One ranking over all targets, or one per target. Under ``"global"`` every
+        target keeps at least ``GLOBAL_FLOOR`` times the weights it would keep under
+        ``"layer"``, so no layer is ever emptied.
+    granularity : {"weight", "neuron"}, default="weight"
+        Prune single weights, or whole output units scored by the mean score of
+        their weights.
+    neuron_dims : dict of str to int, default=None
+        Dimension of each target that indexes output units (see :func:`neuron_dim`);
+        0 when missing.
+
+    Returns
+    -------
+    masks : dict of str to torch.Tensor
+        Boolean tensors, ``True`` where the weight is kept. The number of pruned
+        weights equals the target within one weight (or one neuron) per target.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklprune.masks import compute_masks
+    >>> scores = {"w": torch.tensor([[0.1, 0.9], [0.5, 0.2]])}
+    >>> compute_masks(scores, 0.5)["w"]
+    tensor([[False,  True],
+            [ True, False]])
+    >>> compute_masks(scores, 0.5, granularity="neuron")["w"]
+    tensor([[ True,  True],
+            [False, False]])
+    """
+    check_sparsity(sparsity)
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}; got {scope!r}.")
+    if granularity not in GRANULARITIES:
+        raise ValueError(
+            f"granularity must be one of {GRANULARITIES}; got {granularity!r}."
+        )
+    previous = previous or {}
+    neuron_dims = neuron_dims or {}
+    groups = {
+        name: _Groups(score, previous.get(name), granularity, neuron_dims.get(name, 0))
+        for name, score in scores.items()
+    }
+    if scope == "layer":
+        for g in groups.values():
+            g.prune_to(round(sparsity * g.n_weights))
+    else:
+        _prune_globally(list(groups.values()), sparsity)
+    return {name: g.mask() for name, g in groups.items()}
+
+
+def check_sparsity(sparsity, name="sparsity"):
+    """Raise a ValueError unless ``0 <= sparsity < 1``.
+
+    Examples
+    --------
+    >>> from sklprune.masks import check_sparsity
+    >>> check_sparsity(1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: sparsity must be a number in [0, 1) ...
+    """
+    if isinstance(sparsity, bool) or not isinstance(sparsity, int | float):
+        raise TypeError(f"{name} must be a float in [0, 1); got {sparsity!r}.")
+    if not 0.0 <= sparsity < 1.0:
+        raise ValueError(
+            f"{name} must be a number in [0, 1) (the fraction of weights set to "
+            f"zero; 0.9 keeps 10%); got {sparsity!r}."
+        )
+
+
+def achieved_sparsity(tensors):
+    """Fraction of exact zeros over a collection of tensors.
+
+    Parameters
+    ----------
+    tensors : iterable of torch.Tensor
+
+    Returns
+    -------
+    sparsity : float
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklprune.masks import achieved_sparsity
+    >>> achieved_sparsity([torch.tensor([0.0, 1.0]), torch.zeros(2)])
+    0.75
+    """
+    zeros = total = 0
+    for t in tensors:
+        zeros += int((t == 0).sum())
+        total += t.numel()
+    return zeros / total if total else 0.0
+
+
+@torch.no_grad()
+def apply_masks(params, masks):
+    """Write masks into parameters: pruned entries become exact zeros.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklprune.masks import apply_masks
+    >>> w = torch.nn.Parameter(torch.ones(2))
+    >>> apply_masks({"w": w}, {"w": torch.tensor([True, False])})
+    >>> w.data
+    tensor([1., 0.])
+    """
+    for name, mask in masks.items():
+        params[name].masked_fill_(~mask, 0.0)
+
+
+class _Groups:
+    """A target's weights seen as prunable groups (single weights or neurons)."""
+
+    def __init__(self, score, previous, granularity, dim):
+        self.shape = score.shape
+        self.dim = dim
+        self.n_weights = score.numel()
+        score = score.detach().float()
+        if previous is not None and previous.shape != score.shape:
+            raise ValueError(
+                f"A previous mask of shape {tuple(previous.shape)} does not match "
+                f"scores of shape {tuple(score.shape)}."
+            )
+        if granularity == "weight":
+            scores = score.flatten()
+            dead = None if previous is None else ~previous.flatten()
+            self.group_size = 1
+        else:
+            scores = _rows(score, dim).mean(dim=1)
+            dead = None if previous is None else ~_rows(previous, dim).any(dim=1)
+            self.group_size = self.n_weights // self.shape[dim]
+        self.dead = torch.zeros_like(scores, dtype=torch.bool) if dead is None else dead
+        # Dead groups rank first, so they always count towards the sparsity.
+        scores = torch.nan_to_num(scores, nan=0.0, posinf=torch.finfo().max)
+        self.scores = scores.masked_fill(self.dead, float("-inf"))
+        self.pruned = self.dead.clone()
+
+    @property
+    def n_groups(self):
+        return self.scores.numel()
+
+    def prune_to(self, n_weights):
+        """Prune the lowest groups until about ``n_weights`` weights are pruned."""
+        sizes = torch.full_like(self.scores, self.group_size)
+        self.pruned = _select_lowest(self.scores, sizes, n_weights) | self.dead
+
+    def mask(self):
+        keep = ~self.pruned
+        if self.group_size == 1:
+            return keep.reshape(self.shape)
+        moved = (self.shape[self.dim], self.n_weights // self.shape[self.dim])
+        rest = [s for i, s in enumerate(self.shape) if i != self.dim]
+        full = keep[:, None].expand(moved).reshape(self.shape[self.dim], *rest)
+        return full.movedim(0, self.dim).contiguous()
+
+
+def _rows(tensor, dim):
+    return tensor.movedim(dim, 0).reshape(tensor.shape[dim], -1)
+
+
+def _select_lowest(scores, sizes, n_weights):
+    """Lowest-scored groups whose sizes add up to (nearly) ``n_weights``.
+
+    Unit-size groups are selected exactly with ``kthvalue`` (ties broken by
+    position), larger groups by a sorted cumulative sum, stopping at the prefix
+    nearest to ``n_weights``.
+    """
+    n = scores.numel()
+    pruned = torch.zeros(n, dtype=torch.bool)
+    if n_weights <= 0 or n == 0:
+        return pruned
+    if bool((sizes == 1).all()):
+        k = min(int(n_weights), n)
+        if k == n:
+            return ~pruned
+        kth = torch.kthvalue(scores, k).values
+        pruned = scores < kth
+        ties = torch.nonzero(scores == kth).flatten()
+        pruned[ties[: k - int(pruned.sum())]] = True
+        return pruned
+    order = torch.sort(scores, stable=True).indices
+    cumulative = torch.cumsum(sizes[order], dim=0)
+    n_take = int(torch.searchsorted(cumulative, torch.tensor(float(n_weights))))
+    if n_take < n:
+        below = float(cumulative[n_take - 1]) if n_take else 0.0
+        if float(cumulative[n_take]) - n_weights < n_weights - below:
+            n_take += 1
+    pruned[order[:n_take]] = True
+    return pruned
+
+
+def _prune_globally(groups, sparsity):
+    """One ranking across targets, with a floor of survivors per target."""
+    to_prune = round(sparsity * sum(g.n_weights for g in groups))
+    floors = [
+        max(1, int(GLOBAL_FLOOR * (1 - sparsity) * g.n_groups + 0.5)) for g in groups
+    ]
+    scores = [g.scores for g in groups]
+    for _ in range(len(groups) + 1):
+        pruned = _select_lowest(
+            torch.cat(scores),
+            torch.cat(
+                [torch.full_like(s, g.group_size) for s, g in zip(scores, groups)]
+            ),
+            to_prune,
+        )
+        per_group = torch.split(pruned, [g.n_groups for g in groups])
+        short = [
+            i
+            for i, (g, p) in enumerate(zip(groups, per_group))
+            if g.n_groups - int(p.sum()) < floors[i]
+        ]
+        if not short:
+            break
+        # Protect the best groups of every target that fell below its floor.
+        for i in short:
+            alive = int((~groups[i].dead).sum())
+            best = torch.topk(groups[i].scores, min(floors[i], alive)).indices
+            scores[i] = scores[i].clone()
+            scores[i][best] = float("inf")
+    for g, p in zip(groups, per_group):
+        g.pruned = p | g.dead
+
+
+def _as_selectors(targets):
+    if targets is None:
+        return list(DEFAULT_TARGET_TYPES)
+    if isinstance(targets, str | type) or callable(targets):
+        return [targets]
+    return list(targets)
+
+
+def _join(prefix, name):
+    return f"{prefix}.{name}" if prefix else name

@@ -1,0 +1,64 @@
+"""The default network of :class:`sklprune.PrunedClassifier`."""
+
+from torch import nn
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+    "logistic": nn.Sigmoid,
+}
+
+
+class MLP(nn.Sequential):
+    """A multi-layer perceptron that outputs logits.
+
+    A plain :class:`torch.nn.Sequential` of ``Linear -> activation (-> Dropout)``
+    blocks and a final ``Linear``, so it can be pruned, compacted and exported like
+    any Sequential.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+    n_classes : int
+        Number of outputs (one logit per class).
+    hidden_layer_sizes : tuple of int, default=(256, 128)
+        Width of each hidden layer.
+    activation : {"relu", "tanh", "gelu", "logistic"}, default="relu"
+        Non-linearity after each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation.
+
+    Examples
+    --------
+    >>> from sklprune.modules import MLP
+    >>> MLP(4, 3, hidden_layer_sizes=(8,))
+    MLP(
+      (0): Linear(in_features=4, out_features=8, bias=True)
+      (1): ReLU()
+      (2): Linear(in_features=8, out_features=3, bias=True)
+    )
+    """
+
+    def __init__(
+        self,
+        n_features,
+        n_classes,
+        hidden_layer_sizes=(256, 128),
+        activation="relu",
+        dropout=0.0,
+    ):
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}."
+            )
+        layers = []
+        width = n_features
+        for size in hidden_layer_sizes:
+            layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        layers.append(nn.Linear(width, n_classes))
+        super().__init__(*layers)
