@@ -2,6 +2,16 @@
 
 from .callbacks import PruningCallback
 from .classifier import PrunedClassifier
+from .classifier_cv import PrunedClassifierCV
+from .compaction import compact
+from .evaluation import (
+    PruningCurveDisplay,
+    measure_latency,
+    model_size,
+    pruning_curve,
+    sparsity_report,
+)
+from .feature_selection import FeatureImportanceDisplay, FeatureImportancePruner
 from .schedules import IterativeSchedule, OneShotSchedule, PolynomialSchedule, Schedule
 from .strategies import (
     FisherStrategy,
@@ -14,6 +24,8 @@ from .strategies import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "FeatureImportanceDisplay",
+    "FeatureImportancePruner",
     "FisherStrategy",
     "GradientStrategy",
     "IterativeSchedule",
@@ -21,8 +33,15 @@ __all__ = [
     "OneShotSchedule",
     "PolynomialSchedule",
     "PrunedClassifier",
+    "PrunedClassifierCV",
     "PruningCallback",
+    "PruningCurveDisplay",
     "PruningStrategy",
     "RandomStrategy",
     "Schedule",
+    "compact",
+    "measure_latency",
+    "model_size",
+    "pruning_curve",
+    "sparsity_report",
 ]

@@ -1,8 +1,11 @@
 """Fast mini-batches from in-memory arrays, dense or scipy.sparse.
 
 skorch's default data loader collates one row at a time, and densifies sparse input
-row by row. Here a batch is one slice of the array (a CSR slice is densified once per
-batch), and inference runs on large chunks under :func:`torch.inference_mode`.
+row by row. Here a batch is one slice of the array, and inference runs on large chunks
+under :func:`torch.inference_mode`. A CSR slice becomes a torch sparse COO batch for
+modules that declare ``accepts_sparse_input = True`` (the default MLP: its first
+Linear multiplies the sparse batch directly), and is densified once per batch for
+any other module.
 """
 
 import numpy as np
@@ -15,21 +18,28 @@ class ArrayDataset(Dataset):
     """Hold ``X`` (dense or CSR, float32) and optional integer ``y`` for batching.
 
     Accepts what skorch passes to a dataset class: numpy arrays, scipy sparse
-    matrices or arrays, torch tensors and pandas objects.
+    matrices or arrays, torch tensors and pandas objects. With ``keep_sparse``,
+    batches of sparse ``X`` are torch sparse COO tensors.
     """
 
-    def __init__(self, X, y=None, length=None):
+    def __init__(self, X, y=None, keep_sparse=False):
         self.X = as_batchable(X)
         self.y = None if y is None else _as_numpy(y)
-        self.length = self.X.shape[0]
+        self.keep_sparse = keep_sparse
 
     def __len__(self):
-        return self.length
+        return self.X.shape[0]
 
     def __getitem__(self, index):
-        Xi = dense_rows(self.X, index)
-        yi = torch.zeros(len(Xi)) if self.y is None else torch.as_tensor(self.y[index])
+        Xi = batch_rows(self.X, index, self.keep_sparse)
+        n_rows = Xi.shape[0]
+        yi = torch.zeros(n_rows) if self.y is None else torch.as_tensor(self.y[index])
         return Xi, yi
+
+
+def accepts_sparse_input(module):
+    """Whether a module declares that its forward takes torch sparse COO batches."""
+    return bool(getattr(module, "accepts_sparse_input", False))
 
 
 class BatchIterator:
@@ -61,10 +71,27 @@ class BatchIterator:
 
 
 def as_batchable(X):
-    """Convert input to a float32 ndarray or ``csr_matrix`` without densifying."""
+    """Convert input to a float32 ndarray or canonical ``csr_matrix``, never dense."""
     if sp.issparse(X):
-        return sp.csr_matrix(X, dtype=np.float32)
+        X = sp.csr_matrix(X, dtype=np.float32)
+        X.sum_duplicates()  # sorted, unique indices: slices convert to coalesced COO
+        return X
     return np.ascontiguousarray(_as_numpy(X), dtype=np.float32)
+
+
+def batch_rows(X, index, keep_sparse=False):
+    """Rows of X as a float32 tensor: sparse COO if asked and X is sparse."""
+    if keep_sparse and sp.issparse(X):
+        rows = X[index].tocoo()
+        indices = torch.from_numpy(np.vstack([rows.row, rows.col]).astype(np.int64))
+        return torch.sparse_coo_tensor(
+            indices,
+            torch.from_numpy(rows.data),
+            rows.shape,
+            is_coalesced=True,
+            check_invariants=False,
+        )
+    return dense_rows(X, index)
 
 
 def dense_rows(X, index):
@@ -92,16 +119,24 @@ def predict_logits(module, X, *, batch_size=4096, device="cpu"):
     logits : ndarray of shape (n_samples, n_outputs), float32
     """
     X = as_batchable(X)
+    keep_sparse = accepts_sparse_input(module)
     was_training = module.training
-    module.eval()
+    if was_training:
+        module.eval()
     try:
         chunks = [
-            module(dense_rows(X, slice(start, start + batch_size)).to(device)).cpu()
+            module(
+                batch_rows(X, slice(start, start + batch_size), keep_sparse).to(device)
+            )
             for start in range(0, X.shape[0], batch_size)
         ]
     finally:
-        module.train(was_training)
-    return torch.cat(chunks).numpy() if chunks else np.empty((0, 0), np.float32)
+        if was_training:
+            module.train()
+    if not chunks:
+        return np.empty((0, 0), np.float32)
+    logits = chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+    return logits.cpu().numpy()
 
 
 def _as_numpy(a):

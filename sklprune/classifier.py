@@ -1,6 +1,7 @@
 """PrunedClassifier: a scikit-learn classifier that trains a pruned network."""
 
 import copy
+import functools
 import numbers
 
 import numpy as np
@@ -16,12 +17,21 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
+from skorch.history import History
 from torch import nn
 
-from ._batching import ArrayDataset, BatchIterator, dense_rows, predict_logits
+from ._batching import (
+    ArrayDataset,
+    BatchIterator,
+    accepts_sparse_input,
+    dense_rows,
+    predict_logits,
+)
+from ._persistence import module_from_state, module_to_state
 from .callbacks import PruningCallback
+from .compaction import compact
 from .losses import LOSSES, get_loss
-from .masks import achieved_sparsity, find_targets
+from .masks import find_targets
 from .modules import MLP
 from .schedules import SCHEDULES
 from .strategies import STRATEGIES, PruningStrategy
@@ -69,8 +79,9 @@ default="magnitude"
         Importance criterion; see :mod:`sklprune.strategies`.
     granularity : {"weight", "neuron"}, default="weight"
         Prune single weights, or whole hidden units.
-    scope : {"global", "layer"}, default="global"
-        One threshold over all layers, or every layer to ``sparsity``.
+    scope : {"lamp", "global", "layer"}, default="lamp"
+        One threshold over layer-normalised scores (LAMP), over raw scores, or
+        every layer to ``sparsity``; see :class:`~sklprune.PruningCallback`.
     schedule : {"polynomial", "iterative", "one_shot"} or callable, \
 default="polynomial"
         How sparsity grows over the pruning epochs.
@@ -102,6 +113,16 @@ callable, default="cross_entropy"
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
         Minimum improvement of the validation loss for early stopping.
+    compact : bool, default=False
+        After training, remove the pruned hidden units with :func:`~sklprune.compact`,
+        so ``module_`` is smaller and faster with the same predictions (use it with
+        ``granularity="neuron"``: single pruned weights free no unit). A module
+        that compaction cannot follow is refused before training starts. A
+        compacted classifier cannot be trained further: fit it again instead. It
+        pickles like any other; with :mod:`skops.io`, list the types a file needs
+        with ``skops.io.get_untrusted_types(file=path)``, check that they are
+        sklprune's and torch's layer classes, and pass that list as ``trusted=`` to
+        ``skops.io.load``.
     device : str, default="cpu"
         Torch device to train on, e.g. ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
@@ -121,11 +142,14 @@ callable, default="cross_entropy"
     net_ : skorch.NeuralNetClassifier
         The fitted skorch net (its callbacks include the pruning callback).
     module_ : torch.nn.Module
-        The trained network; pruned weights are exact zeros.
+        The trained network; pruned weights are exact zeros, or, with
+        ``compact=True``, the compacted network without its pruned hidden units.
     history_ : skorch.History
         Per-epoch log: losses, ``sparsity``, ``sparsity_target``, ``event_prune``.
     sparsity_ : float
-        Achieved fraction of zeros over the prunable weights.
+        Achieved fraction of zeros over the pruned weights, as the pruning callback
+        logs it (under ``granularity="neuron"`` the output layer is not pruned and
+        not counted). With ``compact=True``, measured before compaction.
     n_parameters_ : int
         Number of parameters of ``module_`` (all of them, biases included).
     n_nonzero_ : int
@@ -160,7 +184,7 @@ callable, default="cross_entropy"
         "sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
         "strategy": [StrOptions(set(STRATEGIES)), PruningStrategy, callable],
         "granularity": [StrOptions({"weight", "neuron"})],
-        "scope": [StrOptions({"global", "layer"})],
+        "scope": [StrOptions({"global", "lamp", "layer"})],
         "schedule": [StrOptions(set(SCHEDULES)), callable],
         "loss": [StrOptions(set(LOSSES)), nn.Module, callable],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
@@ -173,6 +197,7 @@ callable, default="cross_entropy"
         "validation_fraction": [Interval(RealNotInt, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "compact": ["boolean"],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -186,7 +211,7 @@ callable, default="cross_entropy"
         sparsity=0.9,
         strategy="magnitude",
         granularity="weight",
-        scope="global",
+        scope="lamp",
         schedule="polynomial",
         loss="cross_entropy",
         optimizer="adam",
@@ -199,6 +224,7 @@ callable, default="cross_entropy"
         validation_fraction=0.1,
         n_iter_no_change=5,
         tol=1e-4,
+        compact=False,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -222,6 +248,7 @@ callable, default="cross_entropy"
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.compact = compact
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -263,8 +290,10 @@ callable, default="cross_entropy"
         seed = int(rng.randint(np.iinfo(np.int32).max))
         with _seeded_torch(seed, self.device):
             module = self._build_module(X, len(self.classes_))
+            if self.compact:
+                compact(module)  # refuse a module compaction cannot follow, early
             net = self._build_net(module, len(self.classes_))
-            train, valid = self._split(X, y_encoded, rng)
+            train, valid = self._split(X, y_encoded, rng, accepts_sparse_input(module))
             if valid is not None:
                 net.set_params(train_split=predefined_split(valid))
             net.fit(train, None)
@@ -272,6 +301,9 @@ callable, default="cross_entropy"
         self.module_ = net.module_
         self.history_ = net.history
         self.n_iter_ = len(net.history)
+        self.sparsity_ = float(net.history[-1, "sparsity"])
+        if self.compact:
+            self.module_ = net.module_ = compact(net.module_)
         self._set_size_attributes()
         return self
 
@@ -304,7 +336,28 @@ callable, default="cross_entropy"
         -------
         y : ndarray of shape (n_samples,)
         """
+        check_is_fitted(self)
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def __getstate__(self):
+        # The module is stored as numpy arrays and the skorch net is rebuilt on
+        # load, so pickle and skops files hold no torch objects or optimizer state.
+        state = dict(super().__getstate__())
+        if "module_" in state:
+            state["module_"] = module_to_state(state["module_"])
+            state["history_"] = list(state["history_"])
+            del state["net_"]
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "module_" in state:
+            device = self.device if _device_available(self.device) else "cpu"
+            self.module_ = module_from_state(state["module_"], device)
+            self.history_ = History(state["history_"])
+            self.net_ = self._build_net(self.module_, len(self.classes_))
+            self.net_.set_params(device=device).initialize()
+            self.net_.history = self.history_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -395,6 +448,10 @@ callable, default="cross_entropy"
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
         if optimizer is torch.optim.SGD:
             optimizer_kwargs.update(optimizer__momentum=0.9, optimizer__nesterov=True)
+        elif optimizer in (torch.optim.Adam, torch.optim.AdamW):
+            # One fused kernel per step: ~10x faster than the default on CPU for
+            # large layers (a TF-IDF input layer of millions of weights).
+            optimizer_kwargs["optimizer__fused"] = _fused_supported(self.device)
         return NeuralNetClassifier(
             module,
             criterion=get_loss(self.loss),
@@ -406,6 +463,7 @@ callable, default="cross_entropy"
             iterator_train__shuffle=True,
             iterator_valid=BatchIterator,
             dataset=ArrayDataset,
+            dataset__keep_sparse=accepts_sparse_input(module),
             train_split=None,
             classes=list(range(n_classes)),
             predict_nonlinearity=softmax,
@@ -415,9 +473,9 @@ callable, default="cross_entropy"
             **optimizer_kwargs,
         )
 
-    def _split(self, X, y, rng):
+    def _split(self, X, y, rng, keep_sparse):
         if not self.early_stopping:
-            return ArrayDataset(X, y), None
+            return ArrayDataset(X, y, keep_sparse), None
         stratify = y if np.bincount(y).min() >= 2 else None
         X_train, X_valid, y_train, y_valid = train_test_split(
             X,
@@ -426,11 +484,12 @@ callable, default="cross_entropy"
             random_state=rng,
             stratify=stratify,
         )
-        return ArrayDataset(X_train, y_train), ArrayDataset(X_valid, y_valid)
+        return (
+            ArrayDataset(X_train, y_train, keep_sparse),
+            ArrayDataset(X_valid, y_valid, keep_sparse),
+        )
 
     def _set_size_attributes(self):
-        targets = find_targets(self.module_)
-        self.sparsity_ = achieved_sparsity(targets.values())
         params = list(self.module_.parameters())
         self.n_parameters_ = int(sum(p.numel() for p in params))
         self.n_nonzero_ = int(sum(int((p != 0).sum()) for p in params))
@@ -446,6 +505,20 @@ class _FinetuneEarlyStopping(EarlyStopping):
     def on_epoch_end(self, net, **kwargs):
         if len(net.history) > self.after_epoch:
             super().on_epoch_end(net, **kwargs)
+
+
+@functools.cache
+def _fused_supported(device):
+    probe = torch.zeros(1, device=device, requires_grad=True)
+    try:
+        torch.optim.Adam([probe], fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _device_available(device):
+    return not str(device).startswith("cuda") or torch.cuda.is_available()
 
 
 def softmax(logits):

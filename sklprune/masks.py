@@ -14,6 +14,7 @@ before. Masks only grow: a weight pruned once stays pruned.
 
 from fnmatch import fnmatchcase
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -25,10 +26,10 @@ DEFAULT_TARGET_TYPES = (
     nn.EmbeddingBag,
 )
 
-SCOPES = ("global", "layer")
+SCOPES = ("global", "lamp", "layer")
 GRANULARITIES = ("weight", "neuron")
 
-# Under ``scope="global"`` every target keeps at least this fraction of the weights it
+# Under a global scope every target keeps at least this fraction of the weights it
 # would keep under ``scope="layer"``. Without a floor, global magnitude pruning of a
 # 64-256-128-10 MLP at 98 % empties the middle layer and the net predicts one class.
 GLOBAL_FLOOR = 0.25
@@ -131,15 +132,19 @@ def compute_masks(
     scores : dict of str to torch.Tensor
         One score per weight, shaped like each target; low scores are pruned first.
     sparsity : float
-        Fraction in [0, 1) of all target weights (``scope="global"``) or of every
-        target's weights (``scope="layer"``) that must be zero afterwards.
+        Fraction in [0, 1) of all target weights (``scope="global"`` or
+        ``"lamp"``) or of every target's weights (``scope="layer"``) that must be
+        zero afterwards.
     previous : dict of str to torch.Tensor, default=None
         Masks of an earlier step. Weights pruned there stay pruned and count towards
         ``sparsity``.
-    scope : {"global", "layer"}, default="global"
-        One ranking over all targets, or one per target. Under ``"global"`` every
-        target keeps at least ``GLOBAL_FLOOR`` times the weights it would keep under
-        ``"layer"``, so no layer is ever emptied.
+    scope : {"global", "lamp", "layer"}, default="global"
+        One ranking over the raw scores of all targets; one ranking over
+        layer-normalised scores (LAMP: each score divided by the sum of the scores
+        of its target that are at least as large, Lee et al. 2021); or one ranking
+        per target. Under ``"global"`` and ``"lamp"`` every target keeps at least
+        ``GLOBAL_FLOOR`` times the weights it would keep under ``"layer"``, so no
+        layer is ever emptied.
     granularity : {"weight", "neuron"}, default="weight"
         Prune single weights, or whole output units scored by the mean score of
         their weights.
@@ -180,9 +185,9 @@ def compute_masks(
     }
     if scope == "layer":
         for g in groups.values():
-            g.prune_to(round(sparsity * g.n_weights))
+            g.prune_lowest(round(sparsity * g.n_groups))
     else:
-        _prune_globally(list(groups.values()), sparsity)
+        _prune_globally(list(groups.values()), sparsity, normalise=scope == "lamp")
     return {name: g.mask() for name, g in groups.items()}
 
 
@@ -252,24 +257,26 @@ class _Groups:
     """A target's weights seen as prunable groups (single weights or neurons)."""
 
     def __init__(self, score, previous, granularity, dim):
+        self.device = score.device
         self.shape = score.shape
         self.dim = dim
         self.n_weights = score.numel()
-        score = score.detach().float()
+        score = score.detach().float().cpu()
         if previous is not None and previous.shape != score.shape:
             raise ValueError(
                 f"A previous mask of shape {tuple(previous.shape)} does not match "
                 f"scores of shape {tuple(score.shape)}."
             )
+        previous = None if previous is None else previous.cpu()
         if granularity == "weight":
             scores = score.flatten()
             dead = None if previous is None else ~previous.flatten()
-            self.group_size = 1
         else:
             scores = _rows(score, dim).mean(dim=1)
             dead = None if previous is None else ~_rows(previous, dim).any(dim=1)
-            self.group_size = self.n_weights // self.shape[dim]
+        self.group_size = self.n_weights // scores.numel()
         self.dead = torch.zeros_like(scores, dtype=torch.bool) if dead is None else dead
+        self.n_dead = int(self.dead.sum())
         # Dead groups rank first, so they always count towards the sparsity.
         scores = torch.nan_to_num(scores, nan=0.0, posinf=torch.finfo().max)
         self.scores = scores.masked_fill(self.dead, float("-inf"))
@@ -279,87 +286,105 @@ class _Groups:
     def n_groups(self):
         return self.scores.numel()
 
-    def prune_to(self, n_weights):
-        """Prune the lowest groups until about ``n_weights`` weights are pruned."""
-        sizes = torch.full_like(self.scores, self.group_size)
-        self.pruned = _select_lowest(self.scores, sizes, n_weights) | self.dead
+    def alive_sorted(self):
+        """Scores of the groups still alive, ascending, as a numpy array."""
+        return np.sort(self.scores[~self.dead].numpy())
+
+    def prune_lowest(self, n_groups):
+        """Prune the dead groups and the lowest-scored others, ``n_groups`` in all."""
+        self.pruned = _lowest(self.scores, max(n_groups, self.n_dead))
 
     def mask(self):
         keep = ~self.pruned
-        if self.group_size == 1:
-            return keep.reshape(self.shape)
-        moved = (self.shape[self.dim], self.n_weights // self.shape[self.dim])
-        rest = [s for i, s in enumerate(self.shape) if i != self.dim]
-        full = keep[:, None].expand(moved).reshape(self.shape[self.dim], *rest)
-        return full.movedim(0, self.dim).contiguous()
+        if self.group_size > 1 or keep.numel() != self.n_weights:
+            rows = self.shape[self.dim]
+            rest = [s for i, s in enumerate(self.shape) if i != self.dim]
+            keep = keep[:, None].expand(rows, self.group_size).reshape(rows, *rest)
+            keep = keep.movedim(0, self.dim)
+        return keep.reshape(self.shape).contiguous().to(self.device)
 
 
 def _rows(tensor, dim):
     return tensor.movedim(dim, 0).reshape(tensor.shape[dim], -1)
 
 
-def _select_lowest(scores, sizes, n_weights):
-    """Lowest-scored groups whose sizes add up to (nearly) ``n_weights``.
-
-    Unit-size groups are selected exactly with ``kthvalue`` (ties broken by
-    position), larger groups by a sorted cumulative sum, stopping at the prefix
-    nearest to ``n_weights``.
-    """
+def _lowest(scores, k):
+    """Boolean mask of exactly ``k`` lowest scores, ties broken by position."""
     n = scores.numel()
-    pruned = torch.zeros(n, dtype=torch.bool)
-    if n_weights <= 0 or n == 0:
-        return pruned
-    if bool((sizes == 1).all()):
-        k = min(int(n_weights), n)
-        if k == n:
-            return ~pruned
-        kth = torch.kthvalue(scores, k).values
-        pruned = scores < kth
-        ties = torch.nonzero(scores == kth).flatten()
-        pruned[ties[: k - int(pruned.sum())]] = True
-        return pruned
-    order = torch.sort(scores, stable=True).indices
-    cumulative = torch.cumsum(sizes[order], dim=0)
-    n_take = int(torch.searchsorted(cumulative, torch.tensor(float(n_weights))))
-    if n_take < n:
-        below = float(cumulative[n_take - 1]) if n_take else 0.0
-        if float(cumulative[n_take]) - n_weights < n_weights - below:
-            n_take += 1
-    pruned[order[:n_take]] = True
+    k = min(max(int(k), 0), n)
+    if k in (0, n):
+        return torch.full((n,), k == n, dtype=torch.bool)
+    kth = torch.kthvalue(scores, k).values
+    pruned = scores < kth
+    ties = torch.nonzero(scores == kth).flatten()
+    pruned[ties[: k - int(pruned.sum())]] = True
     return pruned
 
 
-def _prune_globally(groups, sparsity):
-    """One ranking across targets, with a floor of survivors per target."""
+def _lamp(sorted_scores):
+    """Layer-adaptive scores of Lee et al. (2021) for ascending scores.
+
+    Each score is divided by the sum of all scores of its target that are at least
+    as large, so every target's best group scores 1 and the scores of different
+    targets become comparable. The result is ascending too.
+    """
+    values = np.clip(sorted_scores.astype(np.float64), 0, None)
+    suffix = np.cumsum(values[::-1])[::-1]
+    return values / np.maximum(suffix, np.finfo(np.float64).tiny)
+
+
+def _prune_globally(groups, sparsity, normalise=False):
+    """One ranking across targets, with a floor of survivors per target.
+
+    Every target contributes its alive groups in ascending order, less the
+    ``floor`` best ones it must keep; the lowest of these candidates across targets
+    are pruned until the weights pruned (dead ones included) reach the target.
+    """
     to_prune = round(sparsity * sum(g.n_weights for g in groups))
-    floors = [
-        max(1, int(GLOBAL_FLOOR * (1 - sparsity) * g.n_groups + 0.5)) for g in groups
-    ]
-    scores = [g.scores for g in groups]
-    for _ in range(len(groups) + 1):
-        pruned = _select_lowest(
-            torch.cat(scores),
-            torch.cat(
-                [torch.full_like(s, g.group_size) for s, g in zip(scores, groups)]
-            ),
-            to_prune,
-        )
-        per_group = torch.split(pruned, [g.n_groups for g in groups])
-        short = [
-            i
-            for i, (g, p) in enumerate(zip(groups, per_group))
-            if g.n_groups - int(p.sum()) < floors[i]
-        ]
-        if not short:
-            break
-        # Protect the best groups of every target that fell below its floor.
-        for i in short:
-            alive = int((~groups[i].dead).sum())
-            best = torch.topk(groups[i].scores, min(floors[i], alive)).indices
-            scores[i] = scores[i].clone()
-            scores[i][best] = float("inf")
-    for g, p in zip(groups, per_group):
-        g.pruned = p | g.dead
+    budget = to_prune - sum(g.n_dead * g.group_size for g in groups)
+    candidates = []
+    for g in groups:
+        values = g.alive_sorted()
+        floor = max(1, int(GLOBAL_FLOOR * (1 - sparsity) * g.n_groups + 0.5))
+        capacity = max(0, min(len(values), g.n_groups - floor))
+        candidates.append((_lamp(values) if normalise else values)[:capacity])
+    counts = _allocate(candidates, [g.group_size for g in groups], budget)
+    for g, count in zip(groups, counts):
+        g.prune_lowest(g.n_dead + count)
+
+
+def _allocate(candidates, sizes, budget):
+    """How many of each target's ascending candidates to prune.
+
+    Takes the lowest candidates across targets whose sizes add up to (nearly)
+    ``budget`` weights. Since each target's candidates are ascending, the choice
+    is a prefix of each.
+    """
+    counts = [0] * len(candidates)
+    if budget <= 0 or not any(len(c) for c in candidates):
+        return counts
+    values = np.concatenate(candidates)
+    owner = np.repeat(np.arange(len(candidates)), [len(c) for c in candidates])
+    if all(size == 1 for size in sizes):
+        m = min(int(budget), len(values))
+        threshold = np.partition(values, m - 1)[m - 1]
+        for i, c in enumerate(candidates):
+            counts[i] = int(np.searchsorted(c, threshold, side="left"))
+        remaining = m - sum(counts)
+        for i, c in enumerate(candidates):  # ties at the threshold, in target order
+            ties = int(np.searchsorted(c, threshold, side="right")) - counts[i]
+            counts[i] += min(ties, remaining)
+            remaining -= min(ties, remaining)
+        return counts
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(np.asarray(sizes)[owner[order]])
+    n_take = int(np.searchsorted(cumulative, budget))
+    if n_take < len(order):
+        below = cumulative[n_take - 1] if n_take else 0
+        if cumulative[n_take] - budget < budget - below:
+            n_take += 1
+    taken = np.bincount(owner[order[:n_take]], minlength=len(candidates))
+    return [int(t) for t in taken]
 
 
 def _as_selectors(targets):

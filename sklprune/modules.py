@@ -17,6 +17,9 @@ class MLP(nn.Sequential):
     blocks and a final ``Linear``, so it can be pruned, compacted and exported like
     any Sequential.
 
+    The first Linear multiplies torch sparse COO batches directly, so scipy.sparse
+    input (TF-IDF) is never densified (``accepts_sparse_input = True``).
+
     Parameters
     ----------
     n_features : int
@@ -40,6 +43,8 @@ class MLP(nn.Sequential):
       (2): Linear(in_features=8, out_features=3, bias=True)
     )
     """
+
+    accepts_sparse_input = True
 
     def __init__(
         self,

@@ -52,7 +52,7 @@ def fitted(net, data, seed=0):
 
 
 @pytest.mark.parametrize("strategy", ["magnitude", "gradient", "fisher", "random"])
-@pytest.mark.parametrize("scope", ["global", "layer"])
+@pytest.mark.parametrize("scope", ["global", "lamp", "layer"])
 @pytest.mark.parametrize("granularity", ["weight", "neuron"])
 def test_achieved_sparsity_matches_target(digits_small, strategy, scope, granularity):
     net = fitted(
@@ -66,6 +66,8 @@ def test_achieved_sparsity_matches_target(digits_small, strategy, scope, granula
         digits_small,
     )
     weights = target_weights(net)
+    if granularity == "neuron":
+        assert bool((weights.pop() != 0).all()), "output units must never be pruned"
     total = sum(w.numel() for w in weights)
     pruned = sum(int((w == 0).sum()) for w in weights)
     tolerance = 2 if granularity == "weight" else 2 * 64  # one weight/neuron per target

@@ -58,7 +58,7 @@ def test_neuron_dim_is_rows_for_linear_and_columns_for_embedding():
     assert neuron_dim(module, "1.weight") == 0
 
 
-@pytest.mark.parametrize("scope", ["global", "layer"])
+@pytest.mark.parametrize("scope", ["global", "lamp", "layer"])
 @pytest.mark.parametrize("sparsity", [0.0, 0.3, 0.5, 0.9, 0.98])
 def test_weight_sparsity_is_exact_within_one_weight_per_target(scope, sparsity):
     scores = _scores(_mlp())
@@ -71,7 +71,7 @@ def test_weight_sparsity_is_exact_within_one_weight_per_target(scope, sparsity):
             assert abs(int((~m).sum()) - sparsity * m.numel()) <= 1
 
 
-@pytest.mark.parametrize("scope", ["global", "layer"])
+@pytest.mark.parametrize("scope", ["global", "lamp", "layer"])
 @pytest.mark.parametrize("sparsity", [0.25, 0.5, 0.75])
 def test_neuron_granularity_prunes_whole_rows_to_within_one_neuron(scope, sparsity):
     scores = _scores(_mlp())
@@ -85,12 +85,13 @@ def test_neuron_granularity_prunes_whole_rows_to_within_one_neuron(scope, sparsi
         assert bool(rows.all()), "a row is partly pruned"
 
 
-def test_global_scope_never_empties_a_layer_at_98_percent():
+@pytest.mark.parametrize("scope", ["global", "lamp"])
+def test_global_scopes_never_empty_a_layer_at_98_percent(scope):
     module = _mlp()
     # Make the middle layer's weights the smallest, as training often does.
     with torch.no_grad():
         module[2].weight.mul_(0.01)
-    masks = compute_masks(_scores(module), 0.98, scope="global")
+    masks = compute_masks(_scores(module), 0.98, scope=scope)
     for name, m in masks.items():
         uniform_share = 0.02 * m.numel()
         assert int(m.sum()) >= int(GLOBAL_FLOOR * uniform_share), name
@@ -140,3 +141,15 @@ def test_bad_arguments_raise_clear_errors(kwargs, error, match):
 
 def test_achieved_sparsity_counts_exact_zeros():
     assert achieved_sparsity([torch.tensor([0.0, 1e-12, 3.0, 0.0])]) == 0.5
+
+
+def test_lamp_keeps_the_small_output_layer_that_global_magnitude_prunes_away():
+    torch.manual_seed(0)
+    # Kaiming-uniform init gives the wide-fan-in output layer the smallest weights.
+    module = nn.Sequential(nn.Linear(30, 64), nn.ReLU(), nn.Linear(64, 2))
+    scores = _scores(module)
+    with torch.no_grad():
+        scores["2.weight"] *= 0.5
+    raw = compute_masks(scores, 0.9, scope="global")["2.weight"]
+    lamp = compute_masks(scores, 0.9, scope="lamp")["2.weight"]
+    assert int(lamp.sum()) > 2 * int(raw.sum())

@@ -1,0 +1,343 @@
+"""PrunedClassifierCV: a pruned classifier that chooses its sparsity by CV."""
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.metrics import get_scorer_names
+from sklearn.model_selection import check_cv
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .classifier import PrunedClassifier
+from .evaluation import _check_sparsities, pruning_curve
+
+_OWN_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+class PrunedClassifierCV(ClassifierMixin, BaseEstimator):
+    """A pruned classifier that picks the highest sparsity it can afford.
+
+    Runs a pruning path (see :func:`~sklprune.evaluation.pruning_curve`) on every
+    cross-validation fold, keeps the **highest** sparsity whose mean test score is
+    within ``score_tol`` of the dense network's, then refits a
+    :class:`~sklprune.PrunedClassifier` on all the data at that sparsity, with the
+    full pruning schedule. Like :class:`~sklearn.linear_model.LogisticRegressionCV`
+    it is an ordinary classifier: it predicts with the refitted network and exposes
+    every fitted attribute a :class:`~sklprune.PrunedClassifier` has.
+
+    Parameters
+    ----------
+    sparsities : array-like of float, default=(0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
+        Candidate sparsities in [0, 1). 0 is added when missing: the dense network
+        is the reference of ``score_tol``.
+    score_tol : float or None, default=0.01
+        How much mean CV score may be given up for sparsity, in the units of the
+        score (0.01 = one point of accuracy). ``None`` keeps the sparsity with the
+        best mean score (the higher one on ties).
+    cv : int, cross-validation generator or iterable, default=5
+        As for :func:`~sklearn.model_selection.cross_validate`; an int gives a
+        :class:`~sklearn.model_selection.StratifiedKFold`.
+    scoring : str, callable or None, default=None
+        One scorer; ``None`` uses accuracy.
+    n_jobs : int or None, default=None
+        Folds run in parallel with joblib; ``None`` means 1.
+    module, module_kwargs, hidden_layer_sizes, strategy, granularity, scope, \
+schedule, loss, optimizer, lr, weight_decay, batch_size, max_epochs, \
+finetune_epochs, early_stopping, validation_fraction, n_iter_no_change, tol, \
+compact, device, random_state, verbose
+        As for :class:`~sklprune.PrunedClassifier`. ``finetune_epochs`` also sets
+        the fine-tuning after each step of the pruning path; ``tol`` is the early
+        stopping tolerance, not the score tolerance; ``compact`` applies to the
+        refitted network only.
+
+    Attributes
+    ----------
+    best_sparsity_ : float
+        The chosen target sparsity.
+    best_score_ : float
+        Mean CV score at ``best_sparsity_``.
+    best_index_ : int
+        Index of ``best_sparsity_`` in ``cv_results_["sparsity"]``.
+    dense_score_ : float
+        Mean CV score of the dense network (sparsity 0).
+    cv_results_ : dict of str to ndarray
+        One entry per candidate, for :class:`pandas.DataFrame`: ``sparsity``,
+        ``split{k}_test_score``, ``mean_test_score``, ``std_test_score``,
+        ``rank_test_score``, ``split{k}_achieved_sparsity``,
+        ``mean_achieved_sparsity``, ``mean_compression_ratio``, ``mean_fit_time``
+        and ``std_fit_time`` (seconds to reach the point on a fold).
+    best_estimator_ : PrunedClassifier
+        The classifier refitted on all the data at ``best_sparsity_``.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` is a DataFrame with string column names.
+    net_, module_, history_, sparsity_, n_parameters_, n_nonzero_, n_iter_
+        Those of ``best_estimator_``; ``sparsity_`` is the achieved sparsity of the
+        refitted network.
+
+    See Also
+    --------
+    PrunedClassifier : The classifier at a fixed sparsity.
+    sklprune.evaluation.pruning_curve : The cross-validated pruning path.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklprune import PrunedClassifierCV
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> search = PrunedClassifierCV(
+    ...     sparsities=[0.5, 0.9, 0.99], cv=3, hidden_layer_sizes=(32,),
+    ...     max_epochs=10, finetune_epochs=2, random_state=0,
+    ... )
+    >>> clf = make_pipeline(StandardScaler(), search).fit(X, y)
+    >>> search.cv_results_["sparsity"]
+    array([0.  , 0.5 , 0.9 , 0.99])
+    >>> bool(search.best_score_ >= search.dense_score_ - 0.01)
+    True
+    >>> bool(abs(search.sparsity_ - search.best_sparsity_) < 0.01)
+    True
+    """
+
+    _parameter_constraints = {
+        "sparsities": ["array-like"],
+        "score_tol": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "n_jobs": [numbers.Integral, None],
+        **{
+            name: constraint
+            for name, constraint in PrunedClassifier._parameter_constraints.items()
+            if name != "sparsity"
+        },
+    }
+
+    def __init__(
+        self,
+        sparsities=(0.0, 0.5, 0.75, 0.9, 0.95, 0.98),
+        score_tol=0.01,
+        cv=5,
+        scoring=None,
+        n_jobs=None,
+        module=None,
+        module_kwargs=None,
+        hidden_layer_sizes=(256, 128),
+        strategy="magnitude",
+        granularity="weight",
+        scope="lamp",
+        schedule="polynomial",
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=1e-4,
+        batch_size=64,
+        max_epochs=40,
+        finetune_epochs=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        tol=1e-4,
+        compact=False,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.sparsities = sparsities
+        self.score_tol = score_tol
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.module = module
+        self.module_kwargs = module_kwargs
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.strategy = strategy
+        self.granularity = granularity
+        self.scope = scope
+        self.schedule = schedule
+        self.loss = loss
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.finetune_epochs = finetune_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.compact = compact
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Cross-validate the pruning path, choose the sparsity, refit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels (strings, integers or booleans).
+
+        Returns
+        -------
+        self : PrunedClassifierCV
+            The fitted classifier.
+        """
+        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(
+                "PrunedClassifierCV needs samples of at least 2 classes in the data; "
+                f"got 1 class: {classes[0]!r}."
+            )
+        sparsities = _check_sparsities(self.sparsities)
+        if sparsities[0] != 0.0:
+            sparsities = np.concatenate([[0.0], sparsities])
+        base = PrunedClassifier(**self._classifier_params())
+        curve = pruning_curve(
+            base,
+            X,
+            y,
+            sparsities=sparsities,
+            cv=check_cv(self.cv, y, classifier=True),
+            scoring=self.scoring,
+            return_train_score=False,
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+        )
+        self.cv_results_ = _cv_results(curve)
+        mean = self.cv_results_["mean_test_score"]
+        self.best_index_ = _select_sparsity(sparsities, mean, self.score_tol)
+        self.best_sparsity_ = float(sparsities[self.best_index_])
+        self.best_score_ = float(mean[self.best_index_])
+        self.dense_score_ = float(mean[0])
+        best = clone(base).set_params(sparsity=self.best_sparsity_).fit(X, y)
+        self.best_estimator_ = best
+        self._expose_fitted_attributes()
+        return self
+
+    def _expose_fitted_attributes(self):
+        """Expose the refitted classifier's fitted attributes as our own."""
+        for name, value in _shared_attributes(self.best_estimator_).items():
+            setattr(self, name, value)
+
+    def __getstate__(self):
+        # The attributes shared with best_estimator_ are pickled once, there, and
+        # exposed again on load, so they stay the very same objects.
+        state = dict(super().__getstate__())
+        if "best_estimator_" in state:
+            for name in _shared_attributes(state["best_estimator_"]):
+                state.pop(name, None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "best_estimator_" in state:
+            self._expose_fitted_attributes()
+
+    def predict_proba(self, X):
+        """Class probabilities of the refitted network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=np.float32, reset=False
+        )
+        return self.best_estimator_.predict_proba(X)
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _classifier_params(self):
+        names = set(PrunedClassifier._get_param_names()) - {"sparsity"}
+        return {k: v for k, v in self.get_params(deep=False).items() if k in names}
+
+
+def _shared_attributes(estimator):
+    """The public fitted attributes of a PrunedClassifier we expose as our own."""
+    return {
+        name: value
+        for name, value in vars(estimator).items()
+        if name.endswith("_")
+        and not name.startswith("_")
+        and name not in _OWN_ATTRIBUTES
+    }
+
+
+def _cv_results(curve):
+    """A cv_results_ dict from a pruning_curve result."""
+    results = {"sparsity": curve.sparsities}
+    for key, values in (
+        ("test_score", curve.test_scores),
+        ("achieved_sparsity", curve.achieved_sparsity),
+    ):
+        for k in range(values.shape[1]):
+            results[f"split{k}_{key}"] = values[:, k]
+        results[f"mean_{key}"] = values.mean(axis=1)
+        results[f"std_{key}"] = values.std(axis=1)
+    scores = results["mean_test_score"]
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores), dtype=np.int32)
+    ranks[order] = np.arange(1, len(scores) + 1)
+    results["rank_test_score"] = ranks
+    results["mean_compression_ratio"] = curve.compression_ratio.mean(axis=1)
+    results["mean_fit_time"] = curve.fit_time.mean(axis=1)
+    results["std_fit_time"] = curve.fit_time.std(axis=1)
+    return results
+
+
+def _select_sparsity(sparsities, mean_scores, score_tol):
+    """Index of the chosen sparsity.
+
+    With a tolerance: the highest sparsity whose mean score is at least the dense
+    score (at sparsity 0, which must be present) minus ``score_tol``. Without one:
+    the highest sparsity among those with the best mean score. NaN scores never
+    qualify; the dense network always does.
+    """
+    sparsities = np.asarray(sparsities, dtype=float)
+    scores = np.asarray(mean_scores, dtype=float)
+    dense = sparsities == 0.0
+    if not dense.any():
+        raise ValueError("The candidate sparsities must include 0, the dense network.")
+    if score_tol is None:
+        best = np.nanmax(scores) if not np.isnan(scores).all() else np.nan
+        ok = scores == best
+    else:
+        floor = scores[dense][0] - score_tol
+        ok = (scores >= floor) | np.isclose(scores, floor, rtol=0.0, atol=1e-12)
+    ok |= dense
+    candidates = np.flatnonzero(ok)
+    return int(candidates[np.argmax(sparsities[candidates])])

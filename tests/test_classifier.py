@@ -1,0 +1,266 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer
+from sklearn.ensemble import BaggingClassifier, VotingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from torch import nn
+
+from sklprune import PrunedClassifier
+from sklprune.datasets import load_rotten_tomatoes
+
+FAST = {"max_epochs": 15, "finetune_epochs": 3, "hidden_layer_sizes": (64,), "lr": 0.01}
+
+
+@pytest.fixture(scope="module")
+def cancer_frame():
+    data = load_breast_cancer(as_frame=True)
+    X = pd.DataFrame(
+        StandardScaler().fit_transform(data.data), columns=data.data.columns
+    )
+    y = np.where(data.target == 1, "benign", "malignant")
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def texts():
+    X, y = load_rotten_tomatoes(return_X_y=True)
+    rng = np.random.RandomState(0)
+    index = rng.choice(len(X), 600, replace=False)
+    return [X[i] for i in index], np.asarray(y)[index]
+
+
+def test_pandas_in_string_labels_out(cancer_frame):
+    X, y = cancer_frame
+    clf = PrunedClassifier(random_state=0, **FAST).fit(X, y)
+    assert list(clf.classes_) == ["benign", "malignant"]
+    assert list(clf.feature_names_in_) == list(X.columns)
+    predictions = clf.predict(X)
+    assert set(predictions) <= {"benign", "malignant"}
+    assert clf.score(X, y) > 0.9
+    assert clf.sparsity_ == pytest.approx(0.9, abs=0.005)
+    assert 0 < clf.n_nonzero_ < clf.n_parameters_
+    assert clf.n_iter_ == 15
+
+
+def test_cross_val_score_on_frame_with_string_labels(cancer_frame):
+    X, y = cancer_frame
+    scores = cross_val_score(PrunedClassifier(random_state=0, **FAST), X, y, cv=3)
+    assert scores.mean() > 0.9
+
+
+def test_tfidf_pipeline_trains_on_csr_without_densifying_it_whole(texts, monkeypatch):
+    X, y = texts
+    densified_rows = []
+    original = sp.csr_matrix.toarray
+
+    def counting_toarray(self, *args, **kwargs):
+        densified_rows.append(self.shape[0])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", counting_toarray)
+    pipe = make_pipeline(
+        TfidfVectorizer(min_df=2),
+        PrunedClassifier(batch_size=32, random_state=0, **FAST),
+    )
+    pipe.fit(X, y)
+    assert max(densified_rows) <= 32 or max(densified_rows) < len(X)
+    assert pipe.score(X, y) > 0.8
+    assert pipe[-1].sparsity_ == pytest.approx(0.9, abs=0.005)
+
+
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csc_matrix, sp.csr_array])
+def test_sparse_matrices_and_arrays_give_the_dense_result(container, blobs):
+    X, y = blobs
+    dense = PrunedClassifier(random_state=0, **FAST).fit(X, y)
+    sparse = PrunedClassifier(random_state=0, **FAST).fit(container(X), y)
+    np.testing.assert_allclose(
+        dense.predict_proba(X), sparse.predict_proba(container(X)), atol=1e-5
+    )
+
+
+def test_grid_search_over_sparsity_strategy_and_loss_in_parallel(texts):
+    X, y = texts
+    pipe = make_pipeline(
+        TfidfVectorizer(min_df=2),
+        PrunedClassifier(
+            random_state=0, max_epochs=6, finetune_epochs=2, hidden_layer_sizes=(32,)
+        ),
+    )
+    grid = {
+        "prunedclassifier__sparsity": [0.5, 0.9],
+        "prunedclassifier__strategy": ["magnitude", "gradient", "fisher"],
+        "prunedclassifier__loss": ["cross_entropy", "mse"],
+    }
+    search = GridSearchCV(pipe, grid, cv=2, n_jobs=2).fit(X, y)
+    assert len(search.cv_results_["params"]) == 12
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    best = search.best_estimator_[-1]
+    assert best.sparsity_ == pytest.approx(best.sparsity, abs=0.005)
+
+
+def test_same_random_state_gives_same_predictions(blobs):
+    X, y = blobs
+    a = PrunedClassifier(random_state=7, strategy="random", **FAST).fit(X, y)
+    b = PrunedClassifier(random_state=7, strategy="random", **FAST).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    for pa, pb in zip(a.module_.parameters(), b.module_.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_fit_leaves_the_global_torch_generator_alone(blobs):
+    X, y = blobs
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    PrunedClassifier(random_state=0, **FAST).fit(X, y)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_clone_pickle_and_skops_round_trips_give_identical_predictions(blobs, tmp_path):
+    skops_io = pytest.importorskip("skops.io")
+    X, y = blobs
+    clf = PrunedClassifier(random_state=0, **FAST).fit(X, y)
+    expected = clf.predict_proba(X)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(clf)).predict_proba(X), expected
+    )
+    refit = clone(clf).fit(X, y)
+    np.testing.assert_array_equal(refit.predict_proba(X), expected)
+    path = tmp_path / "model.skops"
+    skops_io.dump(clf, path)
+    loaded = skops_io.load(path, trusted=skops_io.get_untrusted_types(file=path))
+    np.testing.assert_allclose(loaded.predict_proba(X), expected, rtol=1e-6)
+
+
+def test_ensembles_of_pruned_nets(blobs):
+    X, y = blobs
+    params = {**FAST, "sparsity": 0.5}
+    bagging = BaggingClassifier(
+        PrunedClassifier(**params), n_estimators=3, random_state=0
+    ).fit(X, y)
+    voting = VotingClassifier(
+        [
+            ("a", PrunedClassifier(random_state=0, **params)),
+            ("b", PrunedClassifier(random_state=1, strategy="fisher", **params)),
+        ],
+        voting="soft",
+    ).fit(X, y)
+    assert bagging.score(X, y) > 0.8 and voting.score(X, y) > 0.8
+
+
+def test_html_repr_shows_parameters():
+    html = PrunedClassifier(sparsity=0.8)._repr_html_()
+    assert "PrunedClassifier" in html and "0.8" in html
+
+
+class UserNet(nn.Module):
+    def __init__(self, n_features, n_classes, width=16):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(n_features, width), nn.Tanh())
+        self.head = nn.Linear(width, n_classes)
+
+    def forward(self, X):
+        return self.head(self.body(X))
+
+
+def test_a_module_class_is_built_with_data_sizes_and_module_kwargs(blobs):
+    X, y = blobs
+    clf = PrunedClassifier(UserNet, module_kwargs={"width": 24}, random_state=0, **FAST)
+    clf.fit(X, y)
+    assert isinstance(clf.module_, UserNet)
+    assert clf.module_.body[0].weight.shape == (24, X.shape[1])
+    assert clf.module_.head.weight.shape == (3, 24)
+
+
+def test_a_module_instance_is_copied_and_never_pruned_in_place(blobs):
+    X, y = blobs
+    instance = UserNet(X.shape[1], 3)
+    before = {k: v.clone() for k, v in instance.state_dict().items()}
+    clf = PrunedClassifier(instance, random_state=0, **FAST).fit(X, y)
+    assert clf.module_ is not instance
+    for key, value in instance.state_dict().items():
+        assert torch.equal(value, before[key])
+
+
+def test_early_stopping_only_stops_after_the_schedule(blobs):
+    X, y = blobs
+    clf = PrunedClassifier(
+        early_stopping=True,
+        n_iter_no_change=2,
+        max_epochs=40,
+        finetune_epochs=30,
+        hidden_layer_sizes=(64,),
+        lr=0.05,
+        random_state=0,
+    ).fit(X, y)
+    assert 10 <= clf.n_iter_ <= 40
+    assert clf.sparsity_ == pytest.approx(0.9, abs=0.005)
+    assert "valid_loss" in clf.history_[-1]
+
+
+class WrongOutput(nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.fc = nn.Linear(n_features, n_classes + 1)
+
+    def forward(self, X):
+        return self.fc(X)
+
+
+class NoLayers(nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(n_features, n_classes))
+
+    def forward(self, X):
+        return X @ self.scale
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"sparsity": 1.0}, ValueError, "'sparsity' parameter"),
+        ({"sparsity": -0.5}, ValueError, "'sparsity' parameter"),
+        ({"strategy": "snip"}, ValueError, "'strategy' parameter"),
+        ({"loss": "hinge"}, ValueError, "'loss' parameter"),
+        ({"optimizer": "lbfgs"}, ValueError, "'optimizer' parameter"),
+        ({"finetune_epochs": 15}, ValueError, "finetune_epochs=15 must be smaller"),
+        ({"module": WrongOutput}, ValueError, "one logit per class"),
+        ({"module": NoLayers}, ValueError, "no prunable target"),
+        (
+            {"module": UserNet, "module_kwargs": {"depth": 3}},
+            TypeError,
+            "must accept the keyword arguments n_features and n_classes",
+        ),
+    ],
+)
+def test_bad_parameters_raise_before_training(blobs, params, error, match):
+    X, y = blobs
+    with pytest.raises(error, match=match):
+        PrunedClassifier(**{**FAST, **params}).fit(X, y)
+
+
+def test_bad_data_raises_clear_errors(blobs):
+    X, y = blobs
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        PrunedClassifier(**FAST).fit(X_nan, y)
+    X_inf = X.copy()
+    X_inf[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        PrunedClassifier(**FAST).fit(X_inf, y)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        PrunedClassifier(**FAST).fit(X, np.zeros(len(X)))
+    clf = PrunedClassifier(random_state=0, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :5])
