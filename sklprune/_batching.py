@@ -99,6 +99,8 @@ def dense_rows(X, index):
     rows = X[index]
     if sp.issparse(rows):
         rows = rows.toarray()
+    elif not rows.flags.writeable:  # torch cannot share memory it may not write
+        rows = rows.copy()
     return torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
 
 

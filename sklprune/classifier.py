@@ -322,8 +322,11 @@ callable, default="cross_entropy"
         X = validate_data(
             self, X, accept_sparse=("csr", "csc"), dtype=np.float32, reset=False
         )
-        logits = predict_logits(self.module_, X, device=self.device)
-        return torch.from_numpy(logits).double().softmax(dim=1).numpy()
+        proba = predict_logits(self.module_, X, device=self.device).astype(np.float64)
+        proba -= proba.max(axis=1, keepdims=True)
+        np.exp(proba, out=proba)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba
 
     def predict(self, X):
         """Predicted class labels.

@@ -104,7 +104,9 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
           norm does not see feature scales.
         - ``"auto"``: ``coef_`` (L1 norm over classes) or
           ``feature_importances_`` when the fitted estimator has them,
-          ``"gradient"`` for a network, ``"permutation"`` otherwise.
+          ``"gradient"`` for a network, ``"permutation"`` otherwise (an
+          estimator found to have neither is fitted again, on the training
+          part of the split).
     keep : int, float or None, default=None
         How many features to keep: a count, or a fraction of the features in
         (0, 1] (rounded to the nearest count, at least 1). A count larger than
@@ -181,8 +183,9 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
     then ranks features from the few samples still misfit. On 1,500 samples of
     200 features, 10 of them informative, the default network's
     ``"gradient"`` top 20 held 7 of the 10, ``"weight"`` all 10 and
-    ``"permutation"`` 9 (``benchmarks/bench_feature_selection.py``). Unlike
-    ``"weight"``, ``"gradient"`` does not depend on the scale of the inputs.
+    ``"permutation"`` 8 or 9, over three seeds
+    (``benchmarks/bench_feature_selection.py``). Unlike ``"weight"``,
+    ``"gradient"`` does not depend on the scale of the inputs.
 
     Examples
     --------

@@ -279,7 +279,7 @@ class _Groups:
         self.n_dead = int(self.dead.sum())
         # Dead groups rank first, so they always count towards the sparsity.
         scores = torch.nan_to_num(scores, nan=0.0, posinf=torch.finfo().max)
-        self.scores = scores.masked_fill(self.dead, float("-inf"))
+        self.scores = scores.masked_fill_(self.dead, float("-inf"))
         self.pruned = self.dead.clone()
 
     @property
@@ -328,9 +328,10 @@ def _lamp(sorted_scores):
     as large, so every target's best group scores 1 and the scores of different
     targets become comparable. The result is ascending too.
     """
-    values = np.clip(sorted_scores.astype(np.float64), 0, None)
+    values = np.maximum(sorted_scores, 0, dtype=np.float64)
     suffix = np.cumsum(values[::-1])[::-1]
-    return values / np.maximum(suffix, np.finfo(np.float64).tiny)
+    np.maximum(suffix, np.finfo(np.float64).tiny, out=suffix)
+    return np.divide(values, suffix, out=values)
 
 
 def _prune_globally(groups, sparsity, normalise=False):

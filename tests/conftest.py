@@ -1,9 +1,5 @@
 import numpy as np
 import pytest
-import torch
-
-# Two threads on a shared 2-core machine were measured up to 47x slower than one.
-torch.set_num_threads(1)
 
 
 @pytest.fixture

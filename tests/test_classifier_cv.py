@@ -6,11 +6,6 @@ import pytest
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import (
-    check_dataframe_column_names_consistency,
-    check_param_validation,
-    parametrize_with_checks,
-)
 
 from sklprune import PrunedClassifier, PrunedClassifierCV
 from sklprune.classifier_cv import _select_sparsity
@@ -25,20 +20,6 @@ FAST = {
     "finetune_epochs": 2,
     "random_state": 0,
 }
-
-
-@parametrize_with_checks([PrunedClassifierCV(**FAST)])
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.parametrize(
-    "check",
-    [check_param_validation, check_dataframe_column_names_consistency],
-    ids=lambda c: c.__name__,
-)
-def test_checks_that_parametrize_with_checks_does_not_run(check):
-    check("PrunedClassifierCV", PrunedClassifierCV(**FAST))
 
 
 def test_parameters_mirror_pruned_classifier_except_sparsity():

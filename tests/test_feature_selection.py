@@ -19,16 +19,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import shuffle as shuffle_rows
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import (
-    check_dataframe_column_names_consistency,
-    check_global_output_transform_pandas,
-    check_param_validation,
-    check_set_output_transform,
-    check_set_output_transform_pandas,
-    check_transformer_get_feature_names_out,
-    check_transformer_get_feature_names_out_pandas,
-    parametrize_with_checks,
-)
 from skorch import NeuralNetClassifier
 from torch import nn
 
@@ -535,35 +525,3 @@ def test_importing_sklprune_does_not_import_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
-
-
-# ------------------------------------------------------- scikit-learn checks
-
-# Fast configurations: the checks fit hundreds of times on tiny data.
-CHECKED = [
-    FeatureImportancePruner(random_state=0),
-    FeatureImportancePruner(method="permutation", n_repeats=2, random_state=0),
-]
-
-
-@parametrize_with_checks(CHECKED)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.parametrize(
-    "check",
-    [
-        check_param_validation,
-        check_set_output_transform,
-        check_set_output_transform_pandas,
-        check_global_output_transform_pandas,
-        check_transformer_get_feature_names_out,
-        check_transformer_get_feature_names_out_pandas,
-        check_dataframe_column_names_consistency,
-    ],
-    ids=lambda check: check.__name__,
-)
-def test_sklearn_checks_not_run_by_parametrize_with_checks(check):
-    estimator = FeatureImportancePruner(random_state=0)
-    check(type(estimator).__name__, estimator)
