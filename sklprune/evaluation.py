@@ -33,7 +33,7 @@ from torch import nn
 from ._batching import as_batchable, dense_rows, predict_logits
 from .callbacks import PruningCallback
 from .classifier import PrunedClassifier, _seeded_torch
-from .masks import achieved_sparsity, check_sparsity, find_targets
+from .masks import check_sparsity, find_targets
 
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
 
@@ -807,10 +807,8 @@ def _refresh_fitted_attributes(clf):
     clf.module_ = clf.net_.module_
     clf.history_ = clf.net_.history
     clf.n_iter_ = len(clf.net_.history)
-    clf.sparsity_ = achieved_sparsity(_prunable(clf).values())
-    params = list(clf.module_.parameters())
-    clf.n_parameters_ = int(sum(p.numel() for p in params))
-    clf.n_nonzero_ = int(sum(int((p != 0).sum()) for p in params))
+    clf.sparsity_ = float(clf.net_.history[-1, "sparsity"])
+    clf._set_size_attributes()
 
 
 def _prunable(model):
