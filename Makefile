@@ -15,7 +15,7 @@ $(BIN)/sklprune-ready: pyproject.toml
 	touch $@
 
 demo: $(BIN)/sklprune-ready
-	$(BIN)/python -m sklprune.demo
+	$(BIN)/sklprune run --out results/demo
 
 test: $(BIN)/sklprune-ready
 	$(BIN)/ruff check .
@@ -27,5 +27,14 @@ lint: $(BIN)/sklprune-ready
 bench: $(BIN)/sklprune-ready
 	$(BIN)/python benchmarks/bench_tradeoff.py
 
+$(BIN)/sklprune-docs-ready: $(BIN)/sklprune-ready
+	$(BIN)/pip install --quiet -e ".[docs]" $(TORCH_PIN)
+	touch $@
+
+# HTML in docs/_build/html; runs every example of the gallery. Warnings are errors.
+docs: $(BIN)/sklprune-docs-ready
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples
+	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples docs/generated
+	rm -f docs/sg_execution_times.rst

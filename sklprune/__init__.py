@@ -1,47 +1,46 @@
-"""sklprune: neural-network pruning for scikit-learn users."""
+"""sklprune: neural-network pruning for scikit-learn users.
 
-from .callbacks import PruningCallback
-from .classifier import PrunedClassifier
-from .classifier_cv import PrunedClassifierCV
-from .compaction import compact
-from .evaluation import (
-    PruningCurveDisplay,
-    measure_latency,
-    model_size,
-    pruning_curve,
-    sparsity_report,
-)
-from .feature_selection import FeatureImportanceDisplay, FeatureImportancePruner
-from .schedules import IterativeSchedule, OneShotSchedule, PolynomialSchedule, Schedule
-from .strategies import (
-    FisherStrategy,
-    GradientStrategy,
-    MagnitudeStrategy,
-    PruningStrategy,
-    RandomStrategy,
-)
+The public names are imported on first use, so ``import sklprune`` (and the
+``sklprune --help`` command) stays fast until a name that needs torch is touched.
+"""
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "FeatureImportanceDisplay",
-    "FeatureImportancePruner",
-    "FisherStrategy",
-    "GradientStrategy",
-    "IterativeSchedule",
-    "MagnitudeStrategy",
-    "OneShotSchedule",
-    "PolynomialSchedule",
-    "PrunedClassifier",
-    "PrunedClassifierCV",
-    "PruningCallback",
-    "PruningCurveDisplay",
-    "PruningStrategy",
-    "RandomStrategy",
-    "Schedule",
-    "compact",
-    "measure_latency",
-    "model_size",
-    "pruning_curve",
-    "sparsity_report",
-]
+_SOURCES = {
+    "FeatureImportanceDisplay": "feature_selection",
+    "FeatureImportancePruner": "feature_selection",
+    "FisherStrategy": "strategies",
+    "GradientStrategy": "strategies",
+    "IterativeSchedule": "schedules",
+    "MagnitudeStrategy": "strategies",
+    "OneShotSchedule": "schedules",
+    "PolynomialSchedule": "schedules",
+    "PrunedClassifier": "classifier",
+    "PrunedClassifierCV": "classifier_cv",
+    "PruningCallback": "callbacks",
+    "PruningCurveDisplay": "evaluation",
+    "PruningStrategy": "strategies",
+    "RandomStrategy": "strategies",
+    "Schedule": "schedules",
+    "compact": "compaction",
+    "measure_latency": "evaluation",
+    "model_size": "evaluation",
+    "pruning_curve": "evaluation",
+    "sparsity_report": "evaluation",
+}
+
+__all__ = sorted(_SOURCES)
+
+
+def __getattr__(name):
+    if name not in _SOURCES:
+        raise AttributeError(f"module 'sklprune' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_SOURCES[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

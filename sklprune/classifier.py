@@ -297,6 +297,7 @@ callable, default="cross_entropy"
             if valid is not None:
                 net.set_params(train_split=predefined_split(valid))
             net.fit(train, None)
+        _raise_if_interrupted(net)
         self.net_ = net
         self.module_ = net.module_
         self.history_ = net.history
@@ -348,7 +349,11 @@ callable, default="cross_entropy"
         state = dict(super().__getstate__())
         if "module_" in state:
             state["module_"] = module_to_state(state["module_"])
-            state["history_"] = list(state["history_"])
+            # Epoch rows only: the per-batch losses would dwarf a pruned model.
+            state["history_"] = [
+                {k: v for k, v in row.items() if k != "batches"}
+                for row in state["history_"]
+            ]
             del state["net_"]
         return state
 
@@ -505,9 +510,30 @@ class _FinetuneEarlyStopping(EarlyStopping):
         super().__init__(**kwargs)
         self.after_epoch = after_epoch
 
+    def initialize(self):
+        super().initialize()
+        self.stopped_ = False
+        return self
+
     def on_epoch_end(self, net, **kwargs):
         if len(net.history) > self.after_epoch:
-            super().on_epoch_end(net, **kwargs)
+            try:
+                super().on_epoch_end(net, **kwargs)
+            except KeyboardInterrupt:  # skorch stops training by raising it
+                self.stopped_ = True
+                raise
+
+
+def _raise_if_interrupted(net):
+    """skorch swallows Ctrl-C and returns a half-trained net; fit must not."""
+    early_stopped = any(getattr(cb, "stopped_", False) for _, cb in net.callbacks_)
+    finished = len(net.history) == net.max_epochs or early_stopped
+    last_epoch_complete = len(net.history) > 0 and "sparsity" in net.history[-1]
+    if not (finished and last_epoch_complete):
+        raise KeyboardInterrupt(
+            f"Training was interrupted after {len(net.history)} of {net.max_epochs} "
+            "epochs; the classifier was not fitted."
+        )
 
 
 @functools.cache

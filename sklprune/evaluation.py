@@ -811,16 +811,9 @@ def _refresh_fitted_attributes(clf):
     clf._set_size_attributes()
 
 
-def _prunable(model):
-    module, targets, _ = _resolve_module(model, "pruning_curve")
-    return find_targets(module, targets)
-
-
 def _target_compression(clf):
-    params = _prunable(clf).values()
-    total = sum(p.numel() for p in params)
-    nonzero = sum(int((p != 0).sum()) for p in params)
-    return _ratio(total, nonzero)
+    """Compression of the pruned weights, the same weights ``sparsity_`` counts."""
+    return _ratio(1.0, 1.0 - clf.sparsity_)
 
 
 def _curve_result(sparsities, fold_points, return_train_score, scoring):

@@ -62,3 +62,15 @@ def test_modules_round_trip_through_numpy_state(module):
         module.state_dict().items(), restored.state_dict().items()
     ):
         assert k == k2 and torch.equal(a, b)
+
+
+def test_importing_sklprune_is_light_until_a_name_is_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sklprune; light = 'torch' not in sys.modules; "
+        "sklprune.PrunedClassifier; print(light, 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["True", "True"]

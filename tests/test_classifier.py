@@ -264,3 +264,35 @@ def test_bad_data_raises_clear_errors(blobs):
     clf = PrunedClassifier(random_state=0, **FAST).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :5])
+
+
+class InterruptingLoss(nn.Module):
+    """Cross-entropy that raises KeyboardInterrupt at its n-th call, like Ctrl-C."""
+
+    def __init__(self, at_call):
+        super().__init__()
+        self.at_call = at_call
+        self.calls = 0
+
+    def forward(self, logits, target):
+        self.calls += 1
+        if self.calls == self.at_call:
+            raise KeyboardInterrupt
+        return nn.functional.cross_entropy(logits, target)
+
+
+@pytest.mark.parametrize("at_call", [2, 8], ids=["mid-epoch", "later"])
+def test_an_interrupted_fit_raises_instead_of_returning_half_trained(blobs, at_call):
+    X, y = blobs
+    clf = PrunedClassifier(loss=InterruptingLoss(at_call), **FAST)
+    with pytest.raises(KeyboardInterrupt, match="interrupted after"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "module_")
+
+
+def test_pickled_history_keeps_epochs_but_not_batches(blobs):
+    X, y = blobs
+    clf = pickle.loads(pickle.dumps(PrunedClassifier(random_state=0, **FAST).fit(X, y)))
+    assert len(clf.history_) == FAST["max_epochs"]
+    assert "batches" not in clf.history_[-1]
+    assert clf.history_[-1, "sparsity"] == pytest.approx(clf.sparsity_)
