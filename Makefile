@@ -31,9 +31,11 @@ $(BIN)/sklprune-docs-ready: $(BIN)/sklprune-ready
 	$(BIN)/pip install --quiet -e ".[docs]" $(TORCH_PIN)
 	touch $@
 
-# HTML in docs/_build/html; runs every example of the gallery. Warnings are errors.
+# HTML in docs/_build/html. Runs the gallery examples that changed since the last
+# build (all of them the first time); reads every page again (-E), so every warning
+# shows up, and warnings are errors.
 docs: $(BIN)/sklprune-docs-ready
-	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+	$(BIN)/sphinx-build -E -W --keep-going -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples docs/generated
