@@ -6,7 +6,6 @@ Links into the documentation of scikit-learn, skorch, PyTorch, NumPy and pandas
 """
 
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -57,20 +56,8 @@ def skip_metadata_request_methods(app, what, name, obj, skip, options):
     return None
 
 
-# A shape written with a fitted attribute, "(n_features_in_,)", reads to
-# reStructuredText as a link to a target "n_features_in"; scikit-learn writes it
-# as a literal. Do the same when the docstring does not.
-_SHAPE_ATTRIBUTE = re.compile(r"\((\w+_),\)")
-
-
-def literal_shape_attributes(app, what, name, obj, options, lines):
-    """Turn ``(n_features_in_,)`` in docstrings into a literal."""
-    lines[:] = [_SHAPE_ATTRIBUTE.sub(r"(``\1``,)", line) for line in lines]
-
-
 def setup(app):
     app.connect("autodoc-skip-member", skip_metadata_request_methods)
-    app.connect("autodoc-process-docstring", literal_shape_attributes)
 
 
 # -- Links to other projects (need the network) ------------------------------

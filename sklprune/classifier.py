@@ -137,7 +137,7 @@ callable, default="cross_entropy"
         Class labels.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` is a DataFrame with string column names.
     net_ : skorch.NeuralNetClassifier
         The fitted skorch net (its callbacks include the pruning callback).

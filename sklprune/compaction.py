@@ -46,22 +46,22 @@ A chain of layers, each applied to the output of the one before:
 
 Layers of the chain, by what compaction does with them:
 
-=====================================  ================================================
-layers                                 role
-=====================================  ================================================
-``Linear``, ``Conv1d``, ``Conv2d``     units removed, inputs removed, biases folded
-                                       (``groups=1`` only)
-activations, ``Dropout``, ``Identity`` elementwise: constants pass through
-``BatchNorm1d/2d``, ``PReLU``          one entry per unit, removed with it
-max / adaptive / average pooling       per channel (a zero-padded average keeps the
-                                       dead channels whose constant is not zero)
-``Flatten()``                          a conv channel becomes a block of columns of
-                                       the next ``Linear``
-``LayerNorm``, ``GroupNorm``,          mix units: the layer before keeps its full
-``Softmax``, ``LogSoftmax``            width (removing a unit would change the mean,
-                                       variance or sum over units)
-:class:`SelectFeatures`                the kept input features (first layer only)
-=====================================  ================================================
+======================================  ================================================
+layers                                  role
+======================================  ================================================
+``Linear``, ``Conv1d``, ``Conv2d``      units removed, inputs removed, biases folded
+                                        (``groups=1`` only)
+activations, ``Dropout``, ``Identity``  elementwise: constants pass through
+``BatchNorm1d/2d``, ``PReLU``           one entry per unit, removed with it
+max / adaptive / average pooling        per channel (a zero-padded average keeps the
+                                        dead channels whose constant is not zero)
+``Flatten()``                           a conv channel becomes a block of columns of
+                                        the next ``Linear``
+``LayerNorm``, ``GroupNorm``,           mix units: the layer before keeps its full
+``Softmax``, ``LogSoftmax``             width (removing a unit would change the mean,
+                                        variance or sum over units)
+:class:`SelectFeatures`                 the kept input features (first layer only)
+======================================  ================================================
 
 Any other layer raises a ``ValueError`` that names it. A dead channel whose constant
 is not zero and that feeds a zero-padded convolution is kept too: the padding makes its

@@ -160,14 +160,14 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
         The score used: ``"permutation"``, ``"gradient"``, ``"weight"``,
         ``"coef_"`` or ``"feature_importances_"`` (the last two from
         ``"auto"``).
-    importances_ : ndarray of shape (n_features_in_,)
+    importances_ : ndarray of shape (`n_features_in_`,)
         One score per input feature; higher is more important.
-    importances_std_ : ndarray of shape (n_features_in_,)
+    importances_std_ : ndarray of shape (`n_features_in_`,)
         With ``"permutation"``: standard deviation of the score over shuffles
         (and folds).
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` is a DataFrame with string column names.
 
     See Also

@@ -36,7 +36,13 @@ class MLP(nn.Sequential):
     Examples
     --------
     >>> from sklprune.modules import MLP
-    >>> MLP(4, 3, hidden_layer_sizes=(8,))
+    >>> mlp = MLP(4, 3, hidden_layer_sizes=(8,))
+    >>> mlp[:-1]
+    Sequential(
+      (0): Linear(in_features=4, out_features=8, bias=True)
+      (1): ReLU()
+    )
+    >>> mlp
     MLP(
       (0): Linear(in_features=4, out_features=8, bias=True)
       (1): ReLU()
@@ -67,3 +73,9 @@ class MLP(nn.Sequential):
             width = size
         layers.append(nn.Linear(width, n_classes))
         super().__init__(*layers)
+
+    def __getitem__(self, index):
+        # A slice of layers is no longer an MLP from n_features to n_classes.
+        if isinstance(index, slice):
+            return nn.Sequential(*list(self._modules.values())[index])
+        return super().__getitem__(index)

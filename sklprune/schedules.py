@@ -25,6 +25,18 @@ class Schedule:
         Epoch after which the final sparsity holds.
     frequency : int, default=1
         Epochs between pruning steps.
+
+    Examples
+    --------
+    A schedule of your own: halve the remaining density at every step.
+
+    >>> from sklprune.schedules import Schedule
+    >>> class Halving(Schedule):
+    ...     def progress(self, step, n_steps):
+    ...         return (1 - 0.5**step) / (1 - 0.5**n_steps)
+    >>> schedule = Halving(0.9, start_epoch=1, end_epoch=3)
+    >>> [round(schedule(epoch), 3) for epoch in range(4)]
+    [0.0, 0.514, 0.771, 0.9]
     """
 
     def __init__(self, sparsity, start_epoch, end_epoch, frequency=1):

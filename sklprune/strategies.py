@@ -1,4 +1,4 @@
-"""Importance criteria: a score for every prunable weight, lowest pruned first.
+r"""Importance criteria: a score for every prunable weight, lowest pruned first.
 
 A strategy has one job. Given the current weights and the training statistics it asked
 for, it returns scores shaped like each weight. Turning scores into masks is done once,
@@ -8,15 +8,11 @@ Statistics are gathered by :class:`sklprune.PruningCallback` from the gradients 
 net's own loss, on the training batches of every epoch that ends with a pruning step,
 so the loss a user chooses flows into the gradient-based criteria.
 
-===================  ===========================================  ==============
-name                 score of a weight :math:`w`                  statistics
-===================  ===========================================  ==============
-``"magnitude"``      :math:`|w|`                                  none
-``"gradient"``       :math:`\\mathrm{mean}_b |w\\,g_b|`            ``"taylor"``
-``"fisher"``         :math:`\\tfrac12 F w^2`, :math:`F =            ``"grad_sq"``
-                     \\mathrm{mean}_b\\, g_b^2`
-``"random"``         uniform noise                                none
-===================  ===========================================  ==============
+* ``"magnitude"``: :math:`|w|`; no statistics.
+* ``"gradient"``: :math:`\mathrm{mean}_b |w\,g_b|`; statistic ``"taylor"``.
+* ``"fisher"``: :math:`\tfrac12 F w^2` with :math:`F = \mathrm{mean}_b\, g_b^2`;
+  statistic ``"grad_sq"``.
+* ``"random"``: uniform noise; no statistics.
 
 :math:`g_b` is the gradient of the loss on mini-batch :math:`b`. The Fisher diagonal is
 the empirical Fisher of mini-batch gradients (per-sample gradients would cost one
