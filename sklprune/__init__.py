@@ -20,14 +20,14 @@ _SOURCES = {
     "PrunedClassifier": "classifier",
     "PrunedClassifierCV": "classifier_cv",
     "PruningCallback": "callbacks",
-    "PruningCurveDisplay": "evaluation",
+    "PruningCurveDisplay": "curve_display",
     "PruningStrategy": "strategies",
     "RandomStrategy": "strategies",
     "Schedule": "schedules",
     "compact": "compaction",
     "measure_latency": "evaluation",
     "model_size": "evaluation",
-    "pruning_curve": "evaluation",
+    "pruning_curve": "pruning_path",
     "sparsity_report": "evaluation",
 }
 

@@ -342,7 +342,7 @@ def curve_figure(results, title):
     """Accuracy against sparsity and against compression, side by side."""
     from matplotlib.figure import Figure
 
-    from .evaluation import PruningCurveDisplay
+    from .curve_display import PruningCurveDisplay
 
     figure = Figure(figsize=(11, 4.2), layout="constrained")
     sparsity_ax, compression_ax = figure.subplots(1, 2)

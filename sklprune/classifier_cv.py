@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .classifier import PrunedClassifier
-from .evaluation import _check_sparsities, pruning_curve
+from .pruning_path import _check_sparsities, pruning_curve
 
 _OWN_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
@@ -19,7 +19,7 @@ _OWN_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 class PrunedClassifierCV(ClassifierMixin, BaseEstimator):
     """A pruned classifier that picks the highest sparsity it can afford.
 
-    Runs a pruning path (see :func:`~sklprune.evaluation.pruning_curve`) on every
+    Runs a pruning path (see :func:`~sklprune.pruning_path.pruning_curve`) on every
     cross-validation fold, keeps the **highest** sparsity whose mean test score is
     within ``score_tol`` of the dense network's, then refits a
     :class:`~sklprune.PrunedClassifier` on all the data at that sparsity, with the
@@ -83,7 +83,7 @@ compact, device, random_state, verbose
     See Also
     --------
     PrunedClassifier : The classifier at a fixed sparsity.
-    sklprune.evaluation.pruning_curve : The cross-validated pruning path.
+    sklprune.pruning_path.pruning_curve : The cross-validated pruning path.
 
     Examples
     --------

@@ -114,8 +114,8 @@ from ._cli_report import (
 )
 from .classifier import PrunedClassifier
 from .datasets import list_datasets
-from .evaluation import pruning_curve
 from .losses import LOSSES
+from .pruning_path import pruning_curve
 from .schedules import SCHEDULES
 from .strategies import STRATEGIES
 

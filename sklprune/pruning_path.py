@@ -1,0 +1,371 @@
+"""Pruning curves: scores over a range of sparsities for about two fits per fold.
+
+:func:`pruning_curve` trains once per fold at the lowest sparsity, then prunes the
+trained network further, one-shot, and fine-tunes it at every higher sparsity (a
+*pruning path*, like :func:`sklearn.linear_model.lasso_path`).
+"""
+
+import numbers
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone, is_classifier
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils import Bunch, _safe_indexing, check_random_state, indexable
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import column_or_1d, validate_data
+from skorch.callbacks import EarlyStopping
+
+from .callbacks import PruningCallback
+from .classifier import PrunedClassifier, _seeded_torch
+from .evaluation import _ratio
+from .masks import check_sparsity
+
+DEFAULT_SPARSITIES = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
+
+
+def pruning_curve(
+    estimator,
+    X,
+    y,
+    *,
+    sparsities=DEFAULT_SPARSITIES,
+    groups=None,
+    cv=5,
+    scoring=None,
+    finetune_epochs=None,
+    return_train_score=True,
+    n_jobs=None,
+    verbose=0,
+):
+    """Cross-validated scores along a pruning path, like ``validation_curve``.
+
+    A pruning path trains **once** per fold and then prunes further, the way
+    :func:`~sklearn.linear_model.lasso_path` reuses one solution for the next:
+
+    1. the estimator is cloned and fitted on the training fold at the lowest
+       sparsity, with its own schedule and epochs (a dense fit when the lowest is 0);
+    2. for every higher sparsity, the same network trains ``finetune_epochs + 1``
+       more epochs: the first ends with a one-shot pruning step to the new sparsity
+       (by the estimator's strategy, scope and granularity; weights pruned before
+       stay pruned), the others fine-tune at it. Each point is thus scored after the
+       same fine-tuning a :class:`~sklprune.PrunedClassifier` does after its last
+       pruning step.
+
+    A fold costs ``max_epochs + (n_points - 1) * (finetune_epochs + 1)`` epochs
+    instead of ``n_points * max_epochs`` for
+    :func:`~sklearn.model_selection.validation_curve`: with the default
+    ``max_epochs=40, finetune_epochs=10``, six points cost 2.4 fits instead of six.
+    Path points are fine-tuned one-shot prunings of a trained network, so they can
+    score differently from a fresh fit at the same sparsity (gradual schedule from
+    scratch): a path point starts from a trained network and has trained more
+    epochs in total. ``benchmarks/bench_pruning_path.py`` compares both.
+
+    Fine-tuning steps run for a fixed number of epochs on the whole training fold:
+    early stopping, when the estimator uses it, applies to the first fit only. The
+    path trains without compaction (``compact=True`` is ignored): compaction removes
+    dead units without changing predictions, and a compacted network cannot be
+    pruned further.
+
+    Parameters
+    ----------
+    estimator : PrunedClassifier or Pipeline ending in one
+        Cloned for every fold; preprocessing steps are fitted on each training fold.
+        Its ``sparsity`` is replaced by each value of ``sparsities``.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Class labels.
+    sparsities : array-like of float, default=(0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
+        Target sparsities in [0, 1); sorted ascending, duplicates dropped.
+    groups : array-like of shape (n_samples,), default=None
+        Group labels for a group splitter such as
+        :class:`~sklearn.model_selection.GroupKFold`.
+    cv : int, cross-validation generator or iterable, default=5
+        As for :func:`~sklearn.model_selection.cross_validate`; an int gives a
+        :class:`~sklearn.model_selection.StratifiedKFold`.
+    scoring : str, callable or None, default=None
+        One scorer, as for :func:`~sklearn.model_selection.cross_validate`;
+        ``None`` uses accuracy.
+    finetune_epochs : int or None, default=None
+        Fine-tuning epochs after each pruning step of the path; ``None`` uses the
+        estimator's ``finetune_epochs``.
+    return_train_score : bool, default=True
+        Also score every point on its training fold.
+    n_jobs : int or None, default=None
+        Folds run in parallel with joblib; ``None`` means 1.
+    verbose : int, default=0
+        Print one line per point when positive.
+
+    Returns
+    -------
+    result : sklearn.utils.Bunch
+        ``sparsities`` (n_points,): the sorted targets. ``test_scores``,
+        ``train_scores`` (only with ``return_train_score``), ``achieved_sparsity``
+        (fraction of the prunable weights that are zero), ``compression_ratio``
+        (prunable weights / non-zero ones) and ``fit_time`` (seconds to reach the
+        point: the whole first fit, then each path step), each an array of shape
+        (n_points, n_folds). ``frame``: the same as a tidy
+        :class:`pandas.DataFrame`, one row per point and fold. ``score_name``: a
+        label for the score.
+
+    See Also
+    --------
+    PruningCurveDisplay : Plot the result.
+    PrunedClassifierCV : Choose the sparsity by this cross-validation.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklprune import PrunedClassifier
+    >>> from sklprune import pruning_curve
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(
+    ...     StandardScaler(),
+    ...     PrunedClassifier(hidden_layer_sizes=(32,), max_epochs=10,
+    ...                      finetune_epochs=2, random_state=0),
+    ... )
+    >>> curve = pruning_curve(clf, X, y, sparsities=[0.0, 0.5, 0.9], cv=3)
+    >>> curve.test_scores.shape
+    (3, 3)
+    >>> curve.achieved_sparsity.mean(axis=1).round(2)
+    array([0. , 0.5, 0.9])
+    >>> bool(curve.test_scores.mean(axis=1).min() > 0.9)
+    True
+    """
+    sparsities = _check_sparsities(sparsities)
+    _classifier_and_prefix(estimator)
+    if finetune_epochs is not None and (
+        isinstance(finetune_epochs, bool)
+        or not isinstance(finetune_epochs, numbers.Integral)
+        or finetune_epochs < 0
+    ):
+        raise ValueError(
+            f"finetune_epochs must be None or an int >= 0; got {finetune_epochs!r}."
+        )
+    scorer = _check_single_scorer(estimator, scoring)
+    X, y, groups = indexable(X, y, groups)
+    cv = check_cv(cv, y, classifier=is_classifier(estimator))
+    folds = list(cv.split(X, y, groups))
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fold_path)(
+            clone(estimator),
+            X,
+            y,
+            train,
+            test,
+            sparsities,
+            scorer,
+            finetune_epochs,
+            return_train_score,
+            verbose,
+            fold,
+        )
+        for fold, (train, test) in enumerate(folds)
+    )
+    return _curve_result(sparsities, results, return_train_score, scoring)
+
+
+def _check_sparsities(sparsities):
+    values = np.asarray(sparsities, dtype=float).ravel()
+    if values.size == 0:
+        raise ValueError("sparsities must hold at least one value in [0, 1).")
+    for value in values:
+        check_sparsity(float(value), name="Every value of sparsities")
+    return np.unique(values)
+
+
+def _classifier_and_prefix(estimator):
+    """The PrunedClassifier inside ``estimator`` and the prefix of its parameters."""
+    prefix = ""
+    while isinstance(estimator, Pipeline):
+        prefix += estimator.steps[-1][0] + "__"
+        estimator = estimator[-1]
+    if not isinstance(estimator, PrunedClassifier):
+        raise TypeError(
+            "The pruning path needs a PrunedClassifier, or a Pipeline whose last "
+            f"step is one; got {type(estimator).__name__}."
+        )
+    return estimator, prefix
+
+
+def _check_single_scorer(estimator, scoring):
+    if not (scoring is None or isinstance(scoring, str) or callable(scoring)):
+        raise ValueError(
+            "scoring must be None, a scorer name or a callable (one metric); got "
+            f"{scoring!r}."
+        )
+    return check_scoring(estimator, scoring=scoring)
+
+
+def _score_name(scoring):
+    if scoring is None:
+        return "Accuracy"
+    name = scoring if isinstance(scoring, str) else getattr(scoring, "__name__", "")
+    if not name or name == "<lambda>":
+        return "Score"
+    if name.startswith("neg_"):
+        name = "negative " + name[4:]
+    return name.replace("_", " ").capitalize()
+
+
+def _fold_path(
+    estimator,
+    X,
+    y,
+    train,
+    test,
+    sparsities,
+    scorer,
+    finetune_epochs,
+    return_train_score,
+    verbose,
+    fold,
+):
+    """Fit once at the lowest sparsity, then prune and fine-tune along the path."""
+    clf, prefix = _classifier_and_prefix(estimator)
+    X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
+    X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
+    points = []
+    path = None
+    for sparsity in sparsities:
+        start = time.perf_counter()
+        if path is None:
+            params = {prefix + "sparsity": float(sparsity)}
+            if clf.get_params().get("compact"):
+                params[prefix + "compact"] = False  # a compacted net cannot train on
+            estimator.set_params(**params)
+            estimator.fit(X_train, y_train)
+            path = _PathStepper(estimator, clf, X_train, y_train, finetune_epochs)
+        else:
+            path.prune_to(float(sparsity))
+        fit_time = time.perf_counter() - start
+        point = {
+            "test_score": scorer(estimator, X_test, y_test),
+            "achieved_sparsity": clf.sparsity_,
+            "compression_ratio": _target_compression(clf),
+            "fit_time": fit_time,
+        }
+        if return_train_score:
+            point["train_score"] = scorer(estimator, X_train, y_train)
+        if verbose > 0:
+            print(
+                f"[pruning_curve] fold {fold}: sparsity {sparsity:.4f} "
+                f"(achieved {point['achieved_sparsity']:.4f}), test score "
+                f"{point['test_score']:.4f}, {fit_time:.1f}s"
+            )
+        points.append(point)
+    return points
+
+
+class _PathStepper:
+    """Prune a fitted PrunedClassifier further, one-shot, and fine-tune it.
+
+    The skorch net's pruning callback is re-initialised with a one-shot schedule at
+    the next epoch; it recovers the current masks from the exact zeros of the
+    weights, so earlier pruning is kept, and ``partial_fit`` trains on without
+    re-initialising the module or the optimizer.
+    """
+
+    def __init__(self, estimator, clf, X_train, y_train, finetune_epochs):
+        self.clf = clf
+        self.epochs = 1 + (
+            clf.finetune_epochs if finetune_epochs is None else finetune_epochs
+        )
+        Xt = X_train
+        outer = estimator
+        while isinstance(outer, Pipeline):
+            Xt = outer[:-1].transform(Xt)
+            outer = outer[-1]
+        Xt = validate_data(
+            clf, Xt, accept_sparse=("csr", "csc"), dtype=np.float32, reset=False
+        )
+        net = clf.net_
+        # The net's own dataset factory batches exactly as PrunedClassifier.fit did.
+        self.dataset = net.get_dataset(Xt, _encode_labels(clf.classes_, y_train))
+        self.rng = check_random_state(clf.random_state)
+        self.prefix = "callbacks__" + next(
+            name for name, cb in net.callbacks_ if isinstance(cb, PruningCallback)
+        )
+        stoppers = {
+            f"callbacks__{name}": None
+            for name, cb in net.callbacks_
+            if isinstance(cb, EarlyStopping)
+        }
+        if stoppers:
+            net.set_params(train_split=None, **stoppers)
+            net.initialize_callbacks()
+
+    def prune_to(self, sparsity):
+        clf, net = self.clf, self.clf.net_
+        epoch = len(net.history) + 1
+        net.set_params(
+            **{
+                f"{self.prefix}__sparsity": sparsity,
+                f"{self.prefix}__schedule": "one_shot",
+                f"{self.prefix}__start_epoch": epoch,
+                f"{self.prefix}__end_epoch": epoch,
+            }
+        )
+        seed = int(self.rng.randint(np.iinfo(np.int32).max))
+        with _seeded_torch(seed, clf.device):
+            net.partial_fit(self.dataset, None, epochs=self.epochs)
+        _refresh_fitted_attributes(clf)
+
+
+def _encode_labels(classes, y):
+    """Labels to class indices, as PrunedClassifier.fit encodes them."""
+    y = column_or_1d(y)
+    codes = np.searchsorted(classes, y)
+    codes = np.clip(codes, 0, len(classes) - 1)
+    if not np.array_equal(classes[codes], y):
+        raise ValueError("The training fold holds labels the classifier never saw.")
+    return codes.astype(np.int64)
+
+
+def _refresh_fitted_attributes(clf):
+    """Keep a PrunedClassifier's fitted attributes true after a path step."""
+    clf.module_ = clf.net_.module_
+    clf.history_ = clf.net_.history
+    clf.n_iter_ = len(clf.net_.history)
+    clf.sparsity_ = float(clf.net_.history[-1, "sparsity"])
+    clf._set_size_attributes()
+
+
+def _target_compression(clf):
+    """Compression of the pruned weights, the same weights ``sparsity_`` counts."""
+    return _ratio(1.0, 1.0 - clf.sparsity_)
+
+
+def _curve_result(sparsities, fold_points, return_train_score, scoring):
+    keys = ["test_score", "achieved_sparsity", "compression_ratio", "fit_time"]
+    if return_train_score:
+        keys.append("train_score")
+    arrays = {
+        key: np.array([[p[key] for p in points] for points in fold_points]).T
+        for key in keys
+    }
+    frame = pd.DataFrame(
+        [
+            {"sparsity": sparsities[i], "fold": fold, **point}
+            for fold, points in enumerate(fold_points)
+            for i, point in enumerate(points)
+        ]
+    )
+    result = Bunch(
+        sparsities=sparsities,
+        test_scores=arrays["test_score"],
+        achieved_sparsity=arrays["achieved_sparsity"],
+        compression_ratio=arrays["compression_ratio"],
+        fit_time=arrays["fit_time"],
+        frame=frame,
+        score_name=_score_name(scoring),
+    )
+    if return_train_score:
+        result.train_scores = arrays["train_score"]
+    return result
