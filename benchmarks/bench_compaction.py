@@ -23,17 +23,14 @@ Usage: python benchmarks/bench_compaction.py [--repeats 101] [--no-write]
 import argparse
 import copy
 import itertools
-import os
 import platform
-import re
 import statistics
-import tempfile
 import time
 from collections import namedtuple
-from pathlib import Path
 
 import numpy as np
 import torch
+from _results import write_section
 
 from sklprune import PrunedClassifier, compact
 from sklprune.masks import compute_masks
@@ -46,7 +43,6 @@ BATCH_1_CALLS = (
 )
 HEADING = "## Compaction latency"
 Timing = namedtuple("Timing", "cpu wall")
-RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
 def predicted_parameters(masks):
@@ -244,24 +240,6 @@ def report(models, batch_1, batch_1024, clf_times, dense_clf, compact_clf, repea
         "",
     ]
     return "\n".join(lines)
-
-
-def write_section(text, path=RESULTS):
-    """Replace (or append) this benchmark's section of RESULTS.md, atomically."""
-    old = path.read_text() if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: text + "\n", old, count=1)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".RESULTS.", suffix=".md")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(new)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def main():

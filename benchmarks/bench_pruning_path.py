@@ -16,20 +16,20 @@ Usage: python benchmarks/bench_pruning_path.py [--repeats 5]
 """
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import torch
+from _results import write_section
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, validation_curve
 
 from sklprune import PrunedClassifier, PruningCurveDisplay, pruning_curve
+from sklprune._io import write_atomic
 
 SPARSITIES = [0.0, 0.5, 0.75, 0.9, 0.95, 0.98]
 HERE = Path(__file__).resolve().parent
@@ -59,37 +59,6 @@ def naive(estimator, X, y, cv):
     )
 
 
-def write_atomically(path, write):
-    """Call ``write(file_object)`` on a temporary file, then move it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def replace_section(path, body):
-    """Replace (or append) our section of RESULTS.md, leaving the others alone."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.strip() == HEADING), None)
-    section = [HEADING + "\n", "\n", body.rstrip("\n") + "\n"]
-    if start is None:
-        new = "".join(lines).rstrip("\n") + "\n\n" + "".join(section)
-    else:
-        end = next(
-            (j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")),
-            len(lines),
-        )
-        tail = lines[end:]
-        new = "".join(lines[:start] + section + (["\n"] if tail else []) + tail)
-    write_atomically(path, lambda f: f.write(new.encode()))
-
-
 def plot(curve, vc_test, path):
     import matplotlib.pyplot as plt
 
@@ -107,7 +76,7 @@ def plot(curve, vc_test, path):
     right.legend(loc="lower left")
     right.set_title("Test accuracy against compression")
     fig.tight_layout()
-    write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=110))
+    write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
 
 
@@ -213,7 +182,7 @@ def main():
     print(setup, "\n")
     print("\n".join(timing), "\n")
     print("\n".join(scores))
-    replace_section(HERE / "RESULTS.md", body)
+    write_section(f"{HEADING}\n\n{body}")
     plot(curve, vc_test, HERE / "pruning_curve.png")
 
 

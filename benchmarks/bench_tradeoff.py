@@ -56,16 +56,14 @@ Usage: python benchmarks/bench_tradeoff.py [--quick] [--seeds 3] [--n-jobs 2]
 
 import argparse
 import math
-import os
 import platform
-import re
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import _results as results
 import numpy as np
 import pandas as pd
 import torch
@@ -78,6 +76,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from sklprune import PrunedClassifier, sparsity_report
+from sklprune._io import write_atomic
 from sklprune.datasets import load_rotten_tomatoes
 from sklprune.modules import MLP
 
@@ -725,42 +724,9 @@ def report(summary, overhead, aims, config):
 # ---------------------------------------------------------------------- output
 
 
-def write_section(text, path, heading=HEADING):
-    """Replace (or append) one ``## `` section of a markdown file, atomically."""
-    path = Path(path)
-    old = path.read_text() if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
-    body = text.rstrip("\n") + "\n"
-    if pattern.search(old):
-        new = pattern.sub(lambda _: body + "\n", old, count=1)
-        new = new.rstrip("\n") + "\n"
-    else:
-        new = old.rstrip("\n") + "\n\n" + body
-    atomic_write(path, lambda f: f.write(new.encode()))
-
-
-def atomic_write(path, write):
-    """Write through a temporary file in the same folder, then ``os.replace``.
-
-    The file keeps its permissions, or gets the umask's default when new
-    (``mkstemp`` alone would leave it readable by its owner only).
-    """
-    path = Path(path)
-    if path.exists():
-        mode = path.stat().st_mode & 0o777
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def write_section(text, path):
+    """Replace (or append) this benchmark's section of ``path``, atomically."""
+    return results.write_section(text, path)
 
 
 def plot(summary, datasets, ratios, path):
@@ -818,7 +784,7 @@ def plot(summary, datasets, ratios, path):
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
     fig.suptitle("Test accuracy against compression (mean ± std over seeds)")
     fig.tight_layout(rect=(0, 0.1, 1, 1))
-    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
+    write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
 
 

@@ -5,9 +5,7 @@ then moved over the target with :func:`os.replace`, so a failure or an interrupt
 never leaves a half-written file behind.
 """
 
-import contextlib
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, log_loss
 
 from ._cli_data import UsageError
+from ._io import write_atomic
 from .compaction import compact
 from .evaluation import measure_latency, model_size, sparsity_report
 
@@ -42,26 +41,6 @@ def check_writable(directory):
     return path
 
 
-def write_atomic(path, write, binary=True):
-    """Call ``write(file)`` on a temporary file, then move it to ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(
-            fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
-        ) as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def write_json(path, data):
     return write_atomic(
         path, lambda f: f.write(json.dumps(data, indent=2) + "\n"), binary=False
@@ -81,12 +60,6 @@ def write_csv(path, frame, index_label=None):
 
 def write_figure(path, figure):
     return write_atomic(path, lambda f: figure.savefig(f, format="png", dpi=110))
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # ------------------------------------------------------------------ measuring

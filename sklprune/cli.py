@@ -107,11 +107,11 @@ from ._cli_report import (
     measure_latencies,
     run_table,
     training_figure,
-    write_atomic,
     write_csv,
     write_figure,
     write_json,
 )
+from ._io import write_atomic
 from .classifier import PrunedClassifier
 from .datasets import list_datasets
 from .losses import LOSSES
