@@ -457,8 +457,8 @@ callable, default="cross_entropy"
         if optimizer is torch.optim.SGD:
             optimizer_kwargs.update(optimizer__momentum=0.9, optimizer__nesterov=True)
         elif optimizer in (torch.optim.Adam, torch.optim.AdamW):
-            # One fused kernel per step: ~10x faster than the default on CPU for
-            # large layers (a TF-IDF input layer of millions of weights).
+            # One fused kernel per step instead of a loop of small ones; see
+            # benchmarks/bench_callback.py for its effect on training time.
             optimizer_kwargs["optimizer__fused"] = _fused_supported(self.device)
         return NeuralNetClassifier(
             module,

@@ -14,7 +14,6 @@ import gzip
 import io
 import math
 import numbers
-import time
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 from torch import nn
+from torch.utils.benchmark import Timer
 
 from ._batching import as_batchable, dense_rows, predict_logits
 from .callbacks import PruningCallback
@@ -427,7 +427,8 @@ def measure_latency(model, X, *, n_repeats=5, warmup=1):
     is timed through its ``predict``, so validation and preprocessing count as they
     do for a user; a :class:`torch.nn.Module` through its forward pass over ``X`` in
     chunks of 4096 rows. Everything runs under :func:`torch.inference_mode`, with
-    the current number of torch threads.
+    the current number of torch threads, timed by
+    :class:`torch.utils.benchmark.Timer` (which waits for CUDA kernels to finish).
 
     Parameters
     ----------
@@ -479,11 +480,13 @@ def measure_latency(model, X, *, n_repeats=5, warmup=1):
             "measure_latency needs an estimator with predict or a torch.nn.Module; "
             f"got {type(model).__name__}."
         )
-    times = []
+    # torch's Timer synchronises CUDA around each run and keeps the thread count
+    # under our control, which a bare perf_counter does not.
+    timer = Timer(
+        stmt="run()", globals={"run": run}, num_threads=torch.get_num_threads()
+    )
     with torch.inference_mode():
-        for i in range(warmup + n_repeats):
-            start = time.perf_counter()
+        for _ in range(warmup):
             run()
-            if i >= warmup:
-                times.append(time.perf_counter() - start)
+        times = [timer.timeit(number=1).median for _ in range(n_repeats)]
     return float(np.median(times)) * 1000.0 / n_rows
