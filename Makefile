@@ -24,8 +24,11 @@ test: $(BIN)/sklprune-ready
 lint: $(BIN)/sklprune-ready
 	$(BIN)/ruff check .
 
+# Every benchmark script rewrites its own section of benchmarks/RESULTS.md.
+BENCHMARKS := $(sort $(wildcard benchmarks/bench_*.py))
+
 bench: $(BIN)/sklprune-ready
-	$(BIN)/python benchmarks/bench_tradeoff.py
+	set -e; for script in $(BENCHMARKS); do $(BIN)/python $$script; done
 
 $(BIN)/sklprune-docs-ready: $(BIN)/sklprune-ready
 	$(BIN)/pip install --quiet -e ".[docs]" $(TORCH_PIN)

@@ -17,7 +17,8 @@ rotating order), and report medians. Ratios are against the dense baseline measu
 the same run. The table is printed and written to ``benchmarks/RESULTS.md`` under
 "## Compaction latency" (other sections of that file are left alone).
 
-Usage: python benchmarks/bench_compaction.py [--repeats 101] [--no-write]
+Usage: python benchmarks/bench_compaction.py [--repeats 101] [--quick] [--no-write]
+(``--quick``: 5 repeats, for the tests.)
 """
 
 import argparse
@@ -30,7 +31,7 @@ from collections import namedtuple
 
 import numpy as np
 import torch
-from _results import write_section
+from _results import RESULTS, aim, write_section
 
 from sklprune import PrunedClassifier, compact
 from sklprune.masks import compute_masks
@@ -174,11 +175,14 @@ def speedups(base, timing):
     return f"{base.cpu / timing.cpu:.2f}x / {base.wall / timing.wall:.2f}x"
 
 
-def report(models, batch_1, batch_1024, clf_times, dense_clf, compact_clf, repeats):
+def report(
+    models, batch_1, batch_1024, clf_times, dense_clf, compact_clf, repeats, quick
+):
     lines = [
         HEADING,
         "",
-        f"`python benchmarks/bench_compaction.py --repeats {repeats}`: torch "
+        f"`python benchmarks/bench_compaction.py "
+        f"{'--quick' if quick else f'--repeats {repeats}'}`: torch "
         f"{torch.__version__}, 1 thread, {platform.machine()}, medians of {repeats} "
         "interleaved repeats of CPU time (thread time) and wall-clock time (batch "
         f"1: per call, over blocks of {BATCH_1_CALLS} calls). The machine is shared "
@@ -238,26 +242,67 @@ def report(models, batch_1, batch_1024, clf_times, dense_clf, compact_clf, repea
         "`predict_proba` end to end at batch 1024: "
         f"**{speedups(dense, small)} faster** (CPU / wall).",
         "",
+        "### Aims (CPU time)",
+        "",
+        *aims(batch_1024, clf_times),
+        "",
     ]
     return "\n".join(lines)
+
+
+def aims(batch_1024, clf_times):
+    """Verdicts computed from the timings above."""
+    module_speedup = batch_1024["dense"].cpu / batch_1024["compacted 75%"].cpu
+    dense = clf_times["dense PrunedClassifier.predict_proba"].cpu
+    small = clf_times["compacted PrunedClassifier.predict_proba"].cpu
+    bare = clf_times["compacted module forward"].cpu
+    return [
+        aim(
+            "compacted MLP at 75 % neuron sparsity >= 2.5x faster than dense at "
+            "batch 1024",
+            module_speedup >= 2.5,
+            f"{module_speedup:.2f}x",
+        ),
+        aim(
+            "compacted PrunedClassifier >= 2.5x faster than the dense one end to end",
+            dense / small >= 2.5,
+            f"{dense / small:.2f}x",
+        ),
+        aim(
+            "compacted predict_proba within 1.3x of its bare module's forward",
+            small / bare <= 1.3,
+            f"{small / bare:.2f}x",
+        ),
+    ]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=101)
+    parser.add_argument("--quick", action="store_true", help="5 repeats, for tests")
+    parser.add_argument("--results", default=RESULTS, help="the file to write into")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = 5
     torch.set_num_threads(1)
     models = build_models()
     batch_1, batch_1024 = time_modules(models, args.repeats)
     dense_clf, compact_clf = fit_classifiers()
     clf_times = time_classifiers(dense_clf, compact_clf, args.repeats)
     text = report(
-        models, batch_1, batch_1024, clf_times, dense_clf, compact_clf, args.repeats
+        models,
+        batch_1,
+        batch_1024,
+        clf_times,
+        dense_clf,
+        compact_clf,
+        args.repeats,
+        args.quick,
     )
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(text, args.results)
 
 
 if __name__ == "__main__":

@@ -28,13 +28,17 @@ finetune_epochs=3)``; one seed. ``SelectKBest(chi2)`` stands in for the F-test, 
 usual choice on TF-IDF counts; the L1 selector uses C=30, which leaves about
 2,300 non-zero coefficients (C=0.1 leaves almost none on TF-IDF input).
 
-Run: ``python benchmarks/bench_feature_selection.py`` (about 4 minutes on one core).
+Run: ``python benchmarks/bench_feature_selection.py`` (about 4 minutes on one core)
+writes the section "## Feature pruning vs scikit-learn selectors" of
+``benchmarks/RESULTS.md``; ``--quick`` runs one seed on less data, for the tests.
 """
 
+import argparse
 import time
 
 import numpy as np
 import torch
+from _results import RESULTS, aim, write_section
 from sklearn.datasets import make_classification
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.feature_selection import SelectFromModel, SelectKBest, chi2, f_classif
@@ -46,10 +50,12 @@ from sklearn.utils import shuffle as shuffle_rows
 from sklprune import FeatureImportancePruner, PrunedClassifier
 from sklprune.datasets import load_rotten_tomatoes
 
+HEADING = "## Feature pruning vs scikit-learn selectors"
 KS = (10, 20, 50)
 TEXT_KS = (1000, 2000)
 SEEDS = (0, 1, 2)
 PARAMS = {"n_samples": 2000, "n_features": 200, "n_informative": 10, "n_redundant": 0}
+QUICK = {"seeds": (0,), "n_samples": 400, "text_rows": 600, "text_ks": (200,)}
 L1_C = 0.1  # about 100 non-zero coefficients on the table
 TEXT_L1_C = 30.0  # about 2,300 non-zero coefficients on the reviews
 L1 = "SelectFromModel(L1 logistic)"
@@ -62,15 +68,16 @@ TEXT_CLASSIFIER = {
 }
 
 
-def load_data():
+def load_data(n_samples=PARAMS["n_samples"]):
     """The shuffled data, and where its informative columns went.
 
     ``shuffle=True`` shuffles rows, then columns, with the generator left over from
     building the data; replaying that on the unshuffled data recovers the columns.
     """
-    X, y = make_classification(shuffle=True, random_state=0, **PARAMS)
+    params = {**PARAMS, "n_samples": n_samples}
+    X, y = make_classification(shuffle=True, random_state=0, **params)
     rng = np.random.RandomState(0)
-    X_plain, y_plain = make_classification(shuffle=False, random_state=rng, **PARAMS)
+    X_plain, y_plain = make_classification(shuffle=False, random_state=rng, **params)
     X_plain, y_plain = shuffle_rows(X_plain, y_plain, random_state=rng)
     columns = np.arange(PARAMS["n_features"])
     rng.shuffle(columns)
@@ -114,20 +121,17 @@ def select(selector, k):
     return selector
 
 
-def print_table(header, rows):
-    print("| " + " | ".join(header) + " |")
-    print(
-        "|"
-        + "|".join(" --- " if i == 0 else " ---: " for i in range(len(header)))
-        + "|"
-    )
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
-    print()
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |"]
+    aligns = [" --- "] + [" ---: "] * (len(header) - 1)
+    lines.append("|" + "|".join(aligns) + "|")
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
-def tabular():
-    X, y, informative = load_data()
+def tabular(seeds=SEEDS, n_samples=PARAMS["n_samples"]):
+    """Table 1: returns (description, table rows, mean accuracy by (selector, k))."""
+    X, y, informative = load_data(n_samples)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=0
     )
@@ -140,10 +144,12 @@ def tabular():
 
     scores = {}  # (name, k) -> list of (accuracy, informative kept)
     times = {}  # name -> list of fit seconds
-    for seed in SEEDS:
+    for seed in seeds:
         clf = PrunedClassifier(sparsity=0.9, random_state=seed)
         acc = clf.fit(X_train, y_train).score(X_test, y_test)
-        scores.setdefault(("all features", 200), []).append((acc, 10))
+        scores.setdefault(("all features", PARAMS["n_features"]), []).append(
+            (acc, PARAMS["n_informative"])
+        )
         fitted = fit_selections(names, KS, X_train, y_train, seed, f_classif, L1_C)
         for name, (seconds, selections) in fitted.items():
             times.setdefault(name, []).append(seconds)
@@ -159,41 +165,35 @@ def tabular():
         print(f"seed {seed} done", flush=True)
 
     baseline = np.median(times[L1])
-    rows = []
+    rows, means = [], {}
     for (name, k), values in scores.items():
         accs, hits = np.array(values).T
+        means[name, k] = accs.mean()
         fit_s, ratio = "-", "-"
         if name in times:
             seconds = np.median(times[name])
             fit_s, ratio = f"{seconds:.3f}", f"{seconds / baseline:.1f}x"
-        rows.append(
-            [
-                name,
-                str(k),
-                f"{accs.mean():.3f} ± {accs.std():.3f}",
-                f"{hits.mean():.1f}",
-                fit_s,
-                ratio,
-            ]
-        )
-    print(
-        f"\nmake_classification 2000 x 200 (10 informative); {len(X_train)} train / "
-        f"{len(X_test)} test; PrunedClassifier(sparsity=0.9) after every selector; "
-        f"seeds {SEEDS}; torch threads: 1.\n"
+        row = [name, str(k), f"{accs.mean():.3f} ± {accs.std():.3f}"]
+        rows.append([*row, f"{hits.mean():.1f}", fit_s, ratio])
+    description = (
+        f"make_classification(n_samples={n_samples}, n_features="
+        f"{PARAMS['n_features']}, n_informative={PARAMS['n_informative']}, "
+        f"n_redundant=0, shuffle=True, random_state=0), standardised, "
+        f"{len(X_train)} train / {len(X_test)} test (stratified). Classifier: "
+        f"`PrunedClassifier(sparsity=0.9)`. Mean ± std over seeds {tuple(seeds)}. "
+        f"L1 uses C={L1_C}. Fit times are medians over the seeds, wall-clock on a "
+        "shared machine; the ratio compares with the L1 selector's fit in the same "
+        "run."
     )
-    header = [
-        "selector",
-        "k",
-        "test accuracy",
-        "informative kept",
-        "fit s (median)",
-        "fit time / L1's",
-    ]
-    print_table(header, rows)
+    header = ["selector", "k", "test accuracy", "informative kept", "fit s"]
+    return description, markdown_table([*header, "fit time / L1's"], rows), means
 
 
-def text():
+def text(ks=TEXT_KS, n_rows=None):
+    """Table 2: returns (description, table, accuracy by (selector, k))."""
     texts, labels = load_rotten_tomatoes(return_X_y=True)
+    if n_rows is not None:
+        texts, labels = texts[:n_rows], labels[:n_rows]
     t_train, t_test, y_train, y_test = train_test_split(
         texts, labels, test_size=0.25, stratify=labels, random_state=0
     )
@@ -203,12 +203,11 @@ def text():
         L1,
         "SelectKBest(chi2)",
     ]
-    rows = []
     clf = PrunedClassifier(random_state=0, **TEXT_CLASSIFIER).fit(X_train, y_train)
-    rows.append(
-        ["all terms", str(X_train.shape[1]), f"{clf.score(X_test, y_test):.3f}", "-"]
-    )
-    fitted = fit_selections(names, TEXT_KS, X_train, y_train, 0, chi2, TEXT_L1_C)
+    accuracy = {("all terms", X_train.shape[1]): clf.score(X_test, y_test)}
+    rows = [["all terms", str(X_train.shape[1]), f"{clf.score(X_test, y_test):.3f}"]]
+    rows[0].append("-")
+    fitted = fit_selections(names, ks, X_train, y_train, 0, chi2, TEXT_L1_C)
     for name, (seconds, selections) in fitted.items():
         for k, selector in selections.items():
             selector = select(selector, k)
@@ -217,20 +216,84 @@ def text():
             clf = PrunedClassifier(random_state=0, **TEXT_CLASSIFIER).fit(
                 X_kept, y_train
             )
-            acc = clf.score(selector.transform(X_test), y_test)
-            rows.append([name, str(k), f"{acc:.3f}", f"{seconds:.2f}"])
-    print(
-        f"\nRotten Tomatoes, TF-IDF ({X_train.shape[1]} terms); {X_train.shape[0]} "
-        f"train / {X_test.shape[0]} test; PrunedClassifier{TEXT_CLASSIFIER} after "
-        "every selector; seed 0; torch threads: 1.\n"
+            accuracy[name, k] = clf.score(selector.transform(X_test), y_test)
+            rows.append([name, str(k), f"{accuracy[name, k]:.3f}", f"{seconds:.2f}"])
+    description = (
+        f"Rotten Tomatoes reviews (bundled; fresh vs rotten), `TfidfVectorizer()` "
+        f"fitted on the training part ({X_train.shape[1]:,} terms), "
+        f"{X_train.shape[0]} train / {X_test.shape[0]} test (stratified), seed 0. "
+        f"Classifier: `PrunedClassifier{TEXT_CLASSIFIER}`. `SelectKBest(chi2)` "
+        f"replaces the F-test; L1 uses C={TEXT_L1_C}."
     )
-    print_table(["selector", "k", "test accuracy", "fit s"], rows)
+    table = markdown_table(["selector", "k", "test accuracy", "fit s"], rows)
+    return description, table, accuracy
+
+
+def aims(table_means, text_accuracy):
+    """Computed verdicts: the best pruner method against scikit-learn's selectors."""
+    lines = []
+    pruners = [f"FeatureImportancePruner({m})" for m in METHODS]
+    for k in KS:
+        best = max(pruners, key=lambda name: table_means[name, k])
+        rivals = {n: table_means[n, k] for n in (L1, "SelectKBest(f_classif)")}
+        detail = f"{best} {table_means[best, k]:.3f}; " + ", ".join(
+            f"{n} {v:.3f}" for n, v in rivals.items()
+        )
+        met = table_means[best, k] >= max(rivals.values())
+        claim = f"table, k={k}: the best pruner method beats both selectors"
+        lines.append(aim(claim, met, detail))
+    for k in sorted({k for name, k in text_accuracy if name != "all terms"}):
+        at_k = {name: acc for (name, kk), acc in text_accuracy.items() if kk == k}
+        ours = max(acc for name, acc in at_k.items() if name.startswith("Feature"))
+        theirs = max(acc for name, acc in at_k.items() if not name.startswith("Feat"))
+        claim = f"text, k={k}: the pruner within 1 point of the best selector"
+        lines.append(aim(claim, ours >= theirs - 0.01, f"{ours:.3f} vs {theirs:.3f}"))
+    return lines
+
+
+def report(table, text_part, quick):
+    run = "python benchmarks/bench_feature_selection.py" + (" --quick" if quick else "")
+    lines = [
+        HEADING,
+        "",
+        f"`{run}`: torch {torch.__version__}, 1 thread. Each selector keeps k "
+        "features; the same `PrunedClassifier` is then trained on them. Seeds seed "
+        "both the selector and the classifier. Each pruner is fitted once per seed "
+        "and re-selected with `set_params(keep=k)`. The L1 selector is "
+        '`SelectFromModel(LogisticRegression(l1_ratio=1, solver="liblinear", '
+        "C=...), max_features=k, threshold=-inf)`.",
+        "",
+        table[0],
+        "",
+        table[1],
+        "",
+        text_part[0],
+        "",
+        text_part[1],
+        "",
+        "### Aims",
+        "",
+        *aims(table[2], text_part[2]),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one seed, less data")
+    parser.add_argument("--results", default=RESULTS, help="the file to write into")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
     torch.set_num_threads(1)
-    tabular()
-    text()
+    if args.quick:
+        table = tabular(QUICK["seeds"], QUICK["n_samples"])
+        text_part = text(QUICK["text_ks"], QUICK["text_rows"])
+    else:
+        table, text_part = tabular(), text()
+    section = report(table, text_part, args.quick)
+    print(section)
+    if not args.no_write:
+        write_section(section, args.results)
 
 
 if __name__ == "__main__":

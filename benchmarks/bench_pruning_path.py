@@ -12,7 +12,8 @@ in the same run.
 Writes the section "## Pruning path vs validation_curve" of benchmarks/RESULTS.md
 and the plot benchmarks/pruning_curve.png.
 
-Usage: python benchmarks/bench_pruning_path.py [--repeats 5]
+Usage: python benchmarks/bench_pruning_path.py [--repeats 5] [--quick]
+(``--quick``: 300 rows, two sparsities, 4 epochs, one run, for the tests.)
 """
 
 import argparse
@@ -23,7 +24,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import torch
-from _results import write_section
+from _results import RESULTS, aim, write_section
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, validation_curve
@@ -43,19 +44,19 @@ def timed(func, *args):
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
-def full_fits(estimator, X, y, cv):
+def full_fits(estimator, X, y, cv, sparsities):
     """One ordinary fit per training fold (at sparsity 0.9): the unit of cost."""
     for train, _ in cv.split(X, y):
         clone(estimator).set_params(sparsity=0.9).fit(X[train], y[train])
 
 
-def path(estimator, X, y, cv):
-    return pruning_curve(estimator, X, y, sparsities=SPARSITIES, cv=cv)
+def path(estimator, X, y, cv, sparsities):
+    return pruning_curve(estimator, X, y, sparsities=sparsities, cv=cv)
 
 
-def naive(estimator, X, y, cv):
+def naive(estimator, X, y, cv, sparsities):
     return validation_curve(
-        estimator, X, y, param_name="sparsity", param_range=SPARSITIES, cv=cv
+        estimator, X, y, param_name="sparsity", param_range=sparsities, cv=cv
     )
 
 
@@ -70,7 +71,9 @@ def plot(curve, vc_test, path):
     )
     path_display.errorbar_[0].set_label("pruning path (test)")
     full = PruningCurveDisplay(
-        sparsities=np.asarray(SPARSITIES), test_scores=vc_test, score_name="Accuracy"
+        sparsities=np.asarray(curve.sparsities),
+        test_scores=vc_test,
+        score_name="Accuracy",
     ).plot(ax=right, x="compression", score_type="test")
     full.errorbar_[0].set_label("validation_curve, a full fit per point (test)")
     right.legend(loc="lower left")
@@ -83,6 +86,9 @@ def plot(curve, vc_test, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="a small run for tests")
+    parser.add_argument("--results", default=RESULTS, help="the file to write into")
+    parser.add_argument("--plot", default=HERE / "pruning_curve.png")
     args = parser.parse_args()
     matplotlib.use("Agg")
     torch.set_num_threads(1)
@@ -90,6 +96,10 @@ def main():
     X = (X / 16.0).astype(np.float32)
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     estimator = PrunedClassifier(random_state=0)
+    sparsities = SPARSITIES
+    if args.quick:
+        X, y, sparsities, args.repeats = X[:300], y[:300], [0.0, 0.9], 1
+        estimator.set_params(max_epochs=4, finetune_epochs=1)
     PrunedClassifier(max_epochs=2, finetune_epochs=1).fit(X[:200], y[:200])  # warm up
     methods = {"fit": full_fits, "path": path, "validation_curve": naive}
     wall = {name: [] for name in methods}
@@ -99,14 +109,14 @@ def main():
         names = list(methods)
         names = names[repeat % 3 :] + names[: repeat % 3]  # rotate the order
         for name in names:
-            w, c, results[name] = timed(methods[name], estimator, X, y, cv)
+            w, c, results[name] = timed(methods[name], estimator, X, y, cv, sparsities)
             wall[name].append(w)
             cpu[name].append(c)
     curve, (vc_train, vc_test) = results["path"], results["validation_curve"]
     med_wall = {name: statistics.median(t) for name, t in wall.items()}
     med_cpu = {name: statistics.median(t) for name, t in cpu.items()}
     max_epochs, finetune = estimator.max_epochs, estimator.finetune_epochs
-    path_epochs = max_epochs + (len(SPARSITIES) - 1) * (finetune + 1)
+    path_epochs = max_epochs + (len(sparsities) - 1) * (finetune + 1)
 
     timing = [
         "| method | wall s | CPU s | fits per fold (wall) | fits per fold (CPU) | "
@@ -135,7 +145,7 @@ def main():
         "validation_curve test accuracy | validation_curve train accuracy |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for i, s in enumerate(SPARSITIES):
+    for i, s in enumerate(sparsities):
         scores.append(
             f"| {s:.2f} | {curve.achieved_sparsity[i].mean():.4f} | "
             f"{curve.test_scores[i].mean():.4f} ± {curve.test_scores[i].std():.4f} | "
@@ -143,26 +153,28 @@ def main():
             f"{vc_test[i].mean():.4f} ± {vc_test[i].std():.4f} | "
             f"{vc_train[i].mean():.4f} |"
         )
-    high = np.asarray(SPARSITIES) >= 0.9
+    high = np.asarray(sparsities) >= 0.9
     high_diff = (curve.test_scores[high].mean(1) - vc_test[high].mean(1)).mean()
     setup = (
         f"load_digits (1797 x 64, scaled to [0, 1]), PrunedClassifier defaults "
         f"(MLP 64-{'-'.join(map(str, estimator.hidden_layer_sizes))}-10, "
         f"strategy={estimator.strategy!r}, scope={estimator.scope!r}, "
         f"max_epochs={max_epochs}, finetune_epochs={finetune}, random_state=0), "
-        f"sparsities {SPARSITIES}, "
+        f"sparsities {sparsities}, "
         "StratifiedKFold(3, shuffle=True, random_state=0) for both, "
         f"torch.set_num_threads(1), medians of {args.repeats} interleaved runs "
         "(order rotated each run; CPU s is this process's CPU time, less sensitive "
         "to other load on the shared machine). "
         f"Epochs per fold: path {path_epochs} "
         f"({path_epochs / max_epochs:.2f} fits), validation_curve "
-        f"{len(SPARSITIES) * max_epochs} ({len(SPARSITIES)} fits). Scores are "
+        f"{len(sparsities) * max_epochs} ({len(sparsities)} fits). Scores are "
         "means ± std over the folds (of the last run; every run is seeded alike)."
     )
+    fits_per_fold = med_cpu["path"] / med_cpu["fit"]
+    command = "python benchmarks/bench_pruning_path.py" + " --quick" * args.quick
     body = "\n".join(
         [
-            "`python benchmarks/bench_pruning_path.py`: " + setup,
+            f"`{command}`: " + setup,
             "",
             *timing,
             "",
@@ -177,13 +189,21 @@ def main():
             "against achieved sparsity; right: test accuracy of both methods "
             "against compression ratio, log axis; error bars are ±1 std over "
             "folds).",
+            "",
+            "### Aims",
+            "",
+            aim(
+                "a pruning path costs at most 2.5 ordinary fits per fold (CPU time)",
+                fits_per_fold <= 2.5,
+                f"{fits_per_fold:.2f} fits per fold",
+            ),
         ]
     )
     print(setup, "\n")
     print("\n".join(timing), "\n")
     print("\n".join(scores))
-    write_section(f"{HEADING}\n\n{body}")
-    plot(curve, vc_test, HERE / "pruning_curve.png")
+    write_section(f"{HEADING}\n\n{body}", args.results)
+    plot(curve, vc_test, Path(args.plot))
 
 
 if __name__ == "__main__":
