@@ -23,11 +23,14 @@ _SOURCES = {
     "PruningCurveDisplay": "curve_display",
     "PruningStrategy": "strategies",
     "RandomStrategy": "strategies",
+    "RobustnessDisplay": "robustness",
     "Schedule": "schedules",
     "compact": "compaction",
+    "expected_calibration_error": "robustness",
     "measure_latency": "evaluation",
     "model_size": "evaluation",
     "pruning_curve": "pruning_path",
+    "robustness_report": "robustness",
     "sparsity_report": "evaluation",
 }
 

@@ -148,6 +148,13 @@ _ROWS = [
     ("accuracy (test)", "accuracy_test", "{:.4f}"),
     ("log-loss (train)", "log_loss_train", "{:.4f}"),
     ("log-loss (test)", "log_loss_test", "{:.4f}"),
+    ("calibration error, ECE (test)", "ece_test", "{:.4f}"),
+    ("Brier score (test)", "brier_test", "{:.4f}"),
+    ("accuracy, noise 0.1 (test)", "accuracy_noise_0.1_test", "{:.4f}"),
+    ("accuracy, noise 0.25 (test)", "accuracy_noise_0.25_test", "{:.4f}"),
+    ("accuracy, noise 0.5 (test)", "accuracy_noise_0.5_test", "{:.4f}"),
+    ("worst class (recall change)", "worst_class", "{}"),
+    ("recall change, worst class (test)", "worst_class_recall_change", "{:+.4f}"),
     ("parameters", "parameters", "{:,}"),
     ("non-zero parameters", "nonzero", "{:,}"),
     ("sparsity (prunable weights)", "sparsity", "{:.3f}"),
@@ -178,6 +185,9 @@ def curve_table(results):
     n_folds = results.test_scores.shape[1]
     header = ["sparsity", "achieved", "compression", "train accuracy"]
     header += ["test accuracy", "fit time"]
+    calibration = "test_calibration_error" in results
+    if calibration:
+        header[-1:-1] = ["test ECE", "test log-loss"]
     rows = [header]
     for i, target in enumerate(results.sparsities):
         rows.append(
@@ -187,6 +197,14 @@ def curve_table(results):
                 f"{_compression(results.achieved_sparsity[i].mean()):.1f}x",
                 _mean_std(results.train_scores[i], n_folds),
                 _mean_std(results.test_scores[i], n_folds),
+                *(
+                    [
+                        _mean_std(results.test_calibration_error[i], n_folds),
+                        _mean_std(results.test_log_loss[i], n_folds),
+                    ]
+                    if calibration
+                    else []
+                ),
                 f"{results.fit_time[i].mean():.1f} s",
             ]
         )
@@ -202,7 +220,11 @@ def curve_frame(results):
         "train_scores",
         "test_scores",
         "fit_time",
+        "test_calibration_error",
+        "test_log_loss",
     ):
+        if key not in results:
+            continue
         values = np.asarray(results[key], dtype=float)
         frame[f"mean_{key}"] = values.mean(axis=1)
         frame[f"std_{key}"] = values.std(axis=1)

@@ -22,17 +22,27 @@ the network compacted
 ``--granularity neuron`` buys), the median of 7 runs taken in turns with the other
 model; and the training time. The files:
 
-=================  ===========================================================
-``model.skops``    the fitted pruned pipeline (preprocessing + classifier)
-``report.json``    data, settings, both models' numbers, per-layer sparsity
-``report.csv``     one row per model, the numbers of the table
-``layers.csv``     :func:`~sklprune.sparsity_report` of the pruned model
-``training.png``   training loss of both models and sparsity, per epoch
-``layers.png``     weights and non-zero weights of each pruned layer
-=================  ===========================================================
+===================  =========================================================
+``model.skops``      the fitted pruned pipeline (preprocessing + classifier)
+``report.json``      data, settings, both models' numbers, per-layer sparsity
+``report.csv``       one row per model, the numbers of the table
+``layers.csv``       :func:`~sklprune.sparsity_report` of the pruned model
+``training.png``     training loss of both models and sparsity, per epoch
+``layers.png``       weights and non-zero weights of each pruned layer
+``reliability.png``  reliability curves of both models, per-class recall change
+===================  =========================================================
+
+The table also says whether pruning hurt (:func:`~sklprune.robustness_report` on
+the test rows): expected calibration error (15 equal-width bins of the top-class
+confidence), Brier score, accuracy under noise added to the network's inputs
+(Gaussian, 0.1, 0.25 and 0.5 times each input's standard deviation; for a sparse
+TF-IDF input, that share of the non-zero entries dropped) and the class whose
+recall pruning lowered most; ``report.json`` holds the whole comparison (per-class
+recall and precision, the rows whose prediction changed).
 
 ``sklprune curve`` sweeps ``--sparsities`` along a pruning path with
-:func:`~sklprune.pruning_curve`, prints accuracy against sparsity, and writes
+:func:`~sklprune.pruning_curve`, prints accuracy, expected calibration error and
+log-loss against sparsity, and writes
 ``curve.csv``, ``curve.json`` and ``curve.png``
 (:class:`~sklprune.PruningCurveDisplay`) into ``--out``. With ``--test`` the points
 are scored on the test file; without it, by ``--cv``-fold stratified
@@ -111,6 +121,9 @@ from ._cli_report import (
     write_figure,
     write_json,
 )
+from ._cli_robustness import can_plot, compare, model_numbers, reliability_figure
+from ._cli_robustness import describe as describe_robustness
+from ._cli_robustness import report_json as robustness_json
 from ._io import write_atomic
 from .classifier import PrunedClassifier
 from .datasets import list_datasets
@@ -218,14 +231,20 @@ def _run(args):
         results[name], reports[name] = measure(model, table, fit_time)
     for name, latencies in measure_latencies(models, table.X_test).items():
         results[name].update(latencies)
+    robustness = compare(dense, pruned, table.X_test, table.y_test, args.random_state)
+    for name, numbers in model_numbers(robustness).items():
+        results[name].update(numbers)
     print()
     print(run_table(results), flush=True)
+    print(describe_robustness(robustness), flush=True)
     title = f"{table.source}: dense and pruned (sparsity {args.sparsity:g})"
     layers = reports["pruned"]
     files = {
         "model.skops": lambda path: _dump_model(pruned, path),
         "report.json": lambda path: write_json(
-            path, _run_report(args, table, pruned, results, layers)
+            path,
+            _run_report(args, table, pruned, results, layers)
+            | {"robustness": _finite(robustness_json(robustness))},
         ),
         "report.csv": lambda path: write_csv(
             path, pd.DataFrame.from_dict(results, orient="index"), "model"
@@ -239,6 +258,16 @@ def _run(args):
             path, layers_figure(layers, f"Pruned layers of the {table.source} model")
         ),
     }
+    if can_plot():
+        files["reliability.png"] = lambda path: write_figure(
+            path, reliability_figure(robustness, f"{title}: calibration and recall")
+        )
+    else:
+        print(
+            "sklprune: note: reliability.png skipped: matplotlib is not installed "
+            "(pip install matplotlib)",
+            file=sys.stderr,
+        )
     _write_all(out, files)
     print(
         "load the model with skops.io.load(path, trusted=...) after checking "
@@ -289,6 +318,7 @@ def _curve(args):
             sparsities=args.sparsities,
             cv=cv,
             return_train_score=True,
+            return_calibration=True,
             verbose=int(show),
         )
     print()
@@ -527,6 +557,8 @@ def _curve_report(args, table, results, scheme):
             "achieved_sparsity",
             "compression_ratio",
             "fit_time",
+            "test_calibration_error",
+            "test_log_loss",
         ):
             point[key] = [float(v) for v in results[key][i]]
         points.append(point)
@@ -687,7 +719,8 @@ def build_parser():
         help="train a dense and a pruned model, compare them, save the pruned one",
         description="Train a dense reference (sparsity 0) and a pruned network,\n"
         "print a table comparing them, and write model.skops, report.json,\n"
-        "report.csv, layers.csv, training.png and layers.png into --out.",
+        "report.csv, layers.csv, training.png, layers.png and reliability.png\n"
+        "into --out.",
         epilog=_RUN_EPILOG,
         formatter_class=formatter,
     )
@@ -736,6 +769,7 @@ outputs (in --out):
   layers.csv     sparsity_report of the pruned model, one row per layer
   training.png   training loss of both models and sparsity, per epoch
   layers.png     weights and non-zero weights of each pruned layer
+  reliability.png  reliability curves of both models, per-class recall change
 
 loading the model (skops stores no code; trust the types it lists first):
   import skops.io as sio

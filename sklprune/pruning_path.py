@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, log_loss
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing, check_random_state, indexable
@@ -23,6 +23,7 @@ from .callbacks import PruningCallback
 from .classifier import PrunedClassifier, _seeded_torch
 from .evaluation import _ratio
 from .masks import check_sparsity
+from .robustness import expected_calibration_error
 
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
 
@@ -38,6 +39,7 @@ def pruning_curve(
     scoring=None,
     finetune_epochs=None,
     return_train_score=True,
+    return_calibration=False,
     n_jobs=None,
     verbose=0,
 ):
@@ -95,6 +97,10 @@ def pruning_curve(
         estimator's ``finetune_epochs``.
     return_train_score : bool, default=True
         Also score every point on its training fold.
+    return_calibration : bool, default=False
+        Also measure, on the test fold of every point, the expected calibration
+        error (:func:`~sklprune.expected_calibration_error`, 15 bins) and the
+        log-loss of the estimator's ``predict_proba``.
     n_jobs : int or None, default=None
         Folds run in parallel with joblib; ``None`` means 1.
     verbose : int, default=0
@@ -107,8 +113,9 @@ def pruning_curve(
         ``train_scores`` (only with ``return_train_score``), ``achieved_sparsity``
         (fraction of the prunable weights that are zero), ``compression_ratio``
         (prunable weights / non-zero ones) and ``fit_time`` (seconds to reach the
-        point: the whole first fit, then each path step), each an array of shape
-        (n_points, n_folds). ``frame``: the same as a tidy
+        point: the whole first fit, then each path step), and with
+        ``return_calibration`` ``test_calibration_error`` and ``test_log_loss``,
+        each an array of shape (n_points, n_folds). ``frame``: the same as a tidy
         :class:`pandas.DataFrame`, one row per point and fold. ``score_name``: a
         label for the score.
 
@@ -165,10 +172,13 @@ def pruning_curve(
             return_train_score,
             verbose,
             fold,
+            return_calibration,
         )
         for fold, (train, test) in enumerate(folds)
     )
-    return _curve_result(sparsities, results, return_train_score, scoring)
+    return _curve_result(
+        sparsities, results, return_train_score, scoring, return_calibration
+    )
 
 
 def _check_sparsities(sparsities):
@@ -226,6 +236,7 @@ def _fold_path(
     return_train_score,
     verbose,
     fold,
+    return_calibration=False,
 ):
     """Fit once at the lowest sparsity, then prune and fine-tune along the path."""
     clf, prefix = _classifier_and_prefix(estimator)
@@ -253,6 +264,8 @@ def _fold_path(
         }
         if return_train_score:
             point["train_score"] = scorer(estimator, X_train, y_train)
+        if return_calibration:
+            point.update(_calibration(estimator, X_test, y_test))
         if verbose > 0:
             print(
                 f"[pruning_curve] fold {fold}: sparsity {sparsity:.4f} "
@@ -342,10 +355,24 @@ def _target_compression(clf):
     return _ratio(1.0, 1.0 - clf.sparsity_)
 
 
-def _curve_result(sparsities, fold_points, return_train_score, scoring):
+def _calibration(estimator, X_test, y_test):
+    proba = estimator.predict_proba(X_test)
+    return {
+        "test_calibration_error": expected_calibration_error(
+            y_test, proba, labels=estimator.classes_
+        ),
+        "test_log_loss": log_loss(y_test, proba, labels=estimator.classes_),
+    }
+
+
+def _curve_result(
+    sparsities, fold_points, return_train_score, scoring, return_calibration=False
+):
     keys = ["test_score", "achieved_sparsity", "compression_ratio", "fit_time"]
     if return_train_score:
         keys.append("train_score")
+    if return_calibration:
+        keys += ["test_calibration_error", "test_log_loss"]
     arrays = {
         key: np.array([[p[key] for p in points] for points in fold_points]).T
         for key in keys
@@ -368,4 +395,7 @@ def _curve_result(sparsities, fold_points, return_train_score, scoring):
     )
     if return_train_score:
         result.train_scores = arrays["train_score"]
+    if return_calibration:
+        result.test_calibration_error = arrays["test_calibration_error"]
+        result.test_log_loss = arrays["test_log_loss"]
     return result

@@ -27,6 +27,7 @@ RUN_FILES = [
     "layers.csv",
     "training.png",
     "layers.png",
+    "reliability.png",
 ]
 SMALL = ["--epochs", "3", "--hidden-layer-sizes", "16"]
 ON_TRAIN = ["--train", "{d}/train.csv", "--target", "label"]
@@ -308,11 +309,16 @@ def test_run_on_csv_files_prints_the_table_and_writes_every_file(launched, data_
         "compression (prunable weights)",
         "model size (torch.save)",
         "latency per 1000 rows (predict)",
+        "calibration error, ECE (test)",
+        "Brier score (test)",
+        "accuracy, noise 0.5 (test)",
+        "recall change, worst class (test)",
     ]:
         assert f"\n{row}  " in out
+    assert "predictions changed by pruning: " in out
     out_dir = data_dir / "out_run"
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(RUN_FILES)
-    for name in ["training.png", "layers.png"]:
+    for name in ["training.png", "layers.png", "reliability.png"]:
         assert (out_dir / name).read_bytes().startswith(PNG_SIGNATURE)
 
     report = json.loads((out_dir / "report.json").read_text())
@@ -334,6 +340,44 @@ def test_run_on_csv_files_prints_the_table_and_writes_every_file(launched, data_
     assert table.loc["pruned", "accuracy_test"] == pruned["accuracy_test"]
     layers = pd.read_csv(out_dir / "layers.csv", index_col="name")
     assert layers.loc["total", "nonzero"] == pruned["prunable_nonzero"]
+
+
+def test_run_report_says_whether_pruning_hurt(launched, data_dir):
+    status, _, err = launched.result("run_csv_with_text")
+    assert status == 0, err
+    report = json.loads((data_dir / "out_run" / "report.json").read_text())
+    models, robustness = report["models"], report["robustness"]
+    assert robustness["ece_bins"] == 15
+    assert robustness["noise_kind"] in {"gaussian", "dropout"}
+    scores = {row["score"]: row for row in robustness["scores"]}
+    assert set(scores) == {
+        "accuracy",
+        "expected_calibration_error",
+        "brier_score",
+        "log_loss",
+    }
+    for name in ["dense", "pruned"]:
+        assert scores["accuracy"][name] == models[name]["accuracy_test"]
+        assert scores["log_loss"][name] == pytest.approx(models[name]["log_loss_test"])
+        assert models[name]["ece_test"] == scores["expected_calibration_error"][name]
+        assert 0 <= models[name]["accuracy_noise_0.5_test"] <= 1
+    noise = {row["level"]: row for row in robustness["noise"]}
+    assert sorted(noise) == [0.0, 0.1, 0.25, 0.5]
+    assert noise[0.0]["accuracy_pruned"] == models["pruned"]["accuracy_test"]
+    per_class = robustness["per_class"]
+    assert {row["class"] for row in per_class} == {"no", "yes"}
+    assert models["pruned"]["worst_class"] == per_class[0]["class"]
+    assert models["pruned"]["worst_class_recall_change"] == min(
+        row["recall_change"] for row in per_class
+    )
+    assert models["dense"]["worst_class"] is None
+    test = pd.read_csv(data_dir / "test.csv")
+    changed = robustness["changed"]
+    assert robustness["n_changed"] == len(changed)
+    assert sum(row["changed"] for row in robustness["changed_by_class"]) == len(changed)
+    for row in changed:
+        assert row["true"] == test.loc[row["row"], "label"]
+        assert row["predicted_dense"] != row["predicted_pruned"]
 
 
 def test_saved_model_loads_safely_and_scores_what_the_report_says(launched, data_dir):
@@ -374,6 +418,7 @@ def test_curve_prints_one_row_per_sparsity_and_writes_the_plot(tmp_path, capsys)
     status, out, err = _in_process(capsys, [*argv, *SMALL])
     assert status == 0, err
     assert "scoring   2-fold stratified cross-validation over the 60 rows" in out
+    assert "test ECE" in out and "test log-loss" in out
     rows = [line.split() for line in out.splitlines() if line[:1].isdigit()]
     assert [row[0] for row in rows] == ["0.000", "0.500", "0.800"]
     out_dir = tmp_path / "out"
@@ -390,6 +435,11 @@ def test_curve_prints_one_row_per_sparsity_and_writes_the_plot(tmp_path, capsys)
     assert frame["mean_test_scores"].tolist() == pytest.approx(
         [np.mean(p["test_scores"]) for p in points]
     )
+    for key in ["test_calibration_error", "test_log_loss"]:
+        assert [len(p[key]) for p in points] == [2, 2, 2]
+        assert frame[f"mean_{key}"].tolist() == pytest.approx(
+            [np.mean(p[key]) for p in points]
+        )
 
 
 def test_curve_with_a_test_file_scores_on_it(tmp_path, capsys):
