@@ -262,7 +262,7 @@ def _run(args):
         files["reliability.png"] = lambda path: write_figure(
             path, reliability_figure(robustness, f"{title}: calibration and recall")
         )
-    else:
+    elif not args.quiet:
         print(
             "sklprune: note: reliability.png skipped: matplotlib is not installed "
             "(pip install matplotlib)",

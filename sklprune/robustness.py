@@ -714,7 +714,7 @@ class RobustnessDisplay:
     Three panels: the reliability curve of each model (top-class confidence against
     the share of rows whose top class is right, drawn by
     :class:`~sklearn.calibration.CalibrationDisplay`), and a bar per class of the
-    change in recall, worst first. Build it with :meth:`from_estimators` or
+    change in recall, the worst on top. Build it with :meth:`from_estimators` or
     :meth:`from_report`; all parameters are stored as attributes.
 
     Parameters
@@ -827,7 +827,7 @@ class RobustnessDisplay:
         bar_ax.axvline(0, color="0.3", linewidth=0.8)
         bar_ax.set_xlabel("Recall change (pruned - reference)")
         bar_ax.set_ylabel("Class")
-        bar_ax.set_title("Per-class recall change, worst at the bottom")
+        bar_ax.set_title("Per-class recall change, worst on top")
         self.ax_ = axes
         self.figure_ = axes[0].figure
         return self

@@ -411,6 +411,24 @@ def test_bundled_data_set_holds_out_a_stratified_test_split(tmp_path, capsys):
     assert report["data"]["classes"] == ["setosa", "versicolor", "virginica"]
 
 
+def test_run_without_matplotlib_skips_the_reliability_plot_with_a_note(
+    tmp_path, capsys, monkeypatch
+):
+    import sklprune.cli
+
+    monkeypatch.setattr(sklprune.cli, "can_plot", lambda: False)
+    argv = ["run", "--dataset", "iris", "--out", tmp_path, *SMALL]
+    status, out, err = _in_process(capsys, argv)
+    assert status == 0
+    assert (
+        "sklprune: note: reliability.png skipped: matplotlib is not installed "
+        "(pip install matplotlib)\n" in err
+    )
+    assert "calibration error, ECE (test)" in out
+    assert not (tmp_path / "reliability.png").exists()
+    assert "robustness" in json.loads((tmp_path / "report.json").read_text())
+
+
 def test_curve_prints_one_row_per_sparsity_and_writes_the_plot(tmp_path, capsys):
     path = _write(tmp_path / "train.csv", _frame(60))
     argv = ["curve", "--train", path, "--target", "label", "--drop", "review"]
