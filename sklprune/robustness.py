@@ -323,6 +323,8 @@ def robustness_report(
             "rows of those classes only."
         )
     _check_n_features(models, X)
+    if sp.issparse(X) and X.format not in ("csr", "csc"):
+        X = X.tocsr()
     rows = _check_test_indices(test_indices, models, n_rows)
     levels = _check_levels(noise_levels, X)
     if not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
@@ -601,7 +603,7 @@ def _predictions(runs, classes, X, y, n_rows):
         columns[f"confidence_{side}"] = proba_sum[
             np.arange(n_rows), modal
         ] / np.maximum(count, 1)
-    index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
+    index = X.index if isinstance(X, pd.DataFrame | pd.Series) else None
     frame = pd.DataFrame(
         {
             "true": y,
