@@ -731,6 +731,11 @@ class RobustnessDisplay:
     scores : pandas.DataFrame or None, default=None
         The ``scores`` frame of the report; its calibration errors go into the
         panel titles.
+    recall_change_error : pandas.Series or None, default=None
+        Standard error of each class's recall change, drawn as error bars: with
+        several models per side, ``sqrt(s_r**2 / n_r + s_p**2 / n_p)`` from the
+        standard deviations ``s`` over ``n`` models, the error Welch's t-test
+        divides by.
 
     Attributes
     ----------
@@ -764,12 +769,19 @@ class RobustnessDisplay:
     """
 
     def __init__(
-        self, *, confidence, recall_change, n_bins=DEFAULT_N_BINS, scores=None
+        self,
+        *,
+        confidence,
+        recall_change,
+        n_bins=DEFAULT_N_BINS,
+        scores=None,
+        recall_change_error=None,
     ):
         self.confidence = confidence
         self.recall_change = recall_change
         self.n_bins = n_bins
         self.scores = scores
+        self.recall_change_error = recall_change_error
 
     def plot(self, ax=None):
         """Draw the two reliability curves and the recall change.
@@ -825,7 +837,13 @@ class RobustnessDisplay:
         bar_ax = axes[2]
         labels = [str(c) for c in change.index]
         colours = ["#b2182b" if v < 0 else "#2166ac" for v in change.fillna(0)]
-        self.bars_ = bar_ax.barh(labels, change.fillna(0).to_numpy(), color=colours)
+        error = None
+        if self.recall_change_error is not None:
+            error = pd.Series(self.recall_change_error).reindex(change.index)
+            error = error.fillna(0).to_numpy()
+        self.bars_ = bar_ax.barh(
+            labels, change.fillna(0).to_numpy(), xerr=error, color=colours, capsize=3
+        )
         bar_ax.axvline(0, color="0.3", linewidth=0.8)
         bar_ax.set_xlabel("Recall change (pruned - reference)")
         bar_ax.set_ylabel("Class")
@@ -866,17 +884,27 @@ class RobustnessDisplay:
         >>> display.ax_[2].get_xlabel()
         'Recall change (pruned - reference)'
         """
-        missing = {"confidence", "per_class", "n_bins", "scores"} - set(report)
+        missing = {"confidence", "per_class", "n_bins", "scores", "n_models"}
+        missing -= set(report)
         if missing:
             raise ValueError(
                 "report must be what robustness_report returns; it lacks "
                 f"{sorted(missing)}."
             )
+        per_class = report["per_class"]
+        error = None
+        if "recall_reference_std" in per_class:
+            n = report["n_models"]
+            error = np.sqrt(
+                per_class["recall_reference_std"] ** 2 / n["reference"]
+                + per_class["recall_pruned_std"] ** 2 / n["pruned"]
+            )
         return cls(
             confidence=report["confidence"],
-            recall_change=report["per_class"]["recall_change"],
+            recall_change=per_class["recall_change"],
             n_bins=report["n_bins"],
             scores=report["scores"],
+            recall_change_error=error,
         ).plot(ax=ax)
 
     @classmethod

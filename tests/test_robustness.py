@@ -412,3 +412,22 @@ def test_pruning_curve_measures_the_calibration_of_every_point():
     assert curve.test_log_loss[0, 0] == pytest.approx(log_loss(y[test], proba))
     assert {"test_calibration_error", "test_log_loss"} <= set(curve.frame)
     assert "test_log_loss" not in pruning_curve(clf, X, y, sparsities=[0.0], cv=cv)
+
+
+def test_display_of_several_models_draws_the_standard_error_of_the_change(
+    imbalanced,
+):
+    X_train, X_test, y_train, y_test = imbalanced
+    references = _seeds(X_train, y_train, 1.0, 3)
+    pruned = _seeds(X_train, y_train, 0.002, 3)
+    report = robustness_report(references, pruned, X_test, y_test, noise_levels=())
+    display = RobustnessDisplay.from_report(report)
+    per_class = report.per_class
+    expected = np.sqrt(
+        per_class["recall_reference_std"] ** 2 / 3
+        + per_class["recall_pruned_std"] ** 2 / 3
+    )
+    drawn = display.bars_.errorbar.lines[2][0].get_segments()
+    widths = sorted(segment[1, 0] - segment[0, 0] for segment in drawn)
+    np.testing.assert_allclose(widths, sorted(2 * expected))
+    matplotlib.pyplot.close(display.figure_)
