@@ -236,7 +236,7 @@ def _fold_path(
     return_train_score,
     verbose,
     fold,
-    return_calibration=False,
+    return_calibration,
 ):
     """Fit once at the lowest sparsity, then prune and fine-tune along the path."""
     clf, prefix = _classifier_and_prefix(estimator)
@@ -366,7 +366,7 @@ def _calibration(estimator, X_test, y_test):
 
 
 def _curve_result(
-    sparsities, fold_points, return_train_score, scoring, return_calibration=False
+    sparsities, fold_points, return_train_score, scoring, return_calibration
 ):
     keys = ["test_score", "achieved_sparsity", "compression_ratio", "fit_time"]
     if return_train_score:

@@ -271,9 +271,11 @@ def robustness_report(
     Raises
     ------
     ValueError
-        When a model lacks ``predict_proba`` or is not fitted, the models'
-        ``classes_`` differ, ``y`` holds labels the models never saw, or ``X`` has
-        a different number of features than the models.
+        When a model lacks ``predict_proba``, the models' ``classes_`` differ,
+        ``y`` holds labels the models never saw, or ``X`` has a different number
+        of features than the models.
+    sklearn.exceptions.NotFittedError
+        When a model is not fitted (a ``ValueError`` too).
 
     See Also
     --------
@@ -375,7 +377,7 @@ def _check_models(models, side):
         try:
             check_is_fitted(model)
         except NotFittedError:
-            raise ValueError(
+            raise NotFittedError(
                 f"{what} ({type(model).__name__}) is not fitted; call fit on it "
                 "before comparing it."
             ) from None
@@ -389,13 +391,15 @@ def _check_models(models, side):
 
 def _check_classes(models):
     classes = np.asarray(models["reference"][0].classes_)
+    first = "reference" if len(models["reference"]) == 1 else "reference[0]"
     for side, ms in models.items():
         for i, model in enumerate(ms):
             other = np.asarray(model.classes_)
             if other.shape != classes.shape or not np.array_equal(other, classes):
+                what = side if len(ms) == 1 else f"{side}[{i}]"
                 raise ValueError(
-                    f"The models know different classes: reference has "
-                    f"{list(classes)}, {side}[{i}] has {list(other)}; compare models "
+                    f"The models know different classes: {first} has "
+                    f"{classes.tolist()}, {what} has {other.tolist()}; compare models "
                     "trained on the same labels."
                 )
     return classes

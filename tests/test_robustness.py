@@ -304,7 +304,11 @@ def small():
         ("different_n_features", r"expect different numbers of features"),
         ("unfitted", r"pruned \(LogisticRegression\) is not fitted"),
         ("unseen_labels", r"y holds labels the models never saw: 7"),
-        ("different_classes", r"The models know different classes"),
+        (
+            "different_classes",
+            r"The models know different classes: reference has \[0, 1\], pruned "
+            r"has \[1, 2\]",
+        ),
         ("no_predict_proba", r"pruned \(LinearSVC\) has no predict_proba"),
         ("length", r"X has 60 rows but y has 59 labels"),
         ("folds", r"test_indices holds 2 folds but reference has 1 models"),
