@@ -5,6 +5,7 @@ import numbers
 import torch
 from skorch.callbacks import Callback
 
+from ._graph import output_targets
 from .masks import (
     GRANULARITIES,
     SCOPES,
@@ -304,9 +305,10 @@ class _Runtime:
         self.module = module
         self.params = find_targets(module, targets)
         if granularity == "neuron" and targets is None and len(self.params) > 1:
-            # The last layer's output units are the network's outputs (the class
+            # The output layer's units are the network's outputs (the class
             # logits): removing one would remove a class, not a hidden unit.
-            self.params.popitem()
+            for name in output_targets(module, self.params):
+                del self.params[name]
         self.neuron_dims = {name: neuron_dim(module, name) for name in self.params}
         self.statistics = StatisticsAccumulator(strategy.statistics)
         self.gather = False

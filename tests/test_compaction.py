@@ -441,29 +441,21 @@ def test_chain_hook_that_does_not_describe_forward_is_refused():
         compact(module)
 
 
-class _OverridingSequential(nn.Sequential):
-    def forward(self, x):
-        return super().forward(x) * 2
-
-
 @pytest.mark.parametrize(
     "module, message",
     [
-        (_Block(), r"the module \(_Block\).*__sklprune_chain__"),
         (
             nn.Sequential(nn.Linear(4, 4), _Block()),
-            r"layer '1' \(_Block\).*__sklprune_chain__",
+            r"layer '1.fc1' \(Linear\): it expects 6 inputs.*'0' \(Linear\) with 4",
         ),
         (
             nn.Sequential(nn.Linear(6, 4), nn.Sequential(nn.ReLU(), _ResidualNet())),
-            r"layer '1.1' \(_ResidualNet\)",
+            r"layer '1.1.fc1' \(Linear\): it expects 6 inputs",
         ),
-        (nn.Sequential(nn.Embedding(5, 4), nn.Linear(4, 2)), r"layer '0' \(Embedding"),
         (
             nn.Sequential(nn.Linear(4, 4), nn.Softmax2d()),
             r"layer '1' \(Softmax2d\)",
         ),
-        (_OverridingSequential(nn.Linear(4, 2)), "overrides the forward"),
         (
             nn.Sequential(nn.Conv2d(4, 4, 3, groups=2), nn.ReLU()),
             r"layer '0' \(Conv2d\).*groups=2",
@@ -682,9 +674,12 @@ def test_classifier_refuses_a_module_compaction_cannot_follow_before_training(
             self.fc = nn.Linear(n_features, n_classes)
 
         def forward(self, x):
-            return self.fc(x)
+            h = self.fc(x)
+            if h.sum() > 0:  # data-dependent control flow: fx cannot trace it
+                return h
+            return -h
 
     clf = PrunedClassifier(module=Net, compact=True, max_epochs=2, finetune_epochs=1)
-    with pytest.raises(ValueError, match=r"the module \(Net\)"):
+    with pytest.raises(ValueError, match=r"the module \(Net\) at node 'gt'"):
         clf.fit(X, y)
     assert not hasattr(clf, "history_")
