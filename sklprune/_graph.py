@@ -171,6 +171,7 @@ _POOL_FUNCTIONS = {
     F.avg_pool2d: 2,
 }
 _SIZE_METHODS = frozenset({"size", "dim"})
+_ATTRIBUTES = frozenset({"shape", "dtype", "device", "ndim"})
 
 
 # --------------------------------------------------------------------- tracing
@@ -573,16 +574,21 @@ class _Walk:
             )
         if node.op == "call_module":
             return self.module(node, self.root.get_submodule(node.target))
-        tracked = [a for a in node.all_input_nodes if self.env.get(a) is not None]
+        tracked = [self.env[a] for a in node.all_input_nodes if self.env.get(a)]
         target = node.target
         if node.op == "call_method" and target in _SIZE_METHODS:
             return None
-        if node.op == "call_function" and target in (getattr, operator.getitem):
-            if tracked and not (target is getattr and node.args[1] == "shape"):
+        if node.op == "call_function" and target is getattr:
+            if tracked and node.args[1] not in _ATTRIBUTES:
                 raise self.unknown()
             return None
         if not tracked:  # sizes and other values that carry no unit
             return None
+        if all(u.fixed and not u.inputs for u in tracked) and not _is_known(node):
+            # Nothing is removed from these tensors: any operation may reshape them.
+            return Units(None, axis="channel", source=tracked[0].source)
+        if target is operator.getitem:
+            raise self.unknown()
         return self.function(node, target)
 
     # ------------------------------------------------------------ the input
@@ -685,7 +691,8 @@ class _Walk:
                 units, layer.in_features, f"{layer.in_features} inputs"
             )
             unused = ~(weight != 0).any(dim=0)
-            ndim = units.ndim or 2
+            # (batch, features) unless it reads the (batch, ..., dim) of an Embedding
+            ndim = units.ndim if units.axis == "last" else 2
         else:
             if (
                 units.block
@@ -1033,11 +1040,16 @@ class _Walk:
     def flatten_call(self, args, kwargs):
         start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
         end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
+        units = self.env[args[0]]
+        if units.fixed and not units.inputs:
+            return Units(None, axis="channel", source=units.source)
         if (start, end) != (1, -1):
             raise self.error("only flatten(1) (start_dim=1, end_dim=-1) is followed")
         return self.flatten(self.env[args[0]])
 
     def view(self, args):
+        if self.env[args[0]].fixed and not self.env[args[0]].inputs:
+            return Units(None, axis="channel", source=self.env[args[0]].source)
         shape = args[1:]
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
@@ -1051,6 +1063,25 @@ class _Walk:
 
 
 # --------------------------------------------------------------------- helpers
+
+
+def _is_known(node):
+    target = node.target
+    if node.op == "call_method":
+        known = (_UNARY_METHODS, _BINARY, _MIXING_METHODS, _REDUCTIONS)
+        return target in ("flatten", "view", "reshape") or any(
+            target in k for k in known
+        )
+    known = (
+        _DROPOUT_FUNCTIONS,
+        _UNARY_FUNCTIONS,
+        _BINARY,
+        _CATS,
+        _MIXING_FUNCTIONS,
+        _REDUCTIONS,
+        _POOL_FUNCTIONS,
+    )
+    return target in (torch.flatten, torch.reshape) or any(target in k for k in known)
 
 
 def _is_uninitialized(p):
