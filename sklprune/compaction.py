@@ -19,7 +19,7 @@ Any module that :func:`torch.fx.symbolic_trace` can trace: a
 that keep its ``forward``), a module class of your own whose ``forward`` calls a
 Sequential or layers held as attributes, functional activations (``F.relu(x)``,
 ``torch.relu(x)``, ``x.relu()``), residual additions and concatenations. The walk
-(:mod:`sklprune._graph`) follows, for every tensor, which unit is behind each position
+(:mod:`sklprune._walk`) follows, for every tensor, which unit is behind each position
 of its last dimension (after a ``Linear``) or its channels (after a ``Conv``), and
 which positions hold a constant:
 
@@ -113,9 +113,10 @@ import torch
 from torch import fx, nn
 from torch.nn.utils import parametrize
 
-from ._graph import HOOK, WEIGHTED, describe, trace, walk
+from ._graph import HOOK, describe, trace
 from ._narrow import narrow
 from ._select import SelectFeatures
+from ._walk import WEIGHTED, walk
 
 __all__ = ["SelectFeatures", "compact"]
 
@@ -124,19 +125,21 @@ def compact(module, masks=None, *, prune_inputs=False):
     """Return a smaller copy of a module without its pruned hidden units.
 
     Every hidden unit whose weights are all zero (a ``Linear`` output row, a ``Conv``
-    output channel) is removed, with the input column or channel of the next layer
-    that read it, and its entries in the ``BatchNorm`` and ``PReLU`` layers in between.
-    The constant such a unit still outputs (its bias, through the layers in between)
-    is folded into the next layer's bias, and a unit whose outgoing weights are all
-    zero is removed too, so the compacted module computes what the masked one does.
-    Output units of the last layer are never removed. See :mod:`sklprune.compaction`
-    for the layers it follows and how a module of your own opts in.
+    output channel, an ``Embedding`` column) is removed, with the input column or
+    channel of every layer that read it, and its entries in the ``BatchNorm`` and
+    ``PReLU`` layers in between. The constant such a unit still outputs (its bias,
+    through the layers in between) is folded into the next layer's bias, and a unit
+    whose outgoing weights are all zero is removed too, so the compacted module
+    computes what the masked one does. Units added together are removed together or
+    kept together; units that reach the module's output are never removed. See
+    :mod:`sklprune.compaction` for the layers and operations it follows.
 
     Parameters
     ----------
     module : torch.nn.Module
-        The pruned network: an ``nn.Sequential`` chain, :class:`sklprune.modules.MLP`,
-        or a module with a ``__sklprune_chain__`` method. It is not modified.
+        The pruned network: any module :mod:`torch.fx` can trace (an
+        ``nn.Sequential``, :class:`sklprune.modules.MLP`, a module class of your
+        own), or a module with a ``__sklprune_chain__`` method. It is not modified.
     masks : dict of str to torch.Tensor, default=None
         Boolean keep-masks by parameter name, such as ``PruningCallback.masks_``
         (``dict(net.callbacks_)["prune"].masks_`` for a skorch ``net`` whose callback
@@ -154,8 +157,11 @@ def compact(module, masks=None, *, prune_inputs=False):
     Returns
     -------
     compacted : torch.nn.Module
-        A new module in evaluation mode; the same class and layer names as ``module``
-        (narrower layers), wrapped as described above when inputs were removed. An
+        A new module in evaluation mode, with the layer names of ``module``
+        (narrower layers), wrapped as described above when inputs were removed. A
+        chain (an ``nn.Sequential``, or a module with ``__sklprune_chain__``) keeps
+        its class; any other module comes back as a :class:`torch.fx.GraphModule`
+        named after its class, which runs the traced graph. An
         unpruned module gives an equal copy. A layer that would lose every unit keeps
         one, so no layer has width zero. A ``Linear`` or ``Conv`` without bias gains
         one when a constant is folded into it.
@@ -163,9 +169,10 @@ def compact(module, masks=None, *, prune_inputs=False):
     Raises
     ------
     ValueError
-        If the module holds a layer compaction cannot follow (the message names it),
-        if ``masks`` name unknown parameters or have wrong shapes, or if widths of
-        consecutive layers do not match.
+        If the module holds a layer or operation compaction cannot follow, or its
+        forward cannot be traced (the message names the graph node and the
+        operation), if ``masks`` name unknown parameters or have wrong shapes, or if
+        widths of consecutive layers do not match.
     TypeError
         If ``module`` is not a torch module or a mask is not boolean.
 
