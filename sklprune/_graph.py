@@ -9,6 +9,7 @@ compaction; :func:`output_targets` tells neuron pruning which layers compute the
 module's output (their units are the outputs and must not be pruned).
 """
 
+import inspect
 import warnings
 
 from torch import fx, nn
@@ -111,7 +112,7 @@ def trace(module):
         module.__class__ = type(kind.__name__, (kind,), {"forward": _chain_forward})
         tracer.uses_hook = chain = True
     try:
-        graph = tracer.trace(module)
+        graph = tracer.trace(module, concrete_args=_defaults(module))
     except ValueError:
         raise
     except Exception as exc:
@@ -123,6 +124,17 @@ def trace(module):
     finally:
         module.__class__ = kind
     return Trace(graph, tracer.uses_hook, chain and not tracer.follows_forward)
+
+
+def _defaults(module):
+    """Arguments of forward after the first that have defaults, traced as such."""
+    parameters = list(inspect.signature(module.forward).parameters.values())[1:]
+    return {
+        p.name: p.default
+        for p in parameters
+        if p.default is not inspect.Parameter.empty
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    } or None
 
 
 def _chain_forward(self, x):
