@@ -57,10 +57,14 @@ A residual module class:
 True
 
 The result keeps the module's class when the module is a chain (a Sequential, or a
-module whose ``__sklprune_chain__`` lists its layers, see below); any other module
-comes back as a :class:`torch.fx.GraphModule` named after the module's class, which
-runs the traced graph with the narrowed layers (its layers keep their names:
-``small.block[0]`` above).
+module whose ``__sklprune_chain__`` lists its layers, see below), and when its first
+layer is a ``Linear`` reading the inputs and its own ``forward``, run on a random
+batch, computes with the narrowed layers what the original computes (as above).
+Otherwise (a ``Conv`` or ``Embedding`` first, or a ``forward`` that reads a layer's
+width in Python) it comes back as a :class:`torch.fx.GraphModule` named after the
+module's class, which runs the traced graph with the narrowed layers; its layers
+keep their names (``small.block[0]``). A GraphModule pickles, but ``skops`` cannot
+store it.
 
 Layers and operations, by what compaction does with them:
 
@@ -160,8 +164,10 @@ def compact(module, masks=None, *, prune_inputs=False):
         A new module in evaluation mode, with the layer names of ``module``
         (narrower layers), wrapped as described above when inputs were removed. A
         chain (an ``nn.Sequential``, or a module with ``__sklprune_chain__``) keeps
-        its class; any other module comes back as a :class:`torch.fx.GraphModule`
-        named after its class, which runs the traced graph. An
+        its class, and so does a module whose first layer is a ``Linear`` when its
+        own ``forward`` gives the original's outputs on a random batch; any other
+        module comes back as a :class:`torch.fx.GraphModule` named after its class,
+        which runs the traced graph (see :mod:`sklprune.compaction`). An
         unpruned module gives an equal copy. A layer that would lose every unit keeps
         one, so no layer has width zero. A ``Linear`` or ``Conv`` without bias gains
         one when a constant is folded into it.
@@ -218,22 +224,35 @@ def compact(module, masks=None, *, prune_inputs=False):
     traced = trace(compacted)
     select = _selection(compacted, traced.graph) if prune_inputs else None
     added = select is not None and not any(m is select for m in compacted.modules())
-    reference = copy.deepcopy(compacted) if traced.uses_hook else None
+    reference = (
+        copy.deepcopy(compacted) if traced.uses_hook or not traced.is_chain else None
+    )
     with torch.no_grad():
         plan = walk(traced.graph, compacted, select=select)
         input_width = plan.input_width
         while narrow(plan):
             plan = walk(traced.graph, compacted, select=select)
-    if not traced.is_chain:
-        graph_module = fx.GraphModule(compacted, traced.graph, type(module).__name__)
-        for name, child in compacted.named_children():  # whole Sequentials, by name
-            graph_module.add_module(name, child)
-        compacted = graph_module.eval()
-    if added and select.index.numel() < select.n_features_in:
-        compacted = nn.Sequential(OrderedDict(select=select, module=compacted)).eval()
-    if reference is not None and input_width is not None:
-        _verify(reference, compacted, module, input_width)
-    return compacted
+    narrowed = added and select.index.numel() < select.n_features_in
+
+    def wrap(result):
+        if not narrowed:
+            return result
+        return nn.Sequential(OrderedDict(select=select, module=result)).eval()
+
+    if traced.is_chain:
+        compacted = wrap(compacted)
+        if traced.uses_hook and input_width is not None:
+            _verify(reference, compacted, module, input_width)
+        return compacted
+    # The module's own forward runs the narrowed layers when it reads no width in
+    # Python; where a random batch can show that it does, the module keeps its class.
+    own = wrap(compacted)
+    if input_width is not None and _differs(reference, own, input_width) is None:
+        return own
+    graph_module = fx.GraphModule(compacted, traced.graph, type(module).__name__)
+    for name, child in compacted.named_children():  # whole Sequentials, by name
+        graph_module.add_module(name, child)
+    return wrap(graph_module.eval())
 
 
 def _selection(module, graph):
@@ -329,23 +348,27 @@ def _apply_masks(module, masks):
 
 
 @torch.no_grad()
-def _verify(reference, compacted, original, n_in):
-    """Compare a module compacted by its chain hook with its own forward."""
+def _differs(reference, compacted, n_in):
+    """Why ``compacted`` does not compute what ``reference`` does, or ``None``."""
     weight = next(reference.parameters())
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(8, n_in, generator=generator).to(weight.device, weight.dtype)
     expected = reference(x)
-    problem = None
     try:
         got = compacted(x)
     except Exception as exc:  # a forward that relies on the old widths
-        problem = exc
-    else:
-        scale = float(expected.abs().max()) if expected.numel() else 0.0
-        if expected.shape != got.shape or not torch.allclose(
-            got, expected, rtol=1e-3, atol=1e-4 * (1.0 + scale), equal_nan=True
-        ):
-            problem = "outputs differ on a random batch"
+        return exc
+    scale = float(expected.abs().max()) if expected.numel() else 0.0
+    if expected.shape != got.shape or not torch.allclose(
+        got, expected, rtol=1e-3, atol=1e-4 * (1.0 + scale), equal_nan=True
+    ):
+        return "outputs differ on a random batch"
+    return None
+
+
+def _verify(reference, compacted, original, n_in):
+    """Compare a module compacted by its chain hook with its own forward."""
+    problem = _differs(reference, compacted, n_in)
     if problem is not None:
         raise ValueError(
             f"The compacted {type(original).__name__} does not compute what the "
