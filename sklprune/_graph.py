@@ -223,6 +223,14 @@ def output_targets(module, params):
                 stack.extend(node.all_input_nodes)
         reason = "no target layer's output reaches the module's output"
     if found:
+        if len(set(found)) == len(params):
+            warnings.warn(
+                f"Every target of {type(module).__name__} computes its output "
+                f"({list(params)}): no hidden unit is left to prune by neuron. Pass "
+                "targets= to choose the pruned layers yourself.",
+                UserWarning,
+                stacklevel=3,
+            )
         return [name for name in params if name in found]
     last = list(params)[-1]
     warnings.warn(

@@ -534,3 +534,18 @@ def test_untraceable_module_spares_the_last_registered_target_with_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         output_targets(HeadFirst(), find_targets(HeadFirst()))
+
+
+def test_a_module_whose_every_target_is_an_output_layer_is_warned_about():
+    class TwoHeadsOnly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.left = nn.Linear(4, 2)
+            self.right = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.left(x) + self.right(x)
+
+    module = TwoHeadsOnly()
+    with pytest.warns(UserWarning, match="no hidden unit is left to prune"):
+        assert len(output_targets(module, find_targets(module))) == 2
