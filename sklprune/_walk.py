@@ -362,11 +362,13 @@ class _Walk:
             return None
         if node.op == "call_function" and target is getattr:
             if tracked and node.args[1] not in _ATTRIBUTES:
+                if all(u.fixed for u in tracked):
+                    return Units(None, axis="channel", source=tracked[0].source)
                 raise self.unknown()
             return None
         if not tracked:  # sizes and other values that carry no unit
             return None
-        if all(u.fixed and not u.inputs for u in tracked) and not _is_known(node):
+        if all(u.fixed for u in tracked) and not _is_known(node):
             # Nothing is removed from these tensors: any operation may reshape them.
             return Units(None, axis="channel", source=tracked[0].source)
         if target is operator.getitem:
@@ -413,6 +415,10 @@ class _Walk:
             )
         args = node.args
         units = self.units_of(args[0]) if args else None
+        inputs = [self.env[a] for a in node.all_input_nodes if self.env.get(a)]
+        if not _is_known_layer(layer) and all(u.fixed for u in inputs):
+            # Nothing is removed from its inputs: any layer may read them.
+            return Units(None, axis="channel", source=describe(name, layer))
         if (len(args) != 1 or node.kwargs) and kind is not nn.EmbeddingBag:
             raise self.error("compaction follows layers called on one tensor")
         if kind in WEIGHTED:
@@ -845,6 +851,19 @@ class _Walk:
 
 
 # --------------------------------------------------------------------- helpers
+
+
+def _is_known_layer(layer):
+    kind = type(layer)
+    return (
+        kind in WEIGHTED
+        or kind in EMBEDDINGS
+        or kind in ELEMENTWISE
+        or kind in PER_UNIT
+        or kind in POOLS
+        or kind in MIXING
+        or kind in (nn.Flatten, SelectFeatures)
+    )
 
 
 def _is_known(node):

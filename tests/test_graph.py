@@ -157,7 +157,7 @@ def _randomise(module, seed=0):
                 layer.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
                 layer.weight.copy_(torch.randn(n, generator=generator))
                 layer.bias.copy_(torch.randn(n, generator=generator))
-            elif getattr(layer, "bias", None) is not None:
+            elif isinstance(getattr(layer, "bias", None), torch.Tensor):
                 layer.bias.copy_(torch.randn(layer.bias.shape, generator=generator))
     return module.eval()
 
@@ -549,3 +549,26 @@ def test_a_module_whose_every_target_is_an_output_layer_is_warned_about():
     module = TwoHeadsOnly()
     with pytest.warns(UserWarning, match="no hidden unit is left to prune"):
         assert len(output_targets(module, find_targets(module))) == 2
+
+
+def test_layers_before_the_first_prunable_units_may_be_anything():
+    class Recurrent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.GRU(4, 8, batch_first=True)
+            self.fc = nn.Linear(8, 6)
+            self.out = nn.Linear(6, 2)
+
+        def forward(self, x):
+            h, _ = self.rnn(x.reshape(x.shape[0], -1, 4))
+            return self.out(torch.relu(self.fc(h[:, -1])))
+
+    torch.manual_seed(0)
+    module = _randomise(Recurrent())
+    with torch.no_grad():
+        module.fc.weight[:4] = 0.0
+    compacted = compact(module)
+    assert compacted.fc.out_features == 2
+    x = torch.randn(3, 20)
+    with torch.no_grad():
+        torch.testing.assert_close(compacted(x), module(x))
