@@ -382,11 +382,14 @@ class PruningCallback(Callback):
 
         A callback listed earlier that stops training (``EarlyStopping``) skips this
         callback's ``on_epoch_end``; one that restores weights changes them after it.
+        An epoch cut short by Ctrl-C stays without a sparsity entry: skorch's
+        ``EpochTimer`` writes ``dur`` only once the epoch has ended.
         """
         if len(net.history) == 0 or self._runtime_ is None:
             return
         if "sparsity" not in net.history[-1]:
-            self._record(net, pruned=False)
+            if "dur" in net.history[-1]:
+                self._record(net, pruned=False)
         else:
             sparsity = achieved_sparsity(self._runtime_.params.values())
             net.history.record("sparsity", sparsity)

@@ -9,7 +9,7 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Checkpoint, EarlyStopping
+from skorch.callbacks import Checkpoint, EarlyStopping, LoadInitState
 from torch import nn
 
 from sklprune import PruningCallback
@@ -426,6 +426,26 @@ def test_dense_weights_loaded_into_a_pruned_net_are_masked_when_training_resumes
     net.partial_fit(X, y, epochs=1)
     assert _pruned_entries_are_zero(net)
     assert net.history[-1, "sparsity"] == pytest.approx(0.8, abs=0.01)
+
+
+def test_load_init_state_after_the_callback_resumes_with_the_pruned_zeros(
+    digits_small, tmp_path
+):
+    X, y = digits_small
+    checkpoint = Checkpoint(monitor=None, dirname=tmp_path)
+    net = make_net(max_epochs=3, end_epoch=2)
+    net.set_params(callbacks=[("checkpoint", checkpoint), net.callbacks[0]])
+    fitted(net, digits_small)
+    was_zero = [w == 0 for w in target_weights(net)]
+    # A lower sparsity than the checkpoint's: this fit has nothing to prune.
+    resumed = make_net(max_epochs=1, sparsity=0.5, schedule="one_shot", end_epoch=1)
+    load = LoadInitState(Checkpoint(monitor=None, dirname=tmp_path))
+    resumed.set_params(callbacks=[resumed.callbacks[0], ("load", load)])
+    resumed.fit(X, y)  # LoadInitState loads after the callback's on_train_begin
+    assert len(resumed.history) == 4
+    for zero, w in zip(was_zero, target_weights(resumed)):
+        assert bool((w[zero] == 0).all())
+    assert resumed.history[-1, "sparsity"] == pytest.approx(0.8, abs=0.01)
 
 
 # ---------------------------------------------------------------- starting zeros
