@@ -502,7 +502,9 @@ def _zero_pruned(tensor, mask, bits):
 
     A bitwise AND of the float's bits with the keep word gives +0.0 where pruned
     whatever was there, and leaves kept entries untouched. Multiplying by a 0/1
-    mask would leave NaN (``nan * 0``) and turn inf into NaN.
+    mask would leave NaN (``nan * 0``) and turn inf into NaN; ``masked_fill_`` and
+    ``torch.where`` are exact but much slower on large tensors
+    (``benchmarks/bench_masking.py``), and this runs twice per training batch.
     """
     if bits is not None and tensor.layout == torch.strided:
         tensor.view(bits.dtype).bitwise_and_(bits)
