@@ -680,3 +680,11 @@ def test_reports_go_to_the_sink(digits_small, capsys):
     net.set_params(callbacks__prune__sink=print, callbacks__prune__verbose=0)
     fitted(net, digits_small)
     assert capsys.readouterr().out == ""
+
+
+def test_masks_of_a_replaced_module_raise_a_clear_error(digits_small):
+    X, y = digits_small
+    net = fitted(make_net(max_epochs=2, end_epoch=1), digits_small)
+    net.set_params(module__hidden=32)  # a new module, the callback keeps its masks
+    with pytest.raises(ValueError, match="masks of another module"):
+        net.partial_fit(X, y)
