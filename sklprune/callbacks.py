@@ -1,9 +1,11 @@
 """PruningCallback: prune any skorch net while it trains."""
 
 import numbers
+import warnings
 
 import torch
 from skorch.callbacks import Callback
+from torch import nn
 
 from ._graph import output_targets
 from .masks import (
@@ -17,7 +19,7 @@ from .masks import (
     neuron_dim,
 )
 from .schedules import get_schedule
-from .strategies import StatisticsAccumulator, get_strategy
+from .strategies import StatisticsAccumulator, accumulation_dtype, get_strategy
 
 # Optimizer state that only divides a step (see _clear_optimizer_state).
 SECOND_MOMENTS = frozenset(
@@ -35,7 +37,17 @@ class PruningCallback(Callback):
     optimizer step, and the optimizer's state (momentum, Adam moments) of pruned
     entries is cleared, so neither momentum nor weight decay revives a pruned weight.
     The trained module is a plain :class:`torch.nn.Module` whose pruned weights are
-    exact zeros; no hooks or extra parameters are left behind.
+    exact zeros (even where a step wrote NaN or inf); no hooks or extra parameters
+    are left behind.
+
+    Weights put back while masks exist are masked again: at the start of every
+    training call (after ``net.load_params`` or skorch's ``LoadInitState``) and at
+    its end (after ``EarlyStopping(load_best=True)`` or ``Checkpoint(load_best=True)``
+    restored an earlier, denser epoch), and the last ``sparsity`` entry of the
+    history is then measured again. An ``EarlyStopping`` listed after this callback
+    has its best weights masked before it restores them; a ``Checkpoint`` with
+    ``load_best=True`` listed after it loads from its file, out of reach, so a
+    warning asks to list it before this callback.
 
     Parameters
     ----------
@@ -77,8 +89,23 @@ class PruningCallback(Callback):
         Lottery-ticket rewinding: after the final pruning step, weights go back to
         their values at the end of this epoch (0 = initialisation) and training
         continues with the final mask.
+    masks_from_zeros : {"auto", True, False}, default="auto"
+        Whether exact zeros in the starting weights count as pruned when training
+        starts without masks (a fresh callback on weights loaded with
+        ``load_params``, or a callback re-initialised by ``set_params``). Pruned
+        zeros stay zero and count towards the sparsity. ``True``: every zero.
+        ``"auto"``: the zeros a pruned model leaves, not those an initialisation
+        makes: a target that is zero throughout (``nn.init.zeros_``) and the
+        ``padding_idx`` row of an ``Embedding`` stay trainable. Initialisations that
+        scatter zeros (``nn.init.eye_``, ``dirac_``, ``sparse_``) look like a pruned
+        model: pass ``False`` for them. ``False``: no zero counts as pruned.
     verbose : int, default=0
-        Print a line at every pruning step when positive.
+        Report every pruning step, and weights masked again after a restore, when
+        positive.
+    sink : callable, default=print
+        Receives each report as one string. As in skorch's callbacks, a sink other
+        than ``print`` receives them whatever ``verbose`` is. Use a module-level
+        function or a bound method, so the net can be pickled.
 
     Attributes
     ----------
@@ -121,7 +148,9 @@ class PruningCallback(Callback):
         frequency=1,
         targets=None,
         rewind_epoch=None,
+        masks_from_zeros="auto",
         verbose=0,
+        sink=print,
     ):
         self.sparsity = sparsity
         self.strategy = strategy
@@ -133,12 +162,71 @@ class PruningCallback(Callback):
         self.frequency = frequency
         self.targets = targets
         self.rewind_epoch = rewind_epoch
+        self.masks_from_zeros = masks_from_zeros
         self.verbose = verbose
+        self.sink = sink
 
-    # ------------------------------------------------------------------ lifecycle
+    # ------------------------------------------------------------------ hooks
 
     def initialize(self):
         """Check the parameters and reset all state (runs on every fresh fit)."""
+        self._check_params()
+        self.strategy_ = get_strategy(self.strategy)
+        # Built for real in on_train_begin, when max_epochs is known; resolving it
+        # here reports an unknown name at initialize.
+        self.schedule_ = get_schedule(self.schedule, self.sparsity, 1, 1)
+        self.masks_ = None
+        self.target_sparsity_ = 0.0
+        self.rewind_state_ = None
+        # Runtime state ends in "_": skorch takes every other attribute for a
+        # constructor parameter (clone, get_params).
+        self._runtime_ = None
+        self._starting_ = False
+        return self
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self._build_schedule(net)
+        # Weights are settled at the first epoch, after every callback's
+        # on_train_begin (LoadInitState loads there).
+        self._starting_ = True
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self._starting_:
+            self._starting_ = False
+            self._settle_starting_weights(net)
+        self._plan_statistics(net)
+
+    def on_grad_computed(self, net, named_parameters, training=None, **kwargs):
+        runtime = self._runtime_for(net)
+        if runtime.gather:
+            _gather_statistics(runtime)
+        self._mask_gradients(runtime)
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        if training:
+            self._mask_weights(self._runtime_for(net))
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history)
+        pruned = self._prune_if_scheduled(net, epoch)
+        self._snapshot_if_rewind_epoch(net, epoch)
+        if pruned:
+            self._rewind_if_final_step(net, epoch)
+        self._record(net, pruned)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self._remask_restored_weights(net)
+        self._mask_weights_restored_later(net)
+        self._record_last_epoch(net)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_runtime_"] = None
+        return state
+
+    # ------------------------------------------------------------------ steps
+
+    def _check_params(self):
         check_sparsity(self.sparsity)
         if self.scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}; got {self.scope!r}.")
@@ -152,20 +240,19 @@ class PruningCallback(Callback):
             _check_int("end_epoch", self.end_epoch, minimum=self.start_epoch)
         if self.rewind_epoch is not None:
             _check_int("rewind_epoch", self.rewind_epoch, minimum=0)
-        self.strategy_ = get_strategy(self.strategy)
-        # Built for real in on_train_begin, when max_epochs is known; resolving it
-        # here reports an unknown name at initialize.
-        self.schedule_ = get_schedule(self.schedule, self.sparsity, 1, 1)
-        self.masks_ = None
-        self.target_sparsity_ = 0.0
-        self.rewind_state_ = None
-        self._runtime = None
-        return self
+        mode = self.masks_from_zeros
+        if not (isinstance(mode, bool) or mode == "auto"):
+            raise ValueError(
+                f"masks_from_zeros must be 'auto', True or False; got {mode!r}."
+            )
+        if not callable(self.sink):
+            raise TypeError(
+                f"sink must be a callable such as print; got {self.sink!r}."
+            )
 
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        epochs_done = len(net.history)
+    def _build_schedule(self, net):
         end_epoch = self._end_epoch(net.max_epochs)
-        if epochs_done == 0 and end_epoch > net.max_epochs:
+        if len(net.history) == 0 and end_epoch > net.max_epochs:
             raise ValueError(
                 f"PruningCallback end_epoch={self.end_epoch} is past "
                 f"max_epochs={net.max_epochs}: the final sparsity would never be "
@@ -174,58 +261,143 @@ class PruningCallback(Callback):
         self.schedule_ = get_schedule(
             self.schedule, self.sparsity, self.start_epoch, end_epoch, self.frequency
         )
+
+    def _settle_starting_weights(self, net):
+        """Masks for the weights training starts from, written into them."""
         runtime = self._runtime_for(net)
-        if self.masks_ is None and _has_exact_zeros(runtime.params):
-            # Weights loaded from a pruned model: keep their zeros pruned.
-            self.masks_ = {n: p != 0 for n, p in runtime.params.items()}
-            self.target_sparsity_ = achieved_sparsity(runtime.params.values())
+        if self.masks_ is None:
+            self._recover_masks_from_zeros(net, runtime)
+        else:
+            self._check_masks_fit(runtime)
+            self._apply_masks(net, runtime)
         if self.rewind_epoch == 0 and self.rewind_state_ is None:
             self.rewind_state_ = _snapshot(net.module_)
 
-    def on_epoch_begin(self, net, **kwargs):
+    def _recover_masks_from_zeros(self, net, runtime):
+        if self.masks_from_zeros is False:
+            return
+        masks = {}
+        for name, p in runtime.params.items():
+            keep = p != 0
+            if self.masks_from_zeros == "auto":
+                keep |= _initialisation_zeros(net.module_, name, p)
+            masks[name] = keep
+        if all(bool(keep.all()) for keep in masks.values()):
+            return
+        self.masks_ = masks
+        self.target_sparsity_ = achieved_sparsity(masks.values())
+        self._apply_masks(net, runtime)
+
+    def _check_masks_fit(self, runtime):
+        shapes = {n: tuple(p.shape) for n, p in runtime.params.items()}
+        if shapes != {n: tuple(m.shape) for n, m in self.masks_.items()}:
+            raise ValueError(
+                "PruningCallback holds masks of another module than the net's "
+                "module_ (its targets or their shapes differ). Re-initialise the "
+                "callback with the module: call net.initialize(), or fit() without "
+                "warm_start."
+            )
+
+    def _plan_statistics(self, net):
+        """Gather gradient statistics in the epochs that end with a pruning step."""
         runtime = self._runtime_for(net)
-        epoch = len(net.history)
-        if self._prunes_after(epoch):
+        runtime.gather = False
+        if self._prunes_after(len(net.history)):
             runtime.statistics.reset()
             runtime.gather = bool(runtime.statistics.names)
-        else:
-            runtime.gather = False
 
-    def on_grad_computed(self, net, named_parameters, training=None, **kwargs):
-        runtime = self._runtime_for(net)
-        if runtime.gather:
-            grads = {n: p.grad for n, p in runtime.params.items() if p.grad is not None}
-            runtime.statistics.update(runtime.params, grads)
-        for p, keep in self._keep_multipliers(runtime):
+    def _mask_gradients(self, runtime):
+        for p, mask, bits in runtime.masked(self.masks_):
             if p.grad is not None:
-                p.grad.mul_(keep)
+                _zero_pruned(p.grad, mask, bits)
 
-    def on_batch_end(self, net, batch=None, training=None, **kwargs):
-        if training:
-            with torch.no_grad():
-                for p, keep in self._keep_multipliers(self._runtime_for(net)):
-                    p.mul_(keep)
+    @torch.no_grad()
+    def _mask_weights(self, runtime):
+        for p, mask, bits in runtime.masked(self.masks_):
+            _zero_pruned(p, mask, bits)
 
-    def on_epoch_end(self, net, **kwargs):
-        runtime = self._runtime_for(net)
-        epoch = len(net.history)
+    def _prune_if_scheduled(self, net, epoch):
         target = self.schedule_(epoch)
-        pruned = False
         if target > self.target_sparsity_ or (self.masks_ is None and target > 0):
-            self._prune(net, runtime, target)
-            pruned = True
+            self._prune(net, self._runtime_for(net), target)
+            return True
+        return False
+
+    def _snapshot_if_rewind_epoch(self, net, epoch):
         if self.rewind_epoch is not None and epoch == self.rewind_epoch:
             self.rewind_state_ = _snapshot(net.module_)
-        if pruned and self._is_final_step(epoch) and self.rewind_state_ is not None:
-            self._rewind(net, runtime)
+
+    def _rewind_if_final_step(self, net, epoch):
+        if self._is_final_step(epoch) and self.rewind_state_ is not None:
+            self._rewind(net, self._runtime_for(net))
+
+    def _record(self, net, pruned):
+        runtime = self._runtime_for(net)
         net.history.record("sparsity", achieved_sparsity(runtime.params.values()))
         net.history.record("sparsity_target", float(self.target_sparsity_))
         net.history.record("event_prune", pruned)
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_runtime"] = None
-        return state
+    def _remask_restored_weights(self, net):
+        """Mask weights that a callback listed earlier put back at the end."""
+        if self.masks_ is None:
+            return
+        runtime = self._runtime_for(net)
+        revived = sum(
+            int(((p != 0) & ~self.masks_[name]).sum())
+            for name, p in runtime.params.items()
+        )
+        if revived:
+            self._apply_masks(net, runtime)
+            self._report(
+                f"PruningCallback: {revived} pruned weights were non-zero in the "
+                "weights restored at the end of training; masked again."
+            )
+
+    def _mask_weights_restored_later(self, net):
+        """Mask the weights that callbacks listed after this one will restore.
+
+        skorch's ``EarlyStopping(load_best=True)`` keeps its best weights in
+        ``best_model_weights_`` and loads them in its own ``on_train_end``, after
+        this one: they are masked here. A callback that reloads from a file instead
+        (``Checkpoint(load_best=True)``) is out of reach and gets a warning.
+        """
+        if self.masks_ is None:
+            return
+        later = _callbacks_after(net, self)
+        for name, callback in later:
+            saved = getattr(callback, "best_model_weights_", None)
+            if isinstance(saved, dict):
+                _mask_state_dict(saved, self.masks_)
+            elif getattr(callback, "load_best", False):
+                warnings.warn(
+                    f"Callback {name!r} ({type(callback).__name__}, load_best=True) "
+                    "is listed after the PruningCallback and reloads weights when "
+                    "training ends, after the masks were re-applied: pruned weights "
+                    "may come back. List it before the PruningCallback in callbacks.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+
+    def _record_last_epoch(self, net):
+        """Make the last history entry describe the weights the net ends with.
+
+        A callback listed earlier that stops training (``EarlyStopping``) skips this
+        callback's ``on_epoch_end``; one that restores weights changes them after it.
+        An epoch cut short by Ctrl-C stays without a sparsity entry: skorch's
+        ``EpochTimer`` writes ``dur`` only once the epoch has ended.
+        """
+        if len(net.history) == 0 or self._runtime_ is None:
+            return
+        if "sparsity" not in net.history[-1]:
+            if "dur" in net.history[-1]:
+                self._record(net, pruned=False)
+        else:
+            sparsity = achieved_sparsity(self._runtime_.params.values())
+            net.history.record("sparsity", sparsity)
+
+    def _report(self, text):
+        if self.verbose or self.sink is not print:
+            self.sink(text)
 
     # ------------------------------------------------------------------ internals
 
@@ -243,27 +415,15 @@ class PruningCallback(Callback):
 
     def _runtime_for(self, net):
         module = net.module_
-        if self._runtime is None or self._runtime.module is not module:
-            self._runtime = _Runtime(
+        if self._runtime_ is None or self._runtime_.module is not module:
+            self._runtime_ = _Runtime(
                 module, self.targets, self.strategy_, self.granularity
             )
-        return self._runtime
+        return self._runtime_
 
-    @torch.no_grad()
-    def _keep_multipliers(self, runtime):
-        """(parameter, 0/1 multiplier) pairs, rebuilt once per mask update.
-
-        Multiplying by a float mask is about ten times faster than masked_fill_
-        with a boolean one, and this runs twice per training batch.
-        """
-        if runtime.masks is not self.masks_:
-            runtime.masks = self.masks_
-            runtime.keep = [
-                (p, self.masks_[name].to(p.dtype))
-                for name, p in runtime.params.items()
-                if self.masks_ is not None
-            ]
-        return runtime.keep
+    def _apply_masks(self, net, runtime):
+        apply_masks(runtime.params, self.masks_)
+        _clear_optimizer_state(net, runtime.params, self.masks_)
 
     def _prune(self, net, runtime, target):
         weights = {n: p.detach() for n, p in runtime.params.items()}
@@ -271,7 +431,8 @@ class PruningCallback(Callback):
         for stat in self.strategy_.statistics:
             per_target = statistics.setdefault(stat, {})
             for name, w in weights.items():
-                per_target.setdefault(name, torch.zeros_like(w))
+                dtype = accumulation_dtype(w.dtype)
+                per_target.setdefault(name, torch.zeros_like(w, dtype=dtype))
         scores = self.strategy_.score(weights, statistics)
         _check_scores(scores, weights, self.strategy_)
         self.masks_ = compute_masks(
@@ -283,12 +444,10 @@ class PruningCallback(Callback):
             neuron_dims=runtime.neuron_dims,
         )
         self.target_sparsity_ = target
-        apply_masks(runtime.params, self.masks_)
-        _clear_optimizer_state(net, runtime.params, self.masks_)
+        self._apply_masks(net, runtime)
         runtime.gather = False
-        if self.verbose:
-            achieved = achieved_sparsity(runtime.params.values())
-            print(f"PruningCallback: target {target:.4f}, achieved {achieved:.4f}")
+        achieved = achieved_sparsity(runtime.params.values())
+        self._report(f"PruningCallback: target {target:.4f}, achieved {achieved:.4f}")
 
     @torch.no_grad()
     def _rewind(self, net, runtime):
@@ -313,7 +472,90 @@ class _Runtime:
         self.statistics = StatisticsAccumulator(strategy.statistics)
         self.gather = False
         self.masks = None
-        self.keep = []
+        self.entries = []
+
+    @torch.no_grad()
+    def masked(self, masks):
+        """(parameter, mask, keep bits) triples, rebuilt once per mask update."""
+        if masks is not self.masks:
+            self.masks = masks
+            self.entries = [
+                (p, masks[name], _keep_bits(masks[name], p.dtype))
+                for name, p in self.params.items()
+                if masks is not None
+            ]
+        return self.entries
+
+
+# Signed integer of each element size: the view a float tensor is masked through.
+_INT_OF_SIZE = {2: torch.int16, 4: torch.int32, 8: torch.int64}
+
+
+def _keep_bits(mask, dtype):
+    """An integer word per entry: all bits set where kept, none where pruned."""
+    int_dtype = _INT_OF_SIZE.get(dtype.itemsize)
+    if int_dtype is None or not dtype.is_floating_point:
+        return None
+    return mask.to(int_dtype).neg_()
+
+
+def _zero_pruned(tensor, mask, bits):
+    """Write exact zeros at the pruned entries of ``tensor``, NaN and inf included.
+
+    A bitwise AND of the float's bits with the keep word gives +0.0 where pruned
+    whatever was there, and leaves kept entries untouched. Multiplying by a 0/1
+    mask would leave NaN (``nan * 0``) and turn inf into NaN; ``masked_fill_`` and
+    ``torch.where`` are exact but much slower on large tensors
+    (``benchmarks/bench_masking.py``), and this runs twice per training batch.
+    """
+    if bits is not None and tensor.layout == torch.strided:
+        tensor.view(bits.dtype).bitwise_and_(bits)
+    elif tensor.layout == torch.strided:
+        tensor.masked_fill_(~mask, 0.0)
+    else:  # sparse gradients (Embedding(sparse=True)) hold no dense storage
+        tensor.mul_(mask.to(tensor.dtype))
+
+
+def _gather_statistics(runtime):
+    grads = {n: p.grad for n, p in runtime.params.items() if p.grad is not None}
+    runtime.statistics.update(runtime.params, grads)
+
+
+def _initialisation_zeros(module, name, param):
+    """Entries that an initialisation leaves at zero, not a pruned model.
+
+    A whole target of zeros (``nn.init.zeros_``) and the ``padding_idx`` row of an
+    ``Embedding`` or ``EmbeddingBag``.
+    """
+    if not bool(param.any()):
+        return torch.ones_like(param, dtype=torch.bool)
+    zeros = torch.zeros_like(param, dtype=torch.bool)
+    layer_name, _, param_name = name.rpartition(".")
+    layer = module.get_submodule(layer_name)
+    padding_idx = getattr(layer, "padding_idx", None)
+    if (
+        isinstance(layer, nn.Embedding | nn.EmbeddingBag)
+        and param_name == "weight"
+        and padding_idx is not None
+    ):
+        zeros[padding_idx] = True
+    return zeros
+
+
+def _callbacks_after(net, callback):
+    callbacks = list(getattr(net, "callbacks_", []))
+    for i, (_, cb) in enumerate(callbacks):
+        if cb is callback:
+            return callbacks[i + 1 :]
+    return []
+
+
+@torch.no_grad()
+def _mask_state_dict(state, masks):
+    for name, mask in masks.items():
+        value = state.get(name)
+        if torch.is_tensor(value) and value.shape == mask.shape:
+            value.masked_fill_(~mask.to(value.device), 0.0)
 
 
 def _check_int(name, value, minimum):
@@ -335,10 +577,6 @@ def _check_scores(scores, weights, strategy):
                 f"Strategy {strategy!r} returned scores of shape "
                 f"{tuple(scores[name].shape)} for {name!r} of shape {tuple(w.shape)}."
             )
-
-
-def _has_exact_zeros(params):
-    return any(bool((p == 0).any()) for p in params.values())
 
 
 def _snapshot(module):

@@ -340,6 +340,8 @@ def _prune_globally(groups, sparsity, normalise=False):
     Every target contributes its alive groups in ascending order, less the
     ``floor`` best ones it must keep; the lowest of these candidates across targets
     are pruned until the weights pruned (dead ones included) reach the target.
+    Groups pruned at an earlier step are not survivors: the floor is kept among the
+    alive ones, so repeated steps never wear a target below it.
     """
     to_prune = round(sparsity * sum(g.n_weights for g in groups))
     budget = to_prune - sum(g.n_dead * g.group_size for g in groups)
@@ -347,7 +349,7 @@ def _prune_globally(groups, sparsity, normalise=False):
     for g in groups:
         values = g.alive_sorted()
         floor = max(1, int(GLOBAL_FLOOR * (1 - sparsity) * g.n_groups + 0.5))
-        capacity = max(0, min(len(values), g.n_groups - floor))
+        capacity = max(0, len(values) - floor)
         candidates.append((_lamp(values) if normalise else values)[:capacity])
     counts = _allocate(candidates, [g.group_size for g in groups], budget)
     for g, count in zip(groups, counts):

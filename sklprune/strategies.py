@@ -243,6 +243,10 @@ def get_strategy(strategy):
 class StatisticsAccumulator:
     """Running means of gradient statistics, one tensor per target.
 
+    Sums are kept in float32 at least (float64 stays float64): in float16 a
+    squared gradient below about 2e-4 underflows to zero, and in bfloat16 a sum
+    stops growing once it is 256 times larger than what is added to it.
+
     Parameters
     ----------
     names : iterable of str
@@ -278,6 +282,7 @@ class StatisticsAccumulator:
             g = grads.get(name)
             if g is None:
                 continue
+            w, g = w.to(accumulation_dtype(w.dtype)), g.to(accumulation_dtype(g.dtype))
             for stat in self.names:
                 value = (w * g).abs_() if stat == "taylor" else g.square()
                 sums = self.sums[stat]
@@ -294,3 +299,16 @@ class StatisticsAccumulator:
             stat: {name: s / count for name, s in sums.items()}
             for stat, sums in self.sums.items()
         }
+
+
+def accumulation_dtype(dtype):
+    """The dtype statistics of a ``dtype`` parameter are summed in: float32 at least.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklprune.strategies import accumulation_dtype
+    >>> accumulation_dtype(torch.bfloat16), accumulation_dtype(torch.float64)
+    (torch.float32, torch.float64)
+    """
+    return torch.promote_types(dtype, torch.float32)

@@ -1,17 +1,19 @@
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from skorch import NeuralNetClassifier
+from skorch.callbacks import Checkpoint, EarlyStopping, LoadInitState
 from torch import nn
 
 from sklprune import PruningCallback
-from sklprune.masks import achieved_sparsity, find_targets
+from sklprune.masks import GLOBAL_FLOOR, achieved_sparsity, find_targets
 
 
 class TinyNet(nn.Module):
@@ -26,10 +28,10 @@ class TinyNet(nn.Module):
         return self.out(torch.relu(self.hidden(X)))
 
 
-def make_net(max_epochs=6, optimizer=torch.optim.Adam, **prune_kwargs):
+def make_net(max_epochs=6, optimizer=torch.optim.Adam, module=TinyNet, **prune_kwargs):
     prune_kwargs.setdefault("sparsity", 0.8)
     return NeuralNetClassifier(
-        TinyNet,
+        module,
         criterion=nn.CrossEntropyLoss,
         optimizer=optimizer,
         lr=0.01,
@@ -288,3 +290,401 @@ def test_custom_strategy_object_is_used(digits_small):
 def test_bad_parameters_raise_clear_errors_at_fit(digits_small, kwargs, error, match):
     with pytest.raises(error, match=match):
         fitted(make_net(**kwargs), digits_small)
+
+
+# ---------------------------------------------------------------- scikit-learn API
+
+
+def _net_in_state(state, data):
+    net = make_net(max_epochs=3, end_epoch=2)
+    if state == "initialized":
+        net.initialize()
+    elif state == "fitted":
+        fitted(net, data)
+    return net
+
+
+@pytest.mark.parametrize("state", ["unfitted", "initialized", "fitted"])
+def test_clone_of_a_net_in_any_state_gives_a_fresh_callback(digits_small, state):
+    net = _net_in_state(state, digits_small)
+    cloned = clone(net)
+    callback = dict(cloned.callbacks)["prune"]
+    assert callback.get_params() == dict(net.callbacks)["prune"].get_params()
+    assert not hasattr(callback, "masks_")
+    fitted(cloned, digits_small)
+    assert cloned.history[-1, "sparsity"] == pytest.approx(0.8, abs=0.01)
+
+
+@pytest.mark.parametrize("state", ["unfitted", "initialized", "fitted"])
+def test_callback_params_are_the_constructor_params_only(digits_small, state):
+    net = _net_in_state(state, digits_small)
+    callback = dict(net.callbacks)["prune"]
+    assert set(callback.get_params()) == set(PruningCallback().get_params())
+    assert type(clone(callback)) is PruningCallback
+
+
+@pytest.mark.parametrize("state", ["unfitted", "initialized", "fitted"])
+def test_set_params_on_a_net_in_any_state_reaches_the_callback(digits_small, state):
+    net = _net_in_state(state, digits_small)
+    net.set_params(callbacks__prune__sparsity=0.5)
+    assert dict(net.callbacks)["prune"].sparsity == 0.5
+    fitted(net, digits_small)
+    assert net.history[-1, "sparsity"] == pytest.approx(0.5, abs=0.01)
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+@pytest.mark.parametrize("state", ["unfitted", "initialized", "fitted"])
+def test_pickle_and_deepcopy_of_a_net_in_any_state_train_on(digits_small, state, how):
+    X, y = digits_small
+    net = _net_in_state(state, digits_small)
+    copied = _roundtrips()[how](net)
+    if state == "fitted":
+        masks = dict(copied.callbacks_)["prune"].masks_
+        copied.partial_fit(X, y)  # the masks travelled with the callback
+        for name, w in find_targets(copied.module_).items():
+            assert bool((w[~masks[name]] == 0).all()), name
+    else:
+        fitted(copied, digits_small)
+        assert copied.history[-1, "sparsity"] == pytest.approx(0.8, abs=0.01)
+
+
+def test_cross_val_score_accepts_an_already_fitted_net(digits_small):
+    X, y = digits_small
+    net = fitted(make_net(max_epochs=2, end_epoch=1), digits_small)
+    scores = cross_val_score(net, X, y, cv=2, scoring="accuracy")
+    assert scores.shape == (2,)
+
+
+# ---------------------------------------------------------------- restored weights
+
+
+def _pruned_entries_are_zero(net):
+    masks = dict(net.callbacks_)["prune"].masks_
+    return all(
+        bool((w[~masks[name]] == 0).all())
+        for name, w in find_targets(net.module_).items()
+    )
+
+
+@pytest.mark.parametrize("order", ["prune_first", "early_stopping_first"])
+def test_early_stopping_load_best_gets_the_masks_and_a_true_history(
+    digits_small, order
+):
+    # The "best" epoch is the one with the highest training loss: the first, the
+    # densest, so the restored weights predate the last pruning steps.
+    stopper = EarlyStopping(
+        monitor="train_loss", lower_is_better=False, patience=3, load_best=True
+    )
+    net = make_net(max_epochs=8, sparsity=0.8, end_epoch=4)
+    prune = net.callbacks[0]
+    callbacks = [prune, ("stop", stopper)]
+    net.set_params(callbacks=callbacks if order == "prune_first" else callbacks[::-1])
+    fitted(net, digits_small)
+    assert stopper.best_epoch_ < len(net.history)  # weights were restored
+    assert _pruned_entries_are_zero(net)
+    achieved = achieved_sparsity(target_weights(net))
+    assert net.history[-1, "sparsity"] == pytest.approx(achieved)
+    assert achieved == pytest.approx(net.history[-1, "sparsity_target"], abs=0.01)
+
+
+def test_checkpoint_listed_after_the_callback_with_load_best_warns(
+    digits_small, tmp_path
+):
+    net = make_net(max_epochs=3, end_epoch=2)
+    checkpoint = Checkpoint(monitor="train_loss_best", dirname=tmp_path, load_best=True)
+    net.set_params(callbacks=[net.callbacks[0], ("checkpoint", checkpoint)])
+    with pytest.warns(UserWarning, match="'checkpoint'.*before the PruningCallback"):
+        fitted(net, digits_small)
+
+
+def test_checkpoint_listed_before_the_callback_is_masked_again(digits_small, tmp_path):
+    net = make_net(max_epochs=6, end_epoch=4)
+    # The first epoch has the lowest "train_loss_best"-free score: the highest loss.
+    checkpoint = Checkpoint(
+        monitor=lambda net: net.history[-1, "epoch"] == 1,
+        dirname=tmp_path,
+        load_best=True,
+    )
+    net.set_params(callbacks=[("checkpoint", checkpoint), net.callbacks[0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted(net, digits_small)
+    assert _pruned_entries_are_zero(net)
+    achieved = achieved_sparsity(target_weights(net))
+    assert achieved == pytest.approx(0.8, abs=0.01)
+    assert net.history[-1, "sparsity"] == pytest.approx(achieved)
+
+
+def test_dense_weights_loaded_into_a_pruned_net_are_masked_when_training_resumes(
+    digits_small, tmp_path
+):
+    X, y = digits_small
+    dense = fitted(make_net(max_epochs=2, sparsity=0.0), digits_small)
+    dense.save_params(f_params=tmp_path / "dense.pt")
+    net = fitted(make_net(max_epochs=4, end_epoch=2), digits_small)
+    net.load_params(f_params=tmp_path / "dense.pt")
+    net.partial_fit(X, y, epochs=1)
+    assert _pruned_entries_are_zero(net)
+    assert net.history[-1, "sparsity"] == pytest.approx(0.8, abs=0.01)
+
+
+def test_load_init_state_after_the_callback_resumes_with_the_pruned_zeros(
+    digits_small, tmp_path
+):
+    X, y = digits_small
+    checkpoint = Checkpoint(monitor=None, dirname=tmp_path)
+    net = make_net(max_epochs=3, end_epoch=2)
+    net.set_params(callbacks=[("checkpoint", checkpoint), net.callbacks[0]])
+    fitted(net, digits_small)
+    was_zero = [w == 0 for w in target_weights(net)]
+    # A lower sparsity than the checkpoint's: this fit has nothing to prune.
+    resumed = make_net(max_epochs=1, sparsity=0.5, schedule="one_shot", end_epoch=1)
+    load = LoadInitState(Checkpoint(monitor=None, dirname=tmp_path))
+    resumed.set_params(callbacks=[resumed.callbacks[0], ("load", load)])
+    resumed.fit(X, y)  # LoadInitState loads after the callback's on_train_begin
+    assert len(resumed.history) == 4
+    for zero, w in zip(was_zero, target_weights(resumed)):
+        assert bool((w[zero] == 0).all())
+    assert resumed.history[-1, "sparsity"] == pytest.approx(0.8, abs=0.01)
+
+
+# ---------------------------------------------------------------- starting zeros
+
+
+class ZeroInitNet(TinyNet):
+    """Zero-initialised output layer, a common recipe."""
+
+    def __init__(self):
+        super().__init__()
+        nn.init.zeros_(self.out.weight)
+
+
+class PaddedEmbeddingNet(nn.Module):
+    """Pixel intensities as tokens; token 0 (a blank pixel) is padding."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(17, 4, padding_idx=0)
+        self.out = nn.Linear(64 * 4, 10)
+
+    def forward(self, X):
+        tokens = X.mul(16).round().long()
+        return self.out(self.embed(tokens).flatten(1))
+
+
+def test_zero_initialised_layer_trains_on_the_first_fit(digits_small):
+    net = fitted(make_net(module=ZeroInitNet, max_epochs=3, end_epoch=2), digits_small)
+    out = net.module_.out.weight
+    assert float((out != 0).float().mean()) > 0.1  # trained, then pruned
+    assert net.history[-1, "sparsity"] == pytest.approx(0.8, abs=0.01)
+
+
+def test_embedding_padding_row_is_not_taken_as_pruned(digits_small):
+    net = make_net(
+        module=PaddedEmbeddingNet,
+        max_epochs=2,
+        schedule="one_shot",
+        start_epoch=2,
+        end_epoch=2,
+    )
+    net.initialize().partial_fit(*digits_small, epochs=1)
+    assert dict(net.callbacks_)["prune"].masks_ is None
+
+
+@pytest.mark.parametrize(
+    "masks_from_zeros, frozen", [(True, True), ("auto", False), (False, False)]
+)
+def test_masks_from_zeros_decides_whether_starting_zeros_are_frozen(
+    digits_small, masks_from_zeros, frozen
+):
+    net = make_net(
+        module=ZeroInitNet,
+        max_epochs=2,
+        sparsity=0.5,
+        start_epoch=2,
+        end_epoch=2,
+        schedule="one_shot",
+        masks_from_zeros=masks_from_zeros,
+    )
+    net.initialize()
+    net.partial_fit(*digits_small, epochs=1)  # before any pruning step
+    assert bool((net.module_.out.weight == 0).all()) is frozen
+
+
+def test_zeros_of_a_loaded_pruned_model_are_not_kept_with_masks_from_zeros_false(
+    digits_small, tmp_path
+):
+    X, y = digits_small
+    net = fitted(make_net(), digits_small)
+    net.save_params(f_params=tmp_path / "params.pt")
+    fresh = make_net(masks_from_zeros=False, schedule="one_shot", start_epoch=5)
+    fresh.initialize().load_params(f_params=tmp_path / "params.pt")
+    fresh.partial_fit(X, y, epochs=1)
+    assert dict(fresh.callbacks_)["prune"].masks_ is None
+    assert achieved_sparsity(target_weights(fresh)) < 0.5  # the zeros trained
+
+
+def test_bad_masks_from_zeros_raises_at_fit(digits_small):
+    with pytest.raises(ValueError, match="masks_from_zeros must be 'auto'"):
+        fitted(make_net(masks_from_zeros="yes"), digits_small)
+
+
+# ---------------------------------------------------------------- exact zeros
+
+
+def test_nan_and_inf_gradients_at_pruned_entries_leave_exact_zeros(digits_small):
+    X, y = digits_small
+    net = fitted(make_net(max_epochs=2, end_epoch=1), digits_small)
+    masks = dict(net.callbacks_)["prune"].masks_
+    for name, w in find_targets(net.module_).items():
+        pruned = ~masks[name]
+        poison = torch.where(pruned[0], float("nan"), float("inf"))
+
+        def hook(grad, pruned=pruned, poison=poison):
+            return torch.where(pruned, poison, grad)
+
+        w.register_hook(hook)
+    net.partial_fit(X, y, epochs=1)
+    assert _pruned_entries_are_zero(net)
+    assert np.isfinite(net.predict_proba(X)).all()
+
+
+def test_weights_masked_after_a_step_are_exact_zeros_where_nan_was_written(
+    digits_small,
+):
+    net = fitted(make_net(max_epochs=2, end_epoch=1), digits_small)
+    callback = dict(net.callbacks_)["prune"]
+    hidden = net.module_.hidden.weight
+    pruned = ~callback.masks_["hidden.weight"]
+    with torch.no_grad():
+        hidden[pruned] = float("nan")
+        hidden[0, 0] = float("nan") if bool(pruned[0, 0]) else hidden[0, 0]
+        kept = hidden[~pruned].clone()
+    callback.on_batch_end(net, training=True)
+    assert bool((hidden[pruned] == 0).all())
+    assert not bool(torch.signbit(hidden[pruned]).any())  # +0.0
+    assert torch.equal(hidden[~pruned], kept)
+
+
+# ---------------------------------------------------------------- layers and dtypes
+
+
+class BFloat16Net(TinyNet):
+    def __init__(self):
+        super().__init__()
+        self.to(torch.bfloat16)
+
+    def forward(self, X):
+        return super().forward(X.to(torch.bfloat16)).float()
+
+
+@pytest.mark.parametrize("strategy", ["fisher", "gradient"])
+def test_bfloat16_module_is_pruned_to_the_exact_sparsity(digits_small, strategy):
+    net = fitted(
+        make_net(module=BFloat16Net, max_epochs=3, end_epoch=2, strategy=strategy),
+        digits_small,
+    )
+    callback = dict(net.callbacks_)["prune"]
+    statistics = callback._runtime_.statistics.means()[callback.strategy_.statistics[0]]
+    assert all(s.dtype == torch.float32 for s in statistics.values())
+    assert net.history[-1, "sparsity"] == pytest.approx(0.8, abs=0.01)
+    assert _pruned_entries_are_zero(net)
+
+
+class TokenEmbeddingNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(17, 8)
+        self.out = nn.Linear(64 * 8, 10)
+
+    def forward(self, X):
+        return self.out(self.embed(X.mul(16).round().long()).flatten(1))
+
+
+class ConvNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3)
+        self.out = nn.Linear(8 * 36, 10)
+
+    def forward(self, X):
+        return self.out(torch.relu(self.conv(X.reshape(-1, 1, 8, 8))).flatten(1))
+
+
+@pytest.mark.parametrize("module", [TokenEmbeddingNet, ConvNet])
+@pytest.mark.parametrize("granularity", ["weight", "neuron"])
+def test_embedding_and_conv_layers_are_pruned_exactly_and_stay_zero(
+    digits_small, module, granularity
+):
+    X, y = digits_small
+    net = make_net(
+        module=module,
+        max_epochs=4,
+        sparsity=0.5,
+        scope="layer",
+        granularity=granularity,
+        end_epoch=2,
+    )
+    torch.manual_seed(0)
+    net.initialize().partial_fit(X, y, epochs=2)
+    masks = {n: m.clone() for n, m in dict(net.callbacks_)["prune"].masks_.items()}
+    net.partial_fit(X, y, epochs=2)
+    first = next(iter(masks))
+    w = find_targets(net.module_)[first]
+    group = 1 if granularity == "weight" else w.numel() // w.shape[neuron_axis(w)]
+    assert abs(int((~masks[first]).sum()) - 0.5 * w.numel()) <= group
+    for name, w in find_targets(net.module_).items():
+        if name in masks:
+            assert bool((w[~masks[name]] == 0).all()), name
+
+
+def neuron_axis(w):
+    return 1 if w.ndim == 2 and w.shape[0] == 17 else 0
+
+
+def test_global_floor_holds_over_iterative_steps_inside_the_callback(digits_small):
+    class TinyHidden(TinyNet):
+        def __init__(self):
+            super().__init__()
+            with torch.no_grad():
+                self.hidden.weight.mul_(1e-3)
+
+    net = fitted(
+        make_net(
+            module=TinyHidden,
+            optimizer=torch.optim.SGD,
+            max_epochs=8,
+            sparsity=0.98,
+            scope="global",
+            schedule="iterative",
+            end_epoch=8,
+        ),
+        digits_small,
+    )
+    hidden = net.module_.hidden.weight
+    floor = int(GLOBAL_FLOOR * 0.02 * hidden.numel() + 0.5)
+    assert int((hidden != 0).sum()) >= floor
+
+
+# ---------------------------------------------------------------- reports
+
+
+def test_reports_go_to_the_sink(digits_small, capsys):
+    lines = []
+    net = fitted(make_net(max_epochs=3, end_epoch=2, sink=lines.append), digits_small)
+    assert [line.startswith("PruningCallback: target") for line in lines] == [
+        True,
+        True,
+    ]
+    assert capsys.readouterr().out == ""
+    net.set_params(callbacks__prune__sink=print, callbacks__prune__verbose=0)
+    fitted(net, digits_small)
+    assert capsys.readouterr().out == ""
+
+
+def test_masks_of_a_replaced_module_raise_a_clear_error(digits_small):
+    X, y = digits_small
+    net = fitted(make_net(max_epochs=2, end_epoch=1), digits_small)
+    net.set_params(module__hidden=32)  # a new module, the callback keeps its masks
+    with pytest.raises(ValueError, match="masks of another module"):
+        net.partial_fit(X, y)

@@ -153,3 +153,18 @@ def test_lamp_keeps_the_small_output_layer_that_global_magnitude_prunes_away():
     raw = compute_masks(scores, 0.9, scope="global")["2.weight"]
     lamp = compute_masks(scores, 0.9, scope="lamp")["2.weight"]
     assert int(lamp.sum()) > 2 * int(raw.sum())
+
+
+@pytest.mark.parametrize("scope", ["global", "lamp"])
+def test_global_floor_holds_over_many_pruning_steps(scope):
+    module = _mlp()
+    with torch.no_grad():
+        module[2].weight.mul_(1e-3)  # one layer of tiny weights
+    scores = _scores(module)
+    masks = None
+    for sparsity in torch.linspace(0.2, 0.98, 12).tolist():
+        masks = compute_masks(scores, sparsity, previous=masks, scope=scope)
+    n = module[2].weight.numel()
+    floor = int(GLOBAL_FLOOR * 0.02 * n + 0.5)
+    assert int(masks["2.weight"].sum()) >= floor
+    assert abs(sum(int((~m).sum()) for m in masks.values()) - 0.98 * 50432) <= 3

@@ -69,3 +69,25 @@ def test_accumulator_means_taylor_and_squared_gradients_over_batches():
     assert torch.allclose(means["grad_sq"]["w"], torch.tensor([5.0, 0.5]))
     acc.reset()
     assert acc.means()["taylor"] == {}
+
+
+def test_squared_float16_gradients_are_summed_without_underflow():
+    acc = StatisticsAccumulator(["grad_sq", "taylor"])
+    w = torch.ones(3, dtype=torch.float16)
+    g = torch.full((3,), 1e-4, dtype=torch.float16)
+    acc.update({"w": w}, {"w": g})
+    means = acc.means()
+    expected = float(g[0]) ** 2
+    assert means["grad_sq"]["w"].dtype == torch.float32
+    assert torch.allclose(means["grad_sq"]["w"], torch.full((3,), expected))
+    assert torch.allclose(means["taylor"]["w"], torch.full((3,), float(g[0])))
+
+
+def test_small_bfloat16_additions_are_not_lost_in_the_sum():
+    acc = StatisticsAccumulator(["taylor"])
+    w = torch.ones(2, dtype=torch.bfloat16)
+    acc.update({"w": w}, {"w": torch.full((2,), 256.0, dtype=torch.bfloat16)})
+    for _ in range(255):
+        acc.update({"w": w}, {"w": torch.ones(2, dtype=torch.bfloat16)})
+    # (256 + 255 * 1) / 256 batches; a bfloat16 sum would stay at 256.
+    assert torch.allclose(acc.means()["taylor"]["w"], torch.full((2,), 511 / 256))
