@@ -14,7 +14,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 from skorch.history import History
@@ -28,9 +27,12 @@ from ._batching import (
     predict_logits,
 )
 from ._persistence import module_from_state, module_to_state
+from ._seeding import seeded_torch
+from ._validation import resolve_finetune_epochs
+from ._weighting import WeightedNeuralNetClassifier, make_dataset, training_weights
 from .callbacks import PruningCallback
 from .compaction import compact
-from .losses import LOSSES, get_loss
+from .losses import LOSSES, get_loss, supports_sample_weight
 from .masks import find_targets
 from .modules import MLP
 from .schedules import SCHEDULES
@@ -88,7 +90,15 @@ default="polynomial"
     loss : {"cross_entropy", "mse", "focal", "label_smoothing"}, torch loss or \
 callable, default="cross_entropy"
         Training loss; also the loss whose gradients the ``"gradient"`` and
-        ``"fisher"`` strategies use.
+        ``"fisher"`` strategies use. With ``sample_weight`` or ``class_weight`` it
+        is the weighted mean of the per-sample losses of every mini-batch: the
+        named losses do this; a torch loss needs a ``reduction`` setting, a module
+        or function of your own a ``sample_weight`` keyword.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, ``{class_label: weight}``;
+        ``"balanced"`` weighs each class by ``n_samples / (n_classes *
+        n_samples_of_class)``, as :func:`~sklearn.utils.class_weight.\
+compute_class_weight` does. Multiplies ``sample_weight``.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
         ``"sgd"`` uses Nesterov momentum 0.9.
     lr : float, default=1e-3
@@ -99,9 +109,11 @@ callable, default="cross_entropy"
         Mini-batch size (clipped to the number of samples).
     max_epochs : int, default=40
         Total training epochs, pruning and fine-tuning included.
-    finetune_epochs : int, default=10
+    finetune_epochs : int or "auto", default="auto"
         Epochs at the final sparsity after the schedule ends; the schedule runs over
-        epochs ``1 .. max_epochs - finetune_epochs``.
+        epochs ``1 .. max_epochs - finetune_epochs``. ``"auto"`` is a quarter of
+        ``max_epochs``, rounded down (10 of 40; 0 below 4 epochs). An int must be
+        smaller than ``max_epochs``, unless ``sparsity`` is 0 (nothing to prune).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop fine-tuning
         when the validation loss has not improved by ``tol`` for
@@ -156,6 +168,8 @@ callable, default="cross_entropy"
         Number of non-zero parameters of ``module_``.
     n_iter_ : int
         Number of epochs run.
+    finetune_epochs_ : int
+        Fine-tuning epochs after the schedule: ``finetune_epochs`` resolved.
 
     See Also
     --------
@@ -187,12 +201,16 @@ callable, default="cross_entropy"
         "scope": [StrOptions({"global", "lamp", "layer"})],
         "schedule": [StrOptions(set(SCHEDULES)), callable],
         "loss": [StrOptions(set(LOSSES)), nn.Module, callable],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "finetune_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "finetune_epochs": [
+            Interval(numbers.Integral, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(RealNotInt, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -214,12 +232,13 @@ callable, default="cross_entropy"
         scope="lamp",
         schedule="polynomial",
         loss="cross_entropy",
+        class_weight=None,
         optimizer="adam",
         lr=1e-3,
         weight_decay=1e-4,
         batch_size=64,
         max_epochs=40,
-        finetune_epochs=10,
+        finetune_epochs="auto",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
@@ -238,6 +257,7 @@ callable, default="cross_entropy"
         self.scope = scope
         self.schedule = schedule
         self.loss = loss
+        self.class_weight = class_weight
         self.optimizer = optimizer
         self.lr = lr
         self.weight_decay = weight_decay
@@ -254,7 +274,7 @@ callable, default="cross_entropy"
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train and prune the network.
 
         Parameters
@@ -263,6 +283,10 @@ callable, default="cross_entropy"
             Training data; sparse input is densified one mini-batch at a time.
         y : array-like of shape (n_samples,)
             Class labels (strings, integers or booleans).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of every sample in the loss (times its class
+            weight). Mini-batch training makes a weight of 2 close to, not the same
+            as, a sample repeated twice. Equal weights train exactly as none.
 
         Returns
         -------
@@ -279,21 +303,26 @@ callable, default="cross_entropy"
                 f"got 1 class: {self.classes_[0]!r}."
             )
         y_encoded = encoder.transform(y).astype(np.int64)
-        if self.finetune_epochs >= self.max_epochs:
-            raise ValueError(
-                f"finetune_epochs={self.finetune_epochs} must be smaller than "
-                f"max_epochs={self.max_epochs}: no epoch would be left to prune in."
-            )
+        weights = training_weights(X, y, sample_weight, self.class_weight)
+        finetune_epochs = self._finetune_epochs()
         if sp.issparse(X):
             X = sp.csr_matrix(X)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        with _seeded_torch(seed, self.device):
+        with seeded_torch(seed, self.device):
             module = self._build_module(X, len(self.classes_))
             if self.compact:
                 compact(module)  # refuse a module compaction cannot follow, early
             net = self._build_net(module, len(self.classes_))
-            train, valid = self._split(X, y_encoded, rng, accepts_sparse_input(module))
+            if weights is not None and not supports_sample_weight(net.criterion):
+                raise TypeError(
+                    f"The loss {self.loss!r} cannot weight samples, as sample_weight "
+                    "and class_weight need: give it a sample_weight keyword (a "
+                    "module's forward or a function), or use a named loss."
+                )
+            train, valid = self._split(
+                X, y_encoded, weights, rng, accepts_sparse_input(module)
+            )
             if valid is not None:
                 net.set_params(train_split=predefined_split(valid))
             net.fit(train, None)
@@ -302,6 +331,7 @@ callable, default="cross_entropy"
         self.module_ = net.module_
         self.history_ = net.history
         self.n_iter_ = len(net.history)
+        self.finetune_epochs_ = finetune_epochs
         self.sparsity_ = float(net.history[-1, "sparsity"])
         if self.compact:
             self.module_ = net.module_ = compact(net.module_)
@@ -323,7 +353,8 @@ callable, default="cross_entropy"
         X = validate_data(
             self, X, accept_sparse=("csr", "csc"), dtype=np.float32, reset=False
         )
-        proba = predict_logits(self.module_, X, device=self.device).astype(np.float64)
+        device = next(self.module_.parameters()).device
+        proba = predict_logits(self.module_, X, device=device).astype(np.float64)
         proba -= proba.max(axis=1, keepdims=True)
         np.exp(proba, out=proba)
         proba /= proba.sum(axis=1, keepdims=True)
@@ -421,8 +452,13 @@ callable, default="cross_entropy"
                 f"{n_classes})."
             )
 
+    def _finetune_epochs(self):
+        return resolve_finetune_epochs(
+            self.finetune_epochs, self.max_epochs, self.sparsity
+        )
+
     def _build_net(self, module, n_classes):
-        end_epoch = self.max_epochs - self.finetune_epochs
+        end_epoch = self.max_epochs - self._finetune_epochs()
         callbacks = [
             (
                 "prune",
@@ -460,7 +496,7 @@ callable, default="cross_entropy"
             # One fused kernel per step instead of a loop of small ones; see
             # benchmarks/bench_callback.py for its effect on training time.
             optimizer_kwargs["optimizer__fused"] = _fused_supported(self.device)
-        return NeuralNetClassifier(
+        return WeightedNeuralNetClassifier(
             module,
             criterion=get_loss(self.loss),
             optimizer=optimizer,
@@ -481,20 +517,23 @@ callable, default="cross_entropy"
             **optimizer_kwargs,
         )
 
-    def _split(self, X, y, rng, keep_sparse):
+    def _split(self, X, y, weights, rng, keep_sparse):
         if not self.early_stopping:
-            return ArrayDataset(X, y, keep_sparse), None
+            return make_dataset(X, y, weights, keep_sparse), None
         stratify = y if np.bincount(y).min() >= 2 else None
-        X_train, X_valid, y_train, y_valid = train_test_split(
-            X,
-            y,
+        arrays = (X, y) if weights is None else (X, y, weights)
+        parts = train_test_split(
+            *arrays,
             test_size=self.validation_fraction,
             random_state=rng,
             stratify=stratify,
         )
+        train, valid = parts[0::2], parts[1::2]
+        if weights is None:
+            train, valid = (*train, None), (*valid, None)
         return (
-            ArrayDataset(X_train, y_train, keep_sparse),
-            ArrayDataset(X_valid, y_valid, keep_sparse),
+            make_dataset(*train, keep_sparse),
+            make_dataset(*valid, keep_sparse),
         )
 
     def _set_size_attributes(self):
@@ -553,22 +592,3 @@ def _device_available(device):
 def softmax(logits):
     """Softmax over classes, the prediction non-linearity of the skorch net."""
     return logits.softmax(dim=-1)
-
-
-class _seeded_torch:
-    """Seed torch inside a block without touching the caller's generators."""
-
-    def __init__(self, seed, device):
-        self.seed = seed
-        self.devices = []
-        if str(device).startswith("cuda") and torch.cuda.is_available():
-            self.devices = [torch.device(device).index or 0]
-
-    def __enter__(self):
-        self._fork = torch.random.fork_rng(devices=self.devices)
-        self._fork.__enter__()
-        torch.manual_seed(self.seed)
-        return self
-
-    def __exit__(self, *exc):
-        return self._fork.__exit__(*exc)

@@ -1,8 +1,10 @@
 """PrunedClassifierCV: a pruned classifier that chooses its sparsity by CV."""
 
+import inspect
 import numbers
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import check_cv
@@ -10,8 +12,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._validation import check_sparsities
 from .classifier import PrunedClassifier
-from .pruning_path import _check_sparsities, pruning_curve
+from .pruning_path import pruning_curve
 
 _OWN_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
@@ -43,14 +46,14 @@ class PrunedClassifierCV(ClassifierMixin, BaseEstimator):
         One scorer; ``None`` uses accuracy.
     n_jobs : int or None, default=None
         Folds run in parallel with joblib; ``None`` means 1.
-    module, module_kwargs, hidden_layer_sizes, strategy, granularity, scope, \
-schedule, loss, optimizer, lr, weight_decay, batch_size, max_epochs, \
-finetune_epochs, early_stopping, validation_fraction, n_iter_no_change, tol, \
-compact, device, random_state, verbose
-        As for :class:`~sklprune.PrunedClassifier`. ``finetune_epochs`` also sets
-        the fine-tuning after each step of the pruning path; ``tol`` is the early
-        stopping tolerance, not the score tolerance; ``compact`` applies to the
-        refitted network only.
+    **classifier_params
+        Every parameter of :class:`~sklprune.PrunedClassifier` but ``sparsity``,
+        by keyword, with the same meaning and default (the signature is built
+        from PrunedClassifier's, so the two cannot drift apart).
+        ``finetune_epochs`` also sets the fine-tuning after each step of the
+        pruning path; ``class_weight`` weighs the loss of every fit and step;
+        ``tol`` is the early stopping tolerance, not the score tolerance;
+        ``compact`` applies to the refitted network only.
 
     Attributes
     ----------
@@ -125,56 +128,22 @@ compact, device, random_state, verbose
         cv=5,
         scoring=None,
         n_jobs=None,
-        module=None,
-        module_kwargs=None,
-        hidden_layer_sizes=(256, 128),
-        strategy="magnitude",
-        granularity="weight",
-        scope="lamp",
-        schedule="polynomial",
-        loss="cross_entropy",
-        optimizer="adam",
-        lr=1e-3,
-        weight_decay=1e-4,
-        batch_size=64,
-        max_epochs=40,
-        finetune_epochs=10,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=5,
-        tol=1e-4,
-        compact=False,
-        device="cpu",
-        random_state=None,
-        verbose=0,
+        **classifier_params,
     ):
         self.sparsities = sparsities
         self.score_tol = score_tol
         self.cv = cv
         self.scoring = scoring
         self.n_jobs = n_jobs
-        self.module = module
-        self.module_kwargs = module_kwargs
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.strategy = strategy
-        self.granularity = granularity
-        self.scope = scope
-        self.schedule = schedule
-        self.loss = loss
-        self.optimizer = optimizer
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.finetune_epochs = finetune_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.compact = compact
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        for parameter in _CLASSIFIER_PARAMETERS:
+            value = classifier_params.pop(parameter.name, parameter.default)
+            setattr(self, parameter.name, value)
+        if classifier_params:
+            name = next(iter(classifier_params))
+            raise TypeError(
+                "PrunedClassifierCV.__init__() got an unexpected keyword argument "
+                f"{name!r}"
+            )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -200,7 +169,7 @@ compact, device, random_state, verbose
                 "PrunedClassifierCV needs samples of at least 2 classes in the data; "
                 f"got 1 class: {classes[0]!r}."
             )
-        sparsities = _check_sparsities(self.sparsities)
+        sparsities = check_sparsities(self.sparsities)
         if sparsities[0] != 0.0:
             sparsities = np.concatenate([[0.0], sparsities])
         base = PrunedClassifier(**self._classifier_params())
@@ -297,6 +266,33 @@ def _shared_attributes(estimator):
     }
 
 
+def _classifier_parameters():
+    """PrunedClassifier's constructor parameters but ``sparsity``, keyword-only."""
+    return [
+        parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for name, parameter in inspect.signature(PrunedClassifier).parameters.items()
+        if name != "sparsity"
+    ]
+
+
+_CLASSIFIER_PARAMETERS = _classifier_parameters()
+# get_params, clone, help() and the documentation read the parameters from this
+# signature: the own ones, then PrunedClassifier's in place of **classifier_params.
+_signature = inspect.signature(PrunedClassifierCV.__init__)
+PrunedClassifierCV.__init__.__signature__ = _signature.replace(
+    parameters=[*list(_signature.parameters.values())[:-1], *_CLASSIFIER_PARAMETERS]
+)
+
+
+def _rank(mean_scores):
+    """Ranks of mean scores as GridSearchCV gives them: ties share the best rank,
+    NaN ranks last."""
+    if np.isnan(mean_scores).all():
+        return np.ones(len(mean_scores), dtype=np.int32)
+    filled = np.nan_to_num(mean_scores, nan=np.nanmin(mean_scores) - 1)
+    return rankdata(-filled, method="min").astype(np.int32)
+
+
 def _cv_results(curve):
     """A cv_results_ dict from a pruning_curve result."""
     results = {"sparsity": curve.sparsities}
@@ -308,11 +304,7 @@ def _cv_results(curve):
             results[f"split{k}_{key}"] = values[:, k]
         results[f"mean_{key}"] = values.mean(axis=1)
         results[f"std_{key}"] = values.std(axis=1)
-    scores = results["mean_test_score"]
-    order = np.argsort(-scores, kind="stable")
-    ranks = np.empty(len(scores), dtype=np.int32)
-    ranks[order] = np.arange(1, len(scores) + 1)
-    results["rank_test_score"] = ranks
+    results["rank_test_score"] = _rank(results["mean_test_score"])
     results["mean_compression_ratio"] = curve.compression_ratio.mean(axis=1)
     results["mean_fit_time"] = curve.fit_time.mean(axis=1)
     results["std_fit_time"] = curve.fit_time.std(axis=1)

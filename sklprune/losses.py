@@ -1,14 +1,64 @@
 """Named losses for classification networks that output logits.
 
 Every loss takes ``(logits, target)`` with ``logits`` of shape ``(n_samples,
-n_classes)`` and integer class indices ``target``, and returns a scalar. The loss
-trains the net *and* feeds the gradient-based pruning strategies.
+n_classes)`` and integer class indices ``target``, and returns a scalar. The named
+losses also take per-sample weights, ``sample_weight`` of shape ``(n_samples,)``,
+and return the weighted mean of the per-sample losses. The loss trains the net
+*and* feeds the gradient-based pruning strategies, so weights reach them too.
 """
 
 import copy
+import inspect
 
+import torch
 from torch import nn
 from torch.nn import functional as F
+
+
+def weighted_mean(losses, sample_weight=None):
+    """Mean of per-sample losses, weighted by ``sample_weight`` when given.
+
+    A batch whose weights are all zero has loss 0 (and no gradient).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklprune.losses import weighted_mean
+    >>> weighted_mean(torch.tensor([1.0, 3.0]), torch.tensor([3.0, 1.0])).item()
+    1.5
+    """
+    if sample_weight is None:
+        return losses.mean()
+    sample_weight = sample_weight.to(losses.dtype)
+    total = sample_weight.sum()
+    return (losses * sample_weight).sum() / torch.where(total > 0, total, 1.0)
+
+
+class CrossEntropyLoss(nn.CrossEntropyLoss):
+    """:class:`torch.nn.CrossEntropyLoss` that also takes per-sample weights.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklprune.losses import CrossEntropyLoss
+    >>> logits, target = torch.tensor([[2.0, 0.0], [0.0, 2.0]]), torch.tensor([0, 0])
+    >>> loss = CrossEntropyLoss()
+    >>> bool(loss(logits, target, sample_weight=torch.tensor([1.0, 0.0])) < 0.2)
+    True
+    """
+
+    def forward(self, logits, target, sample_weight=None):
+        if sample_weight is None:
+            return super().forward(logits, target)
+        losses = F.cross_entropy(
+            logits,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction="none",
+            label_smoothing=self.label_smoothing,
+        )
+        return weighted_mean(losses, sample_weight)
 
 
 class SoftmaxMSELoss(nn.Module):
@@ -25,10 +75,10 @@ class SoftmaxMSELoss(nn.Module):
     True
     """
 
-    def forward(self, logits, target):
+    def forward(self, logits, target, sample_weight=None):
         proba = logits.softmax(dim=1)
         one_hot = F.one_hot(target, num_classes=logits.shape[1]).to(proba.dtype)
-        return (proba - one_hot).square().sum(dim=1).mean()
+        return weighted_mean((proba - one_hot).square().sum(dim=1), sample_weight)
 
 
 class FocalLoss(nn.Module):
@@ -52,12 +102,12 @@ class FocalLoss(nn.Module):
         super().__init__()
         self.gamma = gamma
 
-    def forward(self, logits, target):
+    def forward(self, logits, target, sample_weight=None):
         log_p = F.log_softmax(logits, dim=1).gather(1, target[:, None]).squeeze(1)
-        return (-((1 - log_p.exp()) ** self.gamma) * log_p).mean()
+        return weighted_mean(-((1 - log_p.exp()) ** self.gamma) * log_p, sample_weight)
 
 
-class LabelSmoothingLoss(nn.CrossEntropyLoss):
+class LabelSmoothingLoss(CrossEntropyLoss):
     """Cross-entropy against targets smoothed towards the uniform distribution.
 
     Parameters
@@ -79,6 +129,9 @@ class LabelSmoothingLoss(nn.CrossEntropyLoss):
 class FunctionLoss(nn.Module):
     """Wrap a function ``(logits, target) -> scalar`` as a loss module.
 
+    Per-sample weights reach the function as the keyword ``sample_weight`` when it
+    accepts one.
+
     Examples
     --------
     >>> import torch
@@ -93,12 +146,14 @@ class FunctionLoss(nn.Module):
         super().__init__()
         self.func = func
 
-    def forward(self, logits, target):
-        return self.func(logits, target)
+    def forward(self, logits, target, sample_weight=None):
+        if sample_weight is None:
+            return self.func(logits, target)
+        return self.func(logits, target, sample_weight=sample_weight)
 
 
 LOSSES = {
-    "cross_entropy": nn.CrossEntropyLoss,
+    "cross_entropy": CrossEntropyLoss,
     "mse": SoftmaxMSELoss,
     "focal": FocalLoss,
     "label_smoothing": LabelSmoothingLoss,
@@ -147,3 +202,83 @@ def get_loss(loss):
         "loss must be a name, a torch loss module (class or instance) or a function "
         f"(logits, target) -> scalar; got {loss!r}."
     )
+
+
+def supports_sample_weight(loss):
+    """Whether :func:`weighted_loss` can weight ``loss`` sample by sample.
+
+    True for a loss module whose ``forward`` (or a wrapped function) takes
+    ``sample_weight``, and for a torch loss with a ``reduction`` setting, whose
+    per-sample losses are then averaged with the weights.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from sklprune.losses import get_loss, supports_sample_weight
+    >>> supports_sample_weight(get_loss("focal")), supports_sample_weight(nn.NLLLoss())
+    (True, True)
+    >>> supports_sample_weight(get_loss(lambda logits, target: logits.sum()))
+    False
+    """
+    return _takes_sample_weight(loss) or hasattr(loss, "reduction")
+
+
+def weighted_loss(loss, logits, target, sample_weight=None):
+    """The loss of a batch, each sample counted with its weight.
+
+    Parameters
+    ----------
+    loss : torch.nn.Module
+        A loss from :func:`get_loss`.
+    logits : torch.Tensor of shape (n_samples, n_classes)
+    target : torch.Tensor of shape (n_samples,)
+        Class indices.
+    sample_weight : torch.Tensor of shape (n_samples,) or None, default=None
+        ``None`` calls ``loss(logits, target)`` unchanged.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar: the weighted mean of the per-sample losses.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklprune.losses import weighted_loss
+    >>> logits, target = torch.tensor([[2.0, 0.0], [0.0, 2.0]]), torch.tensor([0, 0])
+    >>> w = torch.tensor([1.0, 0.0])
+    >>> round(weighted_loss(nn.CrossEntropyLoss(), logits, target, w).item(), 4)
+    0.1269
+    """
+    if sample_weight is None:
+        return loss(logits, target)
+    if _takes_sample_weight(loss):
+        return loss(logits, target, sample_weight=sample_weight)
+    if not hasattr(loss, "reduction"):
+        raise TypeError(
+            f"The loss {loss!r} cannot weight samples: sample_weight and class_weight "
+            "need a loss whose forward (or function) takes a sample_weight keyword "
+            "and returns the weighted mean, or a torch loss with a reduction setting."
+        )
+    reduction = loss.reduction
+    loss.reduction = "none"
+    try:
+        losses = loss(logits, target)
+    finally:
+        loss.reduction = reduction
+    if losses.shape != target.shape[:1]:
+        raise ValueError(
+            f"The loss {loss!r} with reduction='none' returns shape "
+            f"{tuple(losses.shape)}, not one loss per sample ({target.shape[0]},): "
+            "it cannot weight samples. Give it a sample_weight keyword instead."
+        )
+    return weighted_mean(losses, sample_weight)
+
+
+def _takes_sample_weight(loss):
+    forward = loss.func if isinstance(loss, FunctionLoss) else loss.forward
+    try:
+        return "sample_weight" in inspect.signature(forward).parameters
+    except (TypeError, ValueError):
+        return False

@@ -19,10 +19,12 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import column_or_1d, validate_data
 from skorch.callbacks import EarlyStopping
 
+from ._batching import accepts_sparse_input
+from ._seeding import seeded_torch
+from ._validation import check_sparsities, resolve_finetune_epochs
+from ._weighting import make_dataset, training_weights
 from .callbacks import PruningCallback
-from .classifier import PrunedClassifier, _seeded_torch
-from .evaluation import _ratio
-from .masks import check_sparsity
+from .classifier import PrunedClassifier
 from .robustness import expected_calibration_error
 
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
@@ -60,14 +62,16 @@ def pruning_curve(
     A fold costs ``max_epochs + (n_points - 1) * (finetune_epochs + 1)`` epochs
     instead of ``n_points * max_epochs`` for
     :func:`~sklearn.model_selection.validation_curve`: with the default
-    ``max_epochs=40, finetune_epochs=10``, six points cost 2.4 fits instead of six.
+    ``max_epochs=40`` and ``finetune_epochs="auto"`` (10), six points cost 2.4 fits
+    instead of six.
     Path points are fine-tuned one-shot prunings of a trained network, so they can
     score differently from a fresh fit at the same sparsity (gradual schedule from
     scratch): a path point starts from a trained network and has trained more
     epochs in total. ``benchmarks/bench_pruning_path.py`` compares both.
 
-    Fine-tuning steps run for a fixed number of epochs on the whole training fold:
-    early stopping, when the estimator uses it, applies to the first fit only. The
+    Fine-tuning steps run for a fixed number of epochs on the whole training fold,
+    weighted by the estimator's ``class_weight``: early stopping, when the
+    estimator uses it, applies to the first fit only. The
     path trains without compaction (``compact=True`` is ignored): compaction removes
     dead units without changing predictions, and a compacted network cannot be
     pruned further.
@@ -94,7 +98,7 @@ def pruning_curve(
         ``None`` uses accuracy.
     finetune_epochs : int or None, default=None
         Fine-tuning epochs after each pruning step of the path; ``None`` uses the
-        estimator's ``finetune_epochs``.
+        estimator's ``finetune_epochs`` (resolved as its ``fit`` resolves it).
     return_train_score : bool, default=True
         Also score every point on its training fold.
     return_calibration : bool, default=False
@@ -145,8 +149,10 @@ def pruning_curve(
     >>> bool(curve.test_scores.mean(axis=1).min() > 0.9)
     True
     """
-    sparsities = _check_sparsities(sparsities)
-    _classifier_and_prefix(estimator)
+    sparsities = check_sparsities(sparsities)
+    clf, _ = _classifier_and_prefix(estimator)
+    # An int the estimator cannot prune with fails here, not after the first fits.
+    resolve_finetune_epochs(clf.finetune_epochs, clf.max_epochs, sparsities.max())
     if finetune_epochs is not None and (
         isinstance(finetune_epochs, bool)
         or not isinstance(finetune_epochs, numbers.Integral)
@@ -179,15 +185,6 @@ def pruning_curve(
     return _curve_result(
         sparsities, results, return_train_score, scoring, return_calibration
     )
-
-
-def _check_sparsities(sparsities):
-    values = np.asarray(sparsities, dtype=float).ravel()
-    if values.size == 0:
-        raise ValueError("sparsities must hold at least one value in [0, 1).")
-    for value in values:
-        check_sparsity(float(value), name="Every value of sparsities")
-    return np.unique(values)
 
 
 def _classifier_and_prefix(estimator):
@@ -288,7 +285,7 @@ class _PathStepper:
     def __init__(self, estimator, clf, X_train, y_train, finetune_epochs):
         self.clf = clf
         self.epochs = 1 + (
-            clf.finetune_epochs if finetune_epochs is None else finetune_epochs
+            clf.finetune_epochs_ if finetune_epochs is None else finetune_epochs
         )
         Xt = X_train
         outer = estimator
@@ -299,8 +296,13 @@ class _PathStepper:
             clf, Xt, accept_sparse=("csr", "csc"), dtype=np.float32, reset=False
         )
         net = clf.net_
-        # The net's own dataset factory batches exactly as PrunedClassifier.fit did.
-        self.dataset = net.get_dataset(Xt, _encode_labels(clf.classes_, y_train))
+        # Batched and weighted as PrunedClassifier.fit did.
+        self.dataset = make_dataset(
+            Xt,
+            _encode_labels(clf.classes_, y_train),
+            training_weights(Xt, column_or_1d(y_train), class_weight=clf.class_weight),
+            accepts_sparse_input(clf.module_),
+        )
         self.rng = check_random_state(clf.random_state)
         self.prefix = "callbacks__" + next(
             name for name, cb in net.callbacks_ if isinstance(cb, PruningCallback)
@@ -326,7 +328,7 @@ class _PathStepper:
             }
         )
         seed = int(self.rng.randint(np.iinfo(np.int32).max))
-        with _seeded_torch(seed, clf.device):
+        with seeded_torch(seed, clf.device):
             net.partial_fit(self.dataset, None, epochs=self.epochs)
         _refresh_fitted_attributes(clf)
 
@@ -352,7 +354,8 @@ def _refresh_fitted_attributes(clf):
 
 def _target_compression(clf):
     """Compression of the pruned weights, the same weights ``sparsity_`` counts."""
-    return _ratio(1.0, 1.0 - clf.sparsity_)
+    kept = 1.0 - clf.sparsity_
+    return 1.0 / kept if kept > 0 else np.inf
 
 
 def _calibration(estimator, X_test, y_test):
