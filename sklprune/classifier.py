@@ -353,8 +353,9 @@ compute_class_weight` does. Multiplies ``sample_weight``.
         X = validate_data(
             self, X, accept_sparse=("csr", "csc"), dtype=np.float32, reset=False
         )
-        device = next(self.module_.parameters()).device
-        proba = predict_logits(self.module_, X, device=device).astype(np.float64)
+        proba = predict_logits(
+            self.module_, X, device=_module_device(self.module_)
+        ).astype(np.float64)
         proba -= proba.max(axis=1, keepdims=True)
         np.exp(proba, out=proba)
         proba /= proba.sum(axis=1, keepdims=True)
@@ -458,6 +459,9 @@ compute_class_weight` does. Multiplies ``sample_weight``.
         )
 
     def _build_net(self, module, n_classes):
+        # Where the module is: self.device, or the CPU for a model trained on a GPU
+        # and loaded on a machine without one.
+        device = _module_device(module)
         end_epoch = self.max_epochs - self._finetune_epochs()
         callbacks = [
             (
@@ -495,7 +499,7 @@ compute_class_weight` does. Multiplies ``sample_weight``.
         elif optimizer in (torch.optim.Adam, torch.optim.AdamW):
             # One fused kernel per step instead of a loop of small ones; see
             # benchmarks/bench_callback.py for its effect on training time.
-            optimizer_kwargs["optimizer__fused"] = _fused_supported(self.device)
+            optimizer_kwargs["optimizer__fused"] = _fused_supported(device)
         return WeightedNeuralNetClassifier(
             module,
             criterion=get_loss(self.loss),
@@ -512,7 +516,7 @@ compute_class_weight` does. Multiplies ``sample_weight``.
             classes=list(range(n_classes)),
             predict_nonlinearity=softmax,
             callbacks=callbacks,
-            device=self.device,
+            device=device,
             verbose=self.verbose,
             **optimizer_kwargs,
         )
@@ -583,6 +587,10 @@ def _fused_supported(device):
     except (RuntimeError, TypeError, ValueError):
         return False
     return True
+
+
+def _module_device(module):
+    return next(module.parameters()).device
 
 
 def _device_available(device):

@@ -72,9 +72,26 @@ def test_tfidf_pipeline_trains_on_csr_without_densifying_it_whole(texts, monkeyp
         PrunedClassifier(batch_size=32, random_state=0, **FAST),
     )
     pipe.fit(X, y)
-    assert max(densified_rows) <= 32 or max(densified_rows) < len(X)
     assert pipe.score(X, y) > 0.8
     assert pipe[-1].sparsity_ == pytest.approx(0.9, abs=0.005)
+    # The default MLP multiplies sparse batches: nothing bigger than a batch is
+    # ever made dense, in training or in prediction.
+    assert max(densified_rows, default=0) <= 32
+
+
+def test_a_dense_only_module_densifies_one_batch_at_a_time(texts, monkeypatch):
+    X, y = texts
+    X = TfidfVectorizer(min_df=2).fit_transform(X)
+    densified_rows = []
+    original = sp.csr_matrix.toarray
+
+    def counting_toarray(self, *args, **kwargs):
+        densified_rows.append(self.shape[0])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", counting_toarray)
+    PrunedClassifier(UserNet, batch_size=32, random_state=0, **FAST).fit(X, y)
+    assert max(densified_rows) == 32
 
 
 @pytest.mark.parametrize("container", [sp.csr_matrix, sp.csc_matrix, sp.csr_array])
@@ -191,7 +208,7 @@ def test_a_module_instance_is_copied_and_never_pruned_in_place(blobs):
         assert torch.equal(value, before[key])
 
 
-def test_early_stopping_only_stops_after_the_schedule(blobs):
+def test_early_stopping_stops_after_the_schedule_and_restores_the_best_weights(blobs):
     X, y = blobs
     clf = PrunedClassifier(
         early_stopping=True,
@@ -202,9 +219,18 @@ def test_early_stopping_only_stops_after_the_schedule(blobs):
         lr=0.05,
         random_state=0,
     ).fit(X, y)
-    assert 10 <= clf.n_iter_ <= 40
+    stopper = dict(clf.net_.callbacks_)["early_stopping"]
+    # The schedule ends at epoch 10; patience counts from there; it did stop.
+    assert 10 + 2 <= clf.n_iter_ < 40
+    assert clf.n_iter_ == stopper.best_epoch_ + 2
     assert clf.sparsity_ == pytest.approx(0.9, abs=0.005)
-    assert "valid_loss" in clf.history_[-1]
+    valid = clf.net_.train_split.keywords["valid_ds"]
+    with torch.no_grad():
+        logits = clf.module_.eval()(torch.as_tensor(valid.X))
+    valid_loss = nn.functional.cross_entropy(logits, torch.as_tensor(valid.y)).item()
+    best_loss = clf.history_[stopper.best_epoch_ - 1, "valid_loss"]
+    assert valid_loss == pytest.approx(best_loss, abs=1e-5)
+    assert valid_loss != pytest.approx(clf.history_[-1, "valid_loss"], abs=1e-5)
 
 
 class WrongOutput(nn.Module):
@@ -234,6 +260,13 @@ class NoLayers(nn.Module):
         ({"loss": "hinge"}, ValueError, "'loss' parameter"),
         ({"optimizer": "lbfgs"}, ValueError, "'optimizer' parameter"),
         ({"finetune_epochs": 15}, ValueError, "finetune_epochs=15 must be smaller"),
+        ({"finetune_epochs": "half"}, ValueError, "'finetune_epochs' parameter"),
+        ({"class_weight": "even"}, ValueError, "'class_weight' parameter"),
+        (
+            {"class_weight": "balanced", "loss": lambda logits, target: logits.sum()},
+            TypeError,
+            "cannot weight samples",
+        ),
         ({"module": WrongOutput}, ValueError, "one logit per class"),
         ({"module": NoLayers}, ValueError, "no prunable target"),
         (
@@ -296,3 +329,158 @@ def test_pickled_history_keeps_epochs_but_not_batches(blobs):
     assert len(clf.history_) == FAST["max_epochs"]
     assert "batches" not in clf.history_[-1]
     assert clf.history_[-1, "sparsity"] == pytest.approx(clf.sparsity_)
+
+
+# ------------------------------------------------------------ finetune_epochs
+
+
+@pytest.mark.parametrize("max_epochs", [1, 2, 3, 4, 8])
+def test_short_training_works_with_the_default_finetune_epochs(blobs, max_epochs):
+    X, y = blobs
+    clf = PrunedClassifier(max_epochs=max_epochs, hidden_layer_sizes=(16,))
+    clf.fit(X, y)
+    assert clf.n_iter_ == max_epochs
+    assert clf.finetune_epochs_ == max_epochs // 4
+    assert clf.sparsity_ == pytest.approx(0.9, abs=0.005)
+
+
+def test_auto_finetune_epochs_is_a_quarter_of_max_epochs(blobs):
+    X, y = blobs
+    clf = PrunedClassifier(max_epochs=9, hidden_layer_sizes=(16,)).fit(X, y)
+    assert clf.finetune_epochs_ == 2
+    assert dict(clf.net_.callbacks_)["prune"].end_epoch == 7
+    assert clf.history_[6, "sparsity"] == pytest.approx(0.9, abs=0.005)
+
+
+@pytest.mark.parametrize("max_epochs, finetune_epochs", [(1, "auto"), (1, 10), (3, 3)])
+def test_a_dense_fit_never_refuses_finetune_epochs(blobs, max_epochs, finetune_epochs):
+    X, y = blobs
+    clf = PrunedClassifier(
+        sparsity=0.0,
+        max_epochs=max_epochs,
+        finetune_epochs=finetune_epochs,
+        hidden_layer_sizes=(16,),
+    ).fit(X, y)
+    assert clf.n_iter_ == max_epochs
+    assert clf.sparsity_ == 0.0
+
+
+def test_short_training_on_odd_shapes_and_fitted_then_cloned(blobs):
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]], dtype=np.float32)
+    y = np.array([0, 0, 1, 1, 1])
+    clf = PrunedClassifier(max_epochs=2, hidden_layer_sizes=(3,), sparsity=0.5)
+    clf.fit(X, y)
+    assert clf.predict_proba(X).shape == (5, 2)
+    refit = clone(clf).fit(*blobs)
+    assert refit.n_iter_ == 2 and refit.finetune_epochs == "auto"
+
+
+# -------------------------------------------------- sample_weight, class_weight
+
+
+def test_sample_weight_changes_the_model(blobs):
+    X, y = blobs
+    weights = np.random.RandomState(0).uniform(0, 3, size=len(y))
+    plain = PrunedClassifier(random_state=0, **FAST).fit(X, y)
+    weighted = PrunedClassifier(random_state=0, **FAST).fit(X, y, sample_weight=weights)
+    assert np.abs(plain.predict_proba(X) - weighted.predict_proba(X)).max() > 1e-3
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.25])
+def test_equal_sample_weights_change_nothing(blobs, scale):
+    X, y = blobs
+    plain = PrunedClassifier(random_state=0, **FAST).fit(X, y)
+    weighted = PrunedClassifier(random_state=0, **FAST).fit(
+        X, y, sample_weight=np.full(len(y), scale)
+    )
+    np.testing.assert_array_equal(plain.predict_proba(X), weighted.predict_proba(X))
+
+
+def test_zero_weights_silence_samples(blobs):
+    X, y = blobs
+    # Half the samples of class 0 relabelled as class 1: the net learns the wrong
+    # labels, unless their weight is zero.
+    noisy = y.copy()
+    flipped = np.flatnonzero(y == 0)[::2]
+    noisy[flipped] = 1
+    weights = np.ones(len(y))
+    weights[flipped] = 0.0
+    clf = PrunedClassifier(random_state=0, **FAST)
+    learnt = clone(clf).fit(X, noisy).predict(X[flipped])
+    silenced = clone(clf).fit(X, noisy, sample_weight=weights).predict(X[flipped])
+    assert (learnt == 1).mean() > 0.8
+    assert (silenced == 1).mean() < 0.3
+
+
+def test_balanced_class_weight_raises_the_recall_of_a_rare_class():
+    from sklearn.datasets import make_classification
+    from sklearn.metrics import recall_score
+
+    X, y = make_classification(
+        n_samples=400,
+        n_features=8,
+        n_informative=3,
+        weights=[0.93, 0.07],
+        class_sep=0.5,
+        flip_y=0.0,
+        random_state=0,
+    )
+    params = {**FAST, "random_state": 0}
+    plain = PrunedClassifier(**params).fit(X, y)
+    balanced = PrunedClassifier(class_weight="balanced", **params).fit(X, y)
+    as_dict = PrunedClassifier(class_weight={0: 1.0, 1: 13.0}, **params).fit(X, y)
+    recall = [recall_score(y, m.predict(X)) for m in (plain, balanced, as_dict)]
+    assert recall[1] > recall[0] + 0.1
+    assert recall[2] > recall[0] + 0.1
+
+
+def test_adaboost_boosts_pruned_classifiers(blobs):
+    from sklearn.ensemble import AdaBoostClassifier
+
+    X, y = blobs
+    boost = AdaBoostClassifier(
+        PrunedClassifier(**{**FAST, "sparsity": 0.5}), n_estimators=3, random_state=0
+    ).fit(X, y)
+    assert len(boost.estimators_) >= 2
+    assert boost.score(X, y) > 0.8
+
+
+def test_weights_reach_the_validation_loss_of_early_stopping(blobs):
+    X, y = blobs
+    weights = np.random.RandomState(0).uniform(0, 3, size=len(y))
+    params = {**FAST, "early_stopping": True, "random_state": 0}
+    plain = PrunedClassifier(**params).fit(X, y)
+    weighted = PrunedClassifier(**params).fit(X, y, sample_weight=weights)
+    assert weighted.history_[0, "valid_loss"] != plain.history_[0, "valid_loss"]
+    assert 0 <= weighted.history_[-1, "valid_acc"] <= 1
+
+
+@pytest.mark.parametrize(
+    "sample_weight, match",
+    [
+        (np.zeros(240), "at least one non-zero"),
+        (-np.ones(240), "Negative values in data"),
+        (np.ones(10), "shape"),
+    ],
+)
+def test_bad_sample_weight_raises_clear_errors(blobs, sample_weight, match):
+    X, y = blobs
+    with pytest.raises(ValueError, match=match):
+        PrunedClassifier(**FAST).fit(X, y, sample_weight=sample_weight)
+
+
+# ------------------------------------------------------------------- devices
+
+
+def test_a_model_unpickled_without_its_device_predicts_where_the_module_is(
+    blobs, monkeypatch
+):
+    X, y = blobs
+    clf = PrunedClassifier(random_state=0, **FAST).fit(X, y)
+    expected = clf.predict_proba(X)
+    # As if trained on a GPU and loaded on a machine without one.
+    clf.set_params(device="cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert next(loaded.module_.parameters()).device.type == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)

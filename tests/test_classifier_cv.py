@@ -1,3 +1,4 @@
+import inspect
 import pickle
 
 import numpy as np
@@ -6,9 +7,10 @@ import pytest
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Bunch
 
 from sklprune import PrunedClassifier, PrunedClassifierCV
-from sklprune.classifier_cv import _select_sparsity
+from sklprune.classifier_cv import _cv_results, _select_sparsity
 
 # Few candidates, two folds, small nets: the checks fit dozens of times.
 FAST = {
@@ -22,13 +24,36 @@ FAST = {
 }
 
 
-def test_parameters_mirror_pruned_classifier_except_sparsity():
-    own = {"sparsities", "score_tol", "cv", "scoring", "n_jobs"}
-    cv_params = PrunedClassifierCV().get_params()
-    clf_params = PrunedClassifier().get_params()
-    assert set(cv_params) - own == set(clf_params) - {"sparsity"}
-    for name in set(clf_params) - {"sparsity"}:
-        assert cv_params[name] == clf_params[name], name
+def test_parameters_are_pruned_classifiers_by_construction():
+    own = ["sparsities", "score_tol", "cv", "scoring", "n_jobs"]
+    cv_signature = inspect.signature(PrunedClassifierCV).parameters
+    clf_signature = inspect.signature(PrunedClassifier).parameters
+    shared = [name for name in clf_signature if name != "sparsity"]
+    assert list(cv_signature) == own + shared
+    for name in shared:
+        assert cv_signature[name].default is clf_signature[name].default, name
+        assert (
+            PrunedClassifierCV._parameter_constraints[name]
+            is PrunedClassifier._parameter_constraints[name]
+        )
+    assert set(PrunedClassifierCV().get_params()) == set(own + shared)
+    assert PrunedClassifierCV(max_epochs=3).get_params()["max_epochs"] == 3
+
+
+def test_a_parameter_it_does_not_have_is_refused_as_python_would():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sparsity'"):
+        PrunedClassifierCV(sparsity=0.5)
+
+
+def test_rank_test_score_ranks_ties_as_grid_search_does():
+    curve = Bunch(
+        sparsities=np.array([0.0, 0.5, 0.9, 0.99]),
+        test_scores=np.array([[0.9, 0.9], [0.95, 0.95], [0.9, 0.9], [np.nan, 0.5]]),
+        achieved_sparsity=np.zeros((4, 2)),
+        compression_ratio=np.ones((4, 2)),
+        fit_time=np.ones((4, 2)),
+    )
+    assert _cv_results(curve)["rank_test_score"].tolist() == [2, 1, 2, 4]
 
 
 # ------------------------------------------------------------- selection rule
@@ -169,3 +194,18 @@ def test_bad_parameters_raise_clear_errors(blobs, params, error, match):
     X, y = blobs
     with pytest.raises(error, match=match):
         PrunedClassifierCV(**{**FAST, **params}).fit(X, y)
+
+
+def test_short_training_and_class_weight_need_no_finetune_epochs(blobs):
+    X, y = blobs
+    search = PrunedClassifierCV(
+        sparsities=(0.5,),
+        cv=2,
+        hidden_layer_sizes=(16,),
+        max_epochs=3,
+        class_weight="balanced",
+        random_state=0,
+    ).fit(X, y)
+    assert search.finetune_epochs_ == 0
+    assert search.n_iter_ == 3
+    assert search.cv_results_["sparsity"].tolist() == [0.0, 0.5]
