@@ -69,7 +69,8 @@ sparsity_report(models[0.95])
 # ----------------------------
 # Every fitted classifier keeps skorch's training history in ``history_``. The
 # default ``"polynomial"`` schedule prunes fast at first and slowly near the end;
-# the last ``finetune_epochs=10`` epochs train at the final sparsity.
+# the last ``finetune_epochs`` epochs (``"auto"``: a quarter of ``max_epochs``,
+# 10 of the default 40) train at the final sparsity.
 history = models[0.95][-1].history_
 epochs = history[:, "epoch"]
 

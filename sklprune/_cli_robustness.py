@@ -7,8 +7,6 @@ noise, a sparse TF-IDF matrix loses non-zero entries): both pipelines fit the sa
 deterministic preprocessing on the same rows, so their networks see the same inputs.
 """
 
-import importlib.util
-
 import pandas as pd
 
 from .robustness import robustness_report
@@ -16,11 +14,6 @@ from .robustness import robustness_report
 NOISE_LEVELS = (0.0, 0.1, 0.25, 0.5)
 N_REPEATS = 3
 N_BINS = 15
-
-
-def can_plot():
-    """Whether matplotlib is installed, so that figures can be drawn."""
-    return importlib.util.find_spec("matplotlib") is not None
 
 
 def compare(dense, pruned, X_test, y_test, random_state):

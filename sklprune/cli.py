@@ -23,7 +23,8 @@ the network compacted
 model; and the training time. The files:
 
 ===================  =========================================================
-``model.skops``      the fitted pruned pipeline (preprocessing + classifier)
+``model.skops``      the fitted pruned pipeline (preprocessing + classifier);
+                     ``model.pkl``, a pickle, when skops is not installed
 ``report.json``      data, settings, both models' numbers, per-layer sparsity
 ``report.csv``       one row per model, the numbers of the table
 ``layers.csv``       :func:`~sklprune.sparsity_report` of the pruned model
@@ -40,10 +41,18 @@ TF-IDF input, that share of the non-zero entries dropped) and the class whose
 recall pruning lowered most; ``report.json`` holds the whole comparison (per-class
 recall and precision, the rows whose prediction changed).
 
+The plots need matplotlib and ``model.skops`` needs skops (``pip install
+'sklprune[plot,persist]'``); without them the command writes everything else,
+the model as a pickle, and says in one line what the extras would add.
+
+The model options (``--strategy``, ``--granularity``, ``--scope``, ``--schedule``,
+``--loss``, ``--hidden-layer-sizes``, ``--epochs``, ``--finetune-epochs``, ``--lr``,
+``--batch-size``) default to :class:`~sklprune.PrunedClassifier`'s own defaults.
+
 ``sklprune curve`` sweeps ``--sparsities`` along a pruning path with
 :func:`~sklprune.pruning_curve`, prints accuracy, expected calibration error and
 log-loss against sparsity, and writes
-``curve.csv``, ``curve.json`` and ``curve.png``
+``curve.csv``, ``curve.json`` and, with matplotlib, ``curve.png``
 (:class:`~sklprune.PruningCurveDisplay`) into ``--out``. With ``--test`` the points
 are scored on the test file; without it, by ``--cv``-fold stratified
 cross-validation on the training data.
@@ -86,6 +95,7 @@ import argparse
 import contextlib
 import importlib.util
 import math
+import pickle
 import signal
 import sys
 import time
@@ -121,10 +131,11 @@ from ._cli_report import (
     write_figure,
     write_json,
 )
-from ._cli_robustness import can_plot, compare, model_numbers, reliability_figure
+from ._cli_robustness import compare, model_numbers, reliability_figure
 from ._cli_robustness import describe as describe_robustness
 from ._cli_robustness import report_json as robustness_json
 from ._io import write_atomic
+from ._validation import resolve_finetune_epochs
 from .classifier import PrunedClassifier
 from .datasets import list_datasets
 from .losses import LOSSES
@@ -134,6 +145,8 @@ from .strategies import STRATEGIES
 
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98)
 DEFAULT_CV = 3
+# The model options default to the library's defaults, so the two cannot drift.
+_CLASSIFIER_DEFAULTS = PrunedClassifier().get_params()
 
 
 def main(argv=None):
@@ -239,8 +252,10 @@ def _run(args):
     print(describe_robustness(robustness), flush=True)
     title = f"{table.source}: dense and pruned (sparsity {args.sparsity:g})"
     layers = reports["pruned"]
+    extras = _installed_extras()
+    model_file = "model.skops" if extras["skops"] else "model.pkl"
     files = {
-        "model.skops": lambda path: _dump_model(pruned, path),
+        model_file: lambda path: _dump_model(pruned, path, extras["skops"]),
         "report.json": lambda path: write_json(
             path,
             _run_report(args, table, pruned, results, layers)
@@ -250,28 +265,32 @@ def _run(args):
             path, pd.DataFrame.from_dict(results, orient="index"), "model"
         ),
         "layers.csv": lambda path: write_csv(path, _layers_frame(layers), "name"),
-        "training.png": lambda path: write_figure(
+    }
+    if extras["matplotlib"]:
+        files["training.png"] = lambda path: write_figure(
             path,
             training_figure({n: m[-1].history_ for n, m in models.items()}, title),
-        ),
-        "layers.png": lambda path: write_figure(
+        )
+        files["layers.png"] = lambda path: write_figure(
             path, layers_figure(layers, f"Pruned layers of the {table.source} model")
-        ),
-    }
-    if can_plot():
+        )
         files["reliability.png"] = lambda path: write_figure(
             path, reliability_figure(robustness, f"{title}: calibration and recall")
         )
-    elif not args.quiet:
-        print(
-            "sklprune: note: reliability.png skipped: matplotlib is not installed "
-            "(pip install matplotlib)",
-            file=sys.stderr,
-        )
     _write_all(out, files)
-    print(
-        "load the model with skops.io.load(path, trusted=...) after checking "
-        "skops.io.get_untrusted_types(file=path); see sklprune run --help"
+    if extras["skops"]:
+        print(
+            "load the model with skops.io.load(path, trusted=...) after checking "
+            "skops.io.get_untrusted_types(file=path); see sklprune run --help"
+        )
+    else:
+        print("load the model with pickle.load, from a file you trust")
+    _print_missing_extras(
+        extras,
+        {
+            "matplotlib": "the plots training.png, layers.png and reliability.png",
+            "skops": "model.skops, a model file that loads without pickle",
+        },
     )
     return 0
 
@@ -332,9 +351,14 @@ def _curve(args):
         "curve.json": lambda path: write_json(
             path, _curve_report(args, table, results, scheme)
         ),
-        "curve.png": lambda path: write_figure(path, curve_figure(results, title)),
     }
+    extras = _installed_extras()
+    if extras["matplotlib"]:
+        files["curve.png"] = lambda path: write_figure(
+            path, curve_figure(results, title)
+        )
     _write_all(out, files)
+    _print_missing_extras(extras, {"matplotlib": "the plot curve.png"})
     return 0
 
 
@@ -342,18 +366,14 @@ def _curve(args):
 
 
 def _prepare(args):
-    """Check what can fail before training: libraries, output directory, data."""
-    for package in ("matplotlib", "skops"):
-        if importlib.util.find_spec(package) is None:
-            raise UsageError(
-                f"the sklprune command needs {package}: pip install matplotlib skops "
-                "(or pip install 'sklprune[plot,persist]')"
-            )
-    if args.finetune_epochs is not None and args.finetune_epochs >= args.epochs:
+    """Check what can fail before training: options, output directory, data."""
+    try:
+        _finetune_epochs(args)
+    except ValueError:
         raise UsageError(
             f"--finetune-epochs {args.finetune_epochs} must be smaller than --epochs "
             f"{args.epochs}, to leave epochs to prune in"
-        )
+        ) from None
     out = check_writable(args.out)
     torch.set_num_threads(args.threads)
     table = load_table(args)
@@ -363,10 +383,48 @@ def _prepare(args):
     return out, table
 
 
+def _installed_extras():
+    """Which optional packages the outputs can use: {name: installed}."""
+    return {name: _installed(name) for name in ("matplotlib", "skops")}
+
+
+def _installed(package):
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+_EXTRA_OF = {"matplotlib": "plot", "skops": "persist"}
+
+
+def _print_missing_extras(extras, gains):
+    """One line: what the missing optional packages would have added.
+
+    ``gains`` maps a package name to what it adds to this command's output.
+    """
+    missing = [name for name in gains if not extras[name]]
+    if missing:
+        print(
+            f"not installed: {' and '.join(missing)}; pip install "
+            f"'sklprune[{','.join(_EXTRA_OF[name] for name in missing)}]' adds "
+            f"{' and '.join(gains[name] for name in missing)}"
+        )
+
+
+def _finetune_classifier_param(args):
+    """--finetune-epochs as PrunedClassifier's parameter: an int, or its "auto"."""
+    if args.finetune_epochs is None:
+        return _CLASSIFIER_DEFAULTS["finetune_epochs"]
+    return args.finetune_epochs
+
+
 def _finetune_epochs(args):
-    if args.finetune_epochs is not None:
-        return args.finetune_epochs
-    return min(10, args.epochs // 4)
+    """The fine-tuning epochs, resolved as PrunedClassifier resolves them."""
+    sparsities = [args.sparsity] if hasattr(args, "sparsity") else args.sparsities
+    return resolve_finetune_epochs(
+        _finetune_classifier_param(args), args.epochs, max(sparsities)
+    )
 
 
 def _pipeline(table, args, sparsity):
@@ -381,7 +439,7 @@ def _pipeline(table, args, sparsity):
         lr=args.lr,
         batch_size=args.batch_size,
         max_epochs=args.epochs,
-        finetune_epochs=_finetune_epochs(args),
+        finetune_epochs=_finetune_classifier_param(args),
         random_state=args.random_state,
         verbose=2 if _progress(args) else 0,
     )
@@ -476,7 +534,9 @@ def _print_header(command, args, table, scheme=None):
     print("\n".join(lines), flush=True)
 
 
-def _dump_model(model, path):
+def _dump_model(model, path, use_skops):
+    if not use_skops:
+        return write_atomic(path, lambda file: pickle.dump(model, file))
     import skops.io as sio
 
     return write_atomic(path, lambda file: sio.dump(model, file))
@@ -689,10 +749,13 @@ def build_parser():
 
     Examples
     --------
+    >>> from sklprune import PrunedClassifier
     >>> from sklprune.cli import build_parser
     >>> args = build_parser().parse_args(["run", "--sparsity", "0.8"])
-    >>> args.sparsity, args.strategy, args.dataset
-    (0.8, 'fisher', None)
+    >>> args.sparsity, args.dataset
+    (0.8, None)
+    >>> args.strategy == PrunedClassifier().strategy
+    True
     """
     formatter = argparse.RawDescriptionHelpFormatter
     parser = _Parser(
@@ -720,7 +783,8 @@ def build_parser():
         description="Train a dense reference (sparsity 0) and a pruned network,\n"
         "print a table comparing them, and write model.skops, report.json,\n"
         "report.csv, layers.csv, training.png, layers.png and reliability.png\n"
-        "into --out.",
+        "into --out. The model options default to sklprune.PrunedClassifier's\n"
+        "defaults.",
         epilog=_RUN_EPILOG,
         formatter_class=formatter,
     )
@@ -764,12 +828,14 @@ def build_parser():
 _RUN_EPILOG = """\
 outputs (in --out):
   model.skops    the fitted pruned pipeline: preprocessing + PrunedClassifier
+                 (model.pkl, a pickle, when skops is not installed)
   report.json    data, settings, both models' numbers and per-layer sparsity
   report.csv     one row per model: the numbers of the printed table
   layers.csv     sparsity_report of the pruned model, one row per layer
   training.png   training loss of both models and sparsity, per epoch
   layers.png     weights and non-zero weights of each pruned layer
   reliability.png  reliability curves of both models, per-class recall change
+  (the plots need matplotlib: pip install 'sklprune[plot,persist]' adds both)
 
 loading the model (skops stores no code; trust the types it lists first):
   import skops.io as sio
@@ -838,72 +904,85 @@ def _common_options():
         metavar="N",
         help="TF-IDF vocabulary size of --text-column (default: 5000)",
     )
-    model = common.add_argument_group("model")
+    defaults = _CLASSIFIER_DEFAULTS
+    model = common.add_argument_group(
+        "model", "defaults are those of sklprune.PrunedClassifier"
+    )
     model.add_argument(
         "--strategy",
         choices=sorted(STRATEGIES),
-        default="fisher",
-        help="importance criterion of the weights (default: fisher)",
+        default=defaults["strategy"],
+        help=f"importance criterion of the weights (default: {defaults['strategy']})",
     )
     model.add_argument(
         "--granularity",
         choices=["weight", "neuron"],
-        default="neuron",
-        help="prune single weights, or whole hidden units (default: neuron)",
+        default=defaults["granularity"],
+        help="prune single weights, or whole hidden units (neuron: a smaller, "
+        f"faster network after compaction) (default: {defaults['granularity']})",
     )
     model.add_argument(
         "--scope",
         choices=["lamp", "global", "layer"],
-        default="lamp",
-        help="how sparsity is shared between layers (default: lamp)",
+        default=defaults["scope"],
+        help=f"how sparsity is shared between layers (default: {defaults['scope']})",
     )
     model.add_argument(
         "--schedule",
         choices=sorted(SCHEDULES),
-        default="polynomial",
-        help="how sparsity grows over the pruning epochs (default: polynomial)",
+        default=defaults["schedule"],
+        help="how sparsity grows over the pruning epochs "
+        f"(default: {defaults['schedule']})",
     )
     model.add_argument(
         "--loss",
         choices=sorted(LOSSES),
-        default="cross_entropy",
+        default=defaults["loss"],
         help="training loss, also used by the gradient and fisher criteria "
-        "(default: cross_entropy)",
+        f"(default: {defaults['loss']})",
     )
+    sizes = tuple(defaults["hidden_layer_sizes"])
     model.add_argument(
         "--hidden-layer-sizes",
         type=_layer_sizes,
-        default=(256, 128),
+        default=sizes,
         metavar="SIZES",
-        help="widths of the hidden layers (default: 256,128)",
+        help="widths of the hidden layers "
+        f"(default: {','.join(str(n) for n in sizes)})",
     )
     model.add_argument(
         "--epochs",
         type=_int_at_least(1),
-        default=40,
+        default=defaults["max_epochs"],
         metavar="N",
-        help="training epochs, fine-tuning included (default: 40)",
+        help="training epochs, fine-tuning included "
+        f"(default: {defaults['max_epochs']})",
     )
     model.add_argument(
         "--finetune-epochs",
         type=_int_at_least(0),
         default=None,
         metavar="N",
-        help="epochs at the final sparsity after the schedule (default: a quarter "
-        "of --epochs, at most 10)",
+        help="epochs at the final sparsity after the schedule (default: "
+        + (
+            "a quarter of --epochs, rounded down"
+            if defaults["finetune_epochs"] == "auto"
+            else str(defaults["finetune_epochs"])
+        )
+        + ")",
     )
     model.add_argument(
         "--lr",
         type=_positive_float,
-        default=1e-3,
-        help="learning rate (default: 0.001)",
+        default=defaults["lr"],
+        help=f"learning rate (default: {defaults['lr']:g})",
     )
     model.add_argument(
         "--batch-size",
         type=_int_at_least(1),
-        default=64,
+        default=defaults["batch_size"],
         metavar="N",
-        help="mini-batch size (default: 64)",
+        help=f"mini-batch size (default: {defaults['batch_size']})",
     )
     model.add_argument(
         "--random-state",

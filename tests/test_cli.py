@@ -411,21 +411,20 @@ def test_bundled_data_set_holds_out_a_stratified_test_split(tmp_path, capsys):
     assert report["data"]["classes"] == ["setosa", "versicolor", "virginica"]
 
 
-def test_run_without_matplotlib_skips_the_reliability_plot_with_a_note(
+def test_run_without_matplotlib_skips_the_plots_with_one_line(
     tmp_path, capsys, monkeypatch
 ):
-    import sklprune.cli
-
-    monkeypatch.setattr(sklprune.cli, "can_plot", lambda: False)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
     argv = ["run", "--dataset", "iris", "--out", tmp_path, *SMALL]
     status, out, err = _in_process(capsys, argv)
-    assert status == 0
+    assert status == 0, err
     assert (
-        "sklprune: note: reliability.png skipped: matplotlib is not installed "
-        "(pip install matplotlib)\n" in err
+        "not installed: matplotlib; pip install 'sklprune[plot]' adds the plots "
+        "training.png, layers.png and reliability.png\n" in out
     )
     assert "calibration error, ECE (test)" in out
-    assert not (tmp_path / "reliability.png").exists()
+    assert not list(tmp_path.glob("*.png"))
+    assert (tmp_path / "model.skops").exists()
     assert "robustness" in json.loads((tmp_path / "report.json").read_text())
 
 
@@ -551,3 +550,82 @@ def test_ctrl_c_during_training_stops_with_status_130_and_saves_nothing(
     assert "accuracy" not in out
     assert list((tmp_path / "out").iterdir()) == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+# ------------------------------------------------------ a plain install, defaults
+
+
+@pytest.fixture
+def plain_install(monkeypatch):
+    """As if only sklprune's own dependencies were installed."""
+    for name in ["matplotlib", "skops"]:
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def test_run_on_a_plain_install_writes_a_pickle_and_says_what_extras_add(
+    plain_install, tmp_path, capsys
+):
+    import pickle
+
+    argv = ["run", "--dataset", "iris", "--quiet", "--out", tmp_path, *SMALL]
+    status, out, err = _in_process(capsys, argv)
+    assert status == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "layers.csv",
+        "model.pkl",
+        "report.csv",
+        "report.json",
+    ]
+    notes = [line for line in out.splitlines() if line.startswith("not installed")]
+    assert notes == [
+        "not installed: matplotlib and skops; pip install 'sklprune[plot,persist]' "
+        "adds the plots training.png, layers.png and reliability.png and "
+        "model.skops, a model file that loads without pickle"
+    ]
+    with open(tmp_path / "model.pkl", "rb") as file:
+        model = pickle.load(file)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert model[-1].sparsity_ == pytest.approx(report["models"]["pruned"]["sparsity"])
+
+
+def test_curve_on_a_plain_install_skips_only_the_plot(plain_install, tmp_path, capsys):
+    argv = ["curve", "--dataset", "iris", "--sparsities", "0,0.5", "--cv", "2"]
+    status, out, err = _in_process(capsys, [*argv, "--out", tmp_path, *SMALL])
+    assert status == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.csv", "curve.json"]
+    assert "pip install 'sklprune[plot]' adds the plot curve.png" in out
+
+
+def test_model_options_default_to_the_classifiers_defaults(tmp_path, capsys):
+    from sklprune import PrunedClassifier
+    from sklprune.cli import build_parser
+
+    defaults = PrunedClassifier().get_params()
+    args = build_parser().parse_args(["run"])
+    for option, param in [
+        ("strategy", "strategy"),
+        ("granularity", "granularity"),
+        ("scope", "scope"),
+        ("schedule", "schedule"),
+        ("loss", "loss"),
+        ("epochs", "max_epochs"),
+        ("lr", "lr"),
+        ("batch_size", "batch_size"),
+    ]:
+        assert getattr(args, option) == defaults[param], option
+    assert args.hidden_layer_sizes == tuple(defaults["hidden_layer_sizes"])
+    argv = ["run", "--dataset", "iris", "--quiet", "--out", tmp_path, *SMALL]
+    status, _, err = _in_process(capsys, [*argv, "--epochs", "8"])
+    assert status == 0, err
+    settings = json.loads((tmp_path / "report.json").read_text())["settings"]
+    assert settings["finetune_epochs"] == 2  # "auto": a quarter of 8
+    assert settings["strategy"] == defaults["strategy"]
+
+
+def test_a_dense_run_takes_any_finetune_epochs(tmp_path, capsys):
+    argv = ["run", "--dataset", "iris", "--quiet", "--out", tmp_path, *SMALL]
+    status, out, err = _in_process(
+        capsys, [*argv, "--sparsity", "0", "--finetune-epochs", "5"]
+    )
+    assert status == 0, err
+    assert "3 epochs (2 of them fine-tuning)" in out
