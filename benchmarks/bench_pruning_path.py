@@ -31,6 +31,7 @@ from sklearn.model_selection import StratifiedKFold, validation_curve
 
 from sklprune import PrunedClassifier, PruningCurveDisplay, pruning_curve
 from sklprune._io import write_atomic
+from sklprune._validation import resolve_finetune_epochs
 
 SPARSITIES = [0.0, 0.5, 0.75, 0.9, 0.95, 0.98]
 HERE = Path(__file__).resolve().parent
@@ -115,7 +116,11 @@ def main():
     curve, (vc_train, vc_test) = results["path"], results["validation_curve"]
     med_wall = {name: statistics.median(t) for name, t in wall.items()}
     med_cpu = {name: statistics.median(t) for name, t in cpu.items()}
-    max_epochs, finetune = estimator.max_epochs, estimator.finetune_epochs
+    max_epochs = estimator.max_epochs
+    # finetune_epochs may be "auto": the number PrunedClassifier.fit resolves it to.
+    finetune = resolve_finetune_epochs(
+        estimator.finetune_epochs, max_epochs, max(sparsities)
+    )
     path_epochs = max_epochs + (len(sparsities) - 1) * (finetune + 1)
 
     timing = [
