@@ -79,7 +79,8 @@ class PrunedClassifierCV(ClassifierMixin, BaseEstimator):
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` is a DataFrame with string column names.
-    net_, module_, history_, sparsity_, n_parameters_, n_nonzero_, n_iter_
+    net_, module_, history_, sparsity_, n_parameters_, n_nonzero_, n_iter_, \
+finetune_epochs_
         Those of ``best_estimator_``; ``sparsity_`` is the achieved sparsity of the
         refitted network.
 
