@@ -484,3 +484,33 @@ def test_a_model_unpickled_without_its_device_predicts_where_the_module_is(
     loaded = pickle.loads(pickle.dumps(clf))
     assert next(loaded.module_.parameters()).device.type == "cpu"
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+
+
+@pytest.mark.parametrize("strategy", ["fisher", "gradient"])
+def test_zero_weights_act_as_removed_samples_in_the_pruning_statistics(
+    blobs, strategy
+):
+    X, y = blobs
+    # One batch per epoch, so a zero weight is exactly a sample left out.
+    params = {
+        "strategy": strategy,
+        "batch_size": 256,
+        "max_epochs": 4,
+        "hidden_layer_sizes": (16,),
+        "lr": 0.01,
+        "random_state": 0,
+    }
+    weights = np.ones(len(y))
+    weights[:80] = 0.0
+    weighted = PrunedClassifier(**params).fit(X, y, sample_weight=weights)
+    removed = PrunedClassifier(**params).fit(X[80:], y[80:])
+    everything = PrunedClassifier(**params).fit(X, y)
+
+    def zeros(clf):
+        return [p.detach() == 0 for p in clf.module_.parameters()]
+
+    assert all(map(torch.equal, zeros(weighted), zeros(removed)))
+    assert not all(map(torch.equal, zeros(weighted), zeros(everything)))
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), removed.predict_proba(X), atol=1e-5
+    )
