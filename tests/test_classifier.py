@@ -487,9 +487,7 @@ def test_a_model_unpickled_without_its_device_predicts_where_the_module_is(
 
 
 @pytest.mark.parametrize("strategy", ["fisher", "gradient"])
-def test_zero_weights_act_as_removed_samples_in_the_pruning_statistics(
-    blobs, strategy
-):
+def test_zero_weights_act_as_removed_samples_in_the_pruning_statistics(blobs, strategy):
     X, y = blobs
     # One batch per epoch, so a zero weight is exactly a sample left out.
     params = {
