@@ -95,10 +95,10 @@ callable, default="cross_entropy"
         named losses do this; a torch loss needs a ``reduction`` setting, a module
         or function of your own a ``sample_weight`` keyword.
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, ``{class_label: weight}``;
-        ``"balanced"`` weighs each class by ``n_samples / (n_classes *
-        n_samples_of_class)``, as :func:`~sklearn.utils.class_weight.\
-compute_class_weight` does. Multiplies ``sample_weight``.
+        Weights of the classes in the loss, ``{class_label: weight}``, multiplying
+        ``sample_weight``. ``"balanced"`` weighs each class by ``n_samples /
+        (n_classes * n_samples_of_class)``, as
+        :func:`~sklearn.utils.class_weight.compute_class_weight` does.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
         ``"sgd"`` uses Nesterov momentum 0.9.
     lr : float, default=1e-3
