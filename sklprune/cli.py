@@ -835,7 +835,8 @@ outputs (in --out):
   training.png   training loss of both models and sparsity, per epoch
   layers.png     weights and non-zero weights of each pruned layer
   reliability.png  reliability curves of both models, per-class recall change
-  (the plots need matplotlib: pip install 'sklprune[plot,persist]' adds both)
+  (the plots need matplotlib and model.skops needs skops, pip install
+  'sklprune[plot,persist]'; without them: no plots, and model.pkl)
 
 loading the model (skops stores no code; trust the types it lists first):
   import skops.io as sio
