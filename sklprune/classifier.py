@@ -13,7 +13,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 from skorch.history import History
@@ -24,9 +24,9 @@ from ._batching import (
     BatchIterator,
     accepts_sparse_input,
     dense_rows,
-    predict_logits,
 )
 from ._persistence import module_from_state, module_to_state
+from ._predict import InferenceCache, validated_input
 from ._seeding import seeded_torch
 from ._validation import resolve_finetune_epochs
 from ._weighting import WeightedNeuralNetClassifier, make_dataset, training_weights
@@ -49,8 +49,11 @@ class PrunedClassifier(ClassifierMixin, BaseEstimator):
     """A neural-network classifier pruned while it trains.
 
     Builds a network (a default MLP, or a module class of your own), trains it with
-    skorch and a :class:`~sklprune.PruningCallback`, and predicts through a fast
-    direct path. ``sparsity``, ``strategy``, ``loss`` and ``schedule`` are ordinary
+    skorch and a :class:`~sklprune.PruningCallback`, and predicts through the
+    network's fast inference form (:func:`~sklprune.to_inference`: dead units
+    removed, sparse products in the layers where they are faster on this machine,
+    timed at the first prediction), which computes what ``module_`` computes.
+    ``sparsity``, ``strategy``, ``loss`` and ``schedule`` are ordinary
     hyper-parameters, so :class:`~sklearn.model_selection.GridSearchCV`,
     :class:`~sklearn.pipeline.Pipeline`, cross-validation, ``clone`` and pickling
     work as for any scikit-learn estimator.
@@ -336,6 +339,7 @@ callable, default="cross_entropy"
         if self.compact:
             self.module_ = net.module_ = compact(net.module_)
         self._set_size_attributes()
+        self._inference = InferenceCache()
         return self
 
     def predict_proba(self, X):
@@ -349,13 +353,11 @@ callable, default="cross_entropy"
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=np.float32, reset=False
-        )
-        proba = predict_logits(
-            self.module_, X, device=_module_device(self.module_)
-        ).astype(np.float64)
+        X = validated_input(self, X)
+        if "_inference" not in self.__dict__:  # dropped from pickles
+            self._inference = InferenceCache()
+        proba = self._inference.logits(self.module_, X, _module_device(self.module_))
+        proba = proba.astype(np.float64)
         proba -= proba.max(axis=1, keepdims=True)
         np.exp(proba, out=proba)
         proba /= proba.sum(axis=1, keepdims=True)
@@ -372,13 +374,14 @@ callable, default="cross_entropy"
         -------
         y : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)  # checks that the classifier is fitted
+        return self.classes_[proba.argmax(axis=1)]
 
     def __getstate__(self):
         # The module is stored as numpy arrays and the skorch net is rebuilt on
         # load, so pickle and skops files hold no torch objects or optimizer state.
         state = dict(super().__getstate__())
+        state.pop("_inference", None)  # the fast inference form is rebuilt on use
         if "module_" in state:
             state["module_"] = module_to_state(state["module_"])
             # Epoch rows only: the per-batch losses would dwarf a pruned model.
