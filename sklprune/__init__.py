@@ -32,6 +32,7 @@ _SOURCES = {
     "pruning_curve": "pruning_path",
     "robustness_report": "robustness",
     "sparsity_report": "evaluation",
+    "to_inference": "inference",
 }
 
 __all__ = sorted(_SOURCES)
