@@ -1,0 +1,170 @@
+"""PrunedClassifier's prediction path: the fast inference form and cheap checks."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.exceptions import NotFittedError
+
+from sklprune import PrunedClassifier
+from sklprune import inference as inference_module
+from sklprune.inference import SparseLinear
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 12)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    clf = PrunedClassifier(
+        hidden_layer_sizes=(48, 24), sparsity=0.95, max_epochs=4, finetune_epochs=1
+    )
+    return clf.set_params(random_state=0).fit(X, y)
+
+
+@pytest.fixture
+def sparse_wins(monkeypatch):
+    """Calibration that finds every sparse layer faster."""
+    monkeypatch.setattr(inference_module, "_DECISIONS", {})
+    monkeypatch.setattr(inference_module, "_sparse_is_faster", lambda *a: True)
+
+
+def masked_proba(clf, X):
+    module = clf.module_.eval()
+    with torch.inference_mode():
+        return module(torch.as_tensor(X, dtype=torch.float32)).softmax(1).numpy()
+
+
+def test_sparse_predictions_equal_those_of_the_masked_module(data, sparse_wins):
+    X, y = data
+    clf = PrunedClassifier(hidden_layer_sizes=(48, 24), max_epochs=3, finetune_epochs=1)
+    clf.set_params(sparsity=0.95, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert any(isinstance(m, SparseLinear) for m in clf._inference.form.modules())
+    np.testing.assert_allclose(proba, masked_proba(clf, X), rtol=1e-5, atol=1e-6)
+
+
+def test_predictions_equal_those_of_the_masked_module(fitted, data):
+    X, _ = data
+    np.testing.assert_allclose(
+        fitted.predict_proba(X), masked_proba(fitted, X), rtol=1e-5, atol=1e-6
+    )
+    for row in X[:5]:
+        np.testing.assert_allclose(
+            fitted.predict_proba(row[None]),
+            masked_proba(fitted, row[None]),
+            rtol=1e-5,
+            atol=1e-6,
+        )
+
+
+def test_the_fast_form_removes_dead_units_and_leaves_module_alone(fitted, data):
+    X, _ = data
+    fitted.predict(X[:3])
+    form = fitted._inference.form
+    assert form is not None and form is not fitted.module_
+    widths = [m.out_features for m in form if hasattr(m, "out_features")]
+    assert widths[-1] == 3 and sum(widths) <= 48 + 24 + 3
+    assert fitted.module_[0].out_features == 48  # module_ stays the masked network
+
+
+def test_a_row_is_predicted_alike_alone_and_in_a_batch(fitted, data):
+    X, _ = data
+    by_row = np.vstack([fitted.predict_proba(row[None]) for row in X[:10]])
+    np.testing.assert_array_equal(by_row, fitted.predict_proba(X[:10]))
+
+
+def test_pickling_drops_the_form_and_predictions_stay_identical(fitted, data):
+    X, _ = data
+    before = fitted.predict_proba(X)
+    state = fitted.__getstate__()
+    assert "_inference" not in state
+    loaded = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(loaded.predict_proba(X), before)
+    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
+
+
+def test_sparse_and_dataframe_input_predict_as_dense_input(fitted, data):
+    X, _ = data
+    dense = fitted.predict_proba(X)
+    np.testing.assert_allclose(
+        fitted.predict_proba(sp.csr_matrix(X)), dense, rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        fitted.predict_proba(np.asfortranarray(X.astype(np.float64))), dense
+    )
+    readonly = X.copy()
+    readonly.flags.writeable = False
+    np.testing.assert_array_equal(fitted.predict_proba(readonly), dense)
+
+
+def test_the_form_is_rebuilt_when_the_module_changes(data):
+    X, y = data
+    clf = PrunedClassifier(hidden_layer_sizes=(16,), max_epochs=2, finetune_epochs=1)
+    clf.set_params(random_state=0).fit(X, y)
+    before = clf.predict_proba(X)
+    with torch.no_grad():
+        clf.module_[-1].bias.add_(torch.tensor([5.0, 0.0, 0.0]))
+    after = clf.predict_proba(X)
+    assert (after[:, 0] > before[:, 0]).all()
+    np.testing.assert_allclose(after, masked_proba(clf, X), rtol=1e-5, atol=1e-6)
+
+
+def test_a_module_the_form_cannot_compute_is_used_as_it_is(data, sparse_wins):
+    X, y = data
+
+    class ReadsWeights(torch.nn.Module):
+        def __init__(self, n_features, n_classes):
+            super().__init__()
+            self.fc = torch.nn.Linear(n_features, n_classes)
+
+        def forward(self, x):
+            return x @ self.fc.weight.t()
+
+    clf = PrunedClassifier(module=ReadsWeights, max_epochs=2, finetune_epochs=1)
+    clf.set_params(sparsity=0.98, random_state=0).fit(X, y)
+    np.testing.assert_allclose(
+        clf.predict_proba(X), masked_proba(clf, X), rtol=1e-5, atol=1e-6
+    )
+    assert clf._inference.form is None
+
+
+def test_fast_path_refuses_a_wrong_number_of_features(fitted, data):
+    X, _ = data
+    with pytest.raises(ValueError, match="X has 11 features, but PrunedClassifier"):
+        fitted.predict(np.ascontiguousarray(X[:, :11]))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_fast_path_refuses_values_that_are_not_finite(fitted, data, value):
+    X = data[0][:4].copy()
+    X[1, 3] = value
+    with pytest.raises(ValueError, match=r"Input X contains (NaN|infinity)"):
+        fitted.predict_proba(X)
+
+
+def test_fast_path_still_checks_feature_names(data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = PrunedClassifier(hidden_layer_sizes=(8,), max_epochs=2, finetune_epochs=1)
+    clf.set_params(random_state=0).fit(frame, y)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        clf.predict(X[:2])
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame.rename(columns={"f0": "other"}))
+
+
+def test_predicting_before_fit_raises_not_fitted(data):
+    with pytest.raises(NotFittedError):
+        PrunedClassifier().predict(data[0])
+    with pytest.raises(NotFittedError):
+        PrunedClassifier().predict_proba(data[0])
