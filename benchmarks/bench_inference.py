@@ -1,0 +1,379 @@
+"""Pruning that pays: file size and prediction time of PrunedClassifier by sparsity.
+
+For each width of a 300-feature, 5-class MLP, a dense ``PrunedClassifier`` is
+trained briefly on synthetic data; pruned classifiers are copies of it whose masks
+are set directly (``sklprune.masks.compute_masks`` on weight magnitudes, LAMP scope):
+90 %, 97 % and 99 % weight sparsity, and 75 % neuron sparsity (``scope="layer"``)
+compacted with ``sklprune.compact``. For each one:
+
+* the file size: ``len(pickle.dumps(clf))`` and ``len(skops.io.dumps(clf))``,
+  against the dense classifier's;
+* ``predict_proba`` at batch 1, 64 and 4,096 (which goes through the fast inference
+  form, ``sklprune.to_inference``: built and calibrated by one warm-up call), the
+  bare module's forward on the same rows (``module_`` under
+  ``torch.inference_mode``, a torch tensor in), and scikit-learn's
+  ``MLPClassifier.predict_proba`` of the same hidden widths.
+
+One torch thread (one BLAS thread for scikit-learn), medians of interleaved repeats
+of CPU time (thread time: it leaves out waiting for a core on a shared machine). The
+table and the aims of issue 12, computed from it, are printed and written to the
+"## Fast inference" section of ``benchmarks/RESULTS.md``.
+
+Usage: python benchmarks/bench_inference.py [--quick] [--repeats 7]
+[--results PATH]
+"""
+
+import argparse
+import pickle
+import platform
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import skops.io
+import torch
+from _results import RESULTS, aim, write_section
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
+
+from sklprune import PrunedClassifier, compact
+from sklprune.inference import SparseLinear
+from sklprune.masks import compute_masks
+
+HEADING = "## Fast inference"
+N_FEATURES, N_CLASSES = 300, 5
+WIDTHS = ((256, 128), (1024, 512))
+BATCHES = (1, 64, 4096)
+WEIGHT_SPARSITIES = (0.9, 0.97, 0.99)
+NEURON_SPARSITY = 0.75
+QUICK_WIDTHS = ((64, 32),)
+QUICK_BATCHES = (1, 64, 512)
+BLOCK_S = 0.02  # a timed block lasts about this long, so the timer's resolution is moot
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one small width, fast")
+    parser.add_argument("--repeats", type=_positive, default=None)
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="markdown file to write the section into (default: "
+        "benchmarks/RESULTS.md, none with --quick)",
+    )
+    args = parser.parse_args(argv)
+    if args.results is None and not args.quick:
+        args.results = RESULTS
+    if args.results is not None and not args.results.parent.is_dir():
+        parser.error(f"--results: folder {args.results.parent} does not exist")
+    if args.repeats is None:
+        args.repeats = 3 if args.quick else 7
+    return args
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}")
+    return value
+
+
+# ---------------------------------------------------------------- the models
+
+
+def make_data(n_rows):
+    X, y = make_classification(
+        n_rows,
+        N_FEATURES,
+        n_informative=40,
+        n_classes=N_CLASSES,
+        random_state=0,
+    )
+    return X.astype(np.float32), y
+
+
+def pruned_copy(dense, sparsity, granularity):
+    """A copy of a fitted classifier with masks set from weight magnitudes."""
+    clf = pickle.loads(pickle.dumps(dense))
+    module = clf.module_
+    names = [n for n, p in module.named_parameters() if n.endswith("weight")]
+    if granularity == "neuron":
+        names = names[:-1]  # output units are never removed
+    scores = {n: module.get_parameter(n).detach().abs() for n in names}
+    scope = "layer" if granularity == "neuron" else "lamp"
+    masks = compute_masks(scores, sparsity, scope=scope, granularity=granularity)
+    with torch.no_grad():
+        for name, mask in masks.items():
+            module.get_parameter(name).masked_fill_(~mask, 0.0)
+    if granularity == "neuron":
+        clf.module_ = clf.net_.module_ = compact(module)
+    clf._set_size_attributes()
+    clf.sparsity_ = sparsity
+    return clf
+
+
+def build(width, X, y, quick):
+    common = dict(hidden_layer_sizes=width, batch_size=256, random_state=0)
+    epochs = dict(max_epochs=2, finetune_epochs=1)
+    dense = PrunedClassifier(sparsity=0.0, **common, **epochs).fit(X, y)
+    models = {"dense": dense}
+    for sparsity in WEIGHT_SPARSITIES:
+        models[f"weight {sparsity:.0%}"] = pruned_copy(dense, sparsity, "weight")
+    name = f"neuron {NEURON_SPARSITY:.0%}, compacted"
+    models[name] = pruned_copy(dense, NEURON_SPARSITY, "neuron")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPClassifier(width, max_iter=1 if quick else 2, random_state=0)
+        mlp.fit(X, y)
+    return models, mlp
+
+
+def file_sizes(clf):
+    return len(pickle.dumps(clf)), len(skops.io.dumps(clf))
+
+
+def sparse_layers(clf):
+    """Which Linear layers of the fast form multiply sparsely: 'S' or 'D' each."""
+    form = clf._inference.form
+    if form is None:
+        return "module"
+    kinds = [m for m in form.modules() if isinstance(m, SparseLinear | torch.nn.Linear)]
+    return "-".join("S" if isinstance(m, SparseLinear) else "D" for m in kinds)
+
+
+# ---------------------------------------------------------------- timing
+
+
+def interleaved_medians(calls, repeats):
+    """Median CPU seconds per call of every callable, each timed once per repeat."""
+    names = list(calls)
+    counts = {}
+    for name, call in calls.items():  # calls per block: about BLOCK_S of work
+        start = time.thread_time()
+        call()
+        counts[name] = max(1, int(BLOCK_S / max(time.thread_time() - start, 1e-6)))
+    times = {name: [] for name in names}
+    for repeat in range(repeats):
+        shift = repeat % len(names)
+        for name in names[shift:] + names[:shift]:
+            call, count = calls[name], counts[name]
+            start = time.thread_time()
+            for _ in range(count):
+                call()
+            times[name].append((time.thread_time() - start) / count)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def forward(module, x):
+    module.eval()
+
+    def run():
+        with torch.inference_mode():
+            module(x)
+
+    return run
+
+
+def predicting(estimator, X):
+    return lambda: estimator.predict_proba(X)
+
+
+def time_width(models, mlp, batches, repeats, rng):
+    """{batch: {label: seconds}}: predict_proba, module forward, MLPClassifier."""
+    results = {}
+    for batch in batches:
+        X = rng.normal(size=(batch, N_FEATURES)).astype(np.float32)
+        x = torch.from_numpy(X.copy())
+        calls = {}
+        for name, clf in models.items():
+            calls[("predict_proba", name)] = predicting(clf, X)
+            calls[("module", name)] = forward(clf.module_, x)
+        calls[("predict_proba", "MLPClassifier")] = predicting(mlp, X)
+        results[batch] = interleaved_medians(calls, repeats)
+    return results
+
+
+# ---------------------------------------------------------------- report
+
+
+def report_width(width, models, sizes, times, batches, layers):
+    big = batches[-1]
+    dense_big = times[big][("predict_proba", "dense")]
+    head = " | ".join(f"batch {b:,}" for b in batches)
+    lines = [
+        f"**hidden {width[0]}-{width[1]}** (CPU time per call: µs at batch "
+        f"{batches[0]} and {batches[1]}, ms at batch {big:,}; in brackets the bare "
+        "module's forward on the same rows)",
+        "",
+        f"| model | non-zero parameters | pickle KB (x smaller) | skops KB "
+        f"(x smaller) | {head} | speed-up at {big:,} | fast form layers |",
+        "| --- | ---: | ---: | ---: | " + "---: | " * len(batches) + "---: | --- |",
+    ]
+    dense_pickle, dense_skops = sizes["dense"]
+    for name, clf in models.items():
+        pickled, skopsed = sizes[name]
+        cells = []
+        for batch in batches:
+            scale, fmt = (1e3, ".2f") if batch == big else (1e6, ".0f")
+            proba = times[batch][("predict_proba", name)] * scale
+            module = times[batch][("module", name)] * scale
+            cells.append(f"{proba:{fmt}} ({module:{fmt}})")
+        speedup = dense_big / times[big][("predict_proba", name)]
+        lines.append(
+            f"| {name} | {clf.n_nonzero_:,} | {pickled / 1e3:.0f} "
+            f"({dense_pickle / pickled:.1f}x) | {skopsed / 1e3:.0f} "
+            f"({dense_skops / skopsed:.1f}x) | {' | '.join(cells)} | "
+            f"{speedup:.2f}x | {layers[name]} |"
+        )
+    cells = []
+    for batch in batches:
+        scale, fmt = (1e3, ".2f") if batch == big else (1e6, ".0f")
+        cells.append(
+            f"{times[batch][('predict_proba', 'MLPClassifier')] * scale:{fmt}}"
+        )
+    speedup = dense_big / times[big][("predict_proba", "MLPClassifier")]
+    lines.append(
+        f"| MLPClassifier (dense) | | | | {' | '.join(cells)} | {speedup:.2f}x | |"
+    )
+    return lines
+
+
+def aims(runs, batches):
+    """The aims of issue 12, one line each, from the measured numbers."""
+    big = batches[-1]
+    lines = []
+    for width, (models, sizes, times) in runs.items():
+        tag = f"{width[0]}-{width[1]}"
+        t = times[big]
+        dense = t[("predict_proba", "dense")]
+        speed = {
+            s: dense / t[("predict_proba", f"weight {s:.0%}")]
+            for s in WEIGHT_SPARSITIES
+        }
+        slowest = min(speed.values())
+        lines.append(
+            aim(
+                f"{tag}: predict_proba at batch {big:,} never slower than dense at "
+                "90 / 97 / 99 % weight sparsity (5 % timing tolerance)",
+                slowest >= 0.95,
+                " / ".join(f"{v:.2f}x" for v in speed.values()),
+            )
+        )
+        lines.append(
+            aim(
+                f"{tag}: >= 1.1x faster than dense at 90 % weight sparsity, batch "
+                f"{big:,}",
+                speed[0.9] >= 1.1,
+                f"{speed[0.9]:.2f}x",
+            )
+        )
+        lines.append(
+            aim(
+                f"{tag}: >= 3x faster than dense at 97 % weight sparsity, batch "
+                f"{big:,}",
+                speed[0.97] >= 3,
+                f"{speed[0.97]:.2f}x",
+            )
+        )
+        one = times[batches[0]]
+        mlp = one[("predict_proba", "MLPClassifier")]
+        within, faster, details = True, True, []
+        for name in models:
+            proba, module = one[("predict_proba", name)], one[("module", name)]
+            bound = 1.5 * module + 40e-6
+            within &= proba <= bound
+            faster &= proba < mlp
+            details.append(f"{name} {proba * 1e6:.0f} <= {bound * 1e6:.0f} µs")
+        lines.append(
+            aim(
+                f"{tag}: batch-{batches[0]} predict_proba within 1.5x the module's "
+                "forward + 40 µs, every model",
+                within,
+                "; ".join(details),
+            )
+        )
+        lines.append(
+            aim(
+                f"{tag}: batch-{batches[0]} predict_proba faster than MLPClassifier "
+                f"({mlp * 1e6:.0f} µs), every model",
+                faster,
+                "slowest "
+                + f"{max(one[('predict_proba', n)] for n in models) * 1e6:.0f} µs",
+            )
+        )
+        dense_pickle, dense_skops = sizes["dense"]
+        pickled, skopsed = sizes["weight 97%"]
+        lines.append(
+            aim(
+                f"{tag}: at 97 % weight sparsity the pickle and skops files >= 8x "
+                "smaller than dense",
+                dense_pickle / pickled >= 8 and dense_skops / skopsed >= 8,
+                f"pickle {dense_pickle / pickled:.1f}x, skops "
+                f"{dense_skops / skopsed:.1f}x",
+            )
+        )
+    return lines
+
+
+def run(args):
+    torch.set_num_threads(1)
+    widths = QUICK_WIDTHS if args.quick else WIDTHS
+    batches = QUICK_BATCHES if args.quick else BATCHES
+    X, y = make_data(600 if args.quick else 3000)
+    rng = np.random.default_rng(1)
+    runs, body = {}, []
+    for width in widths:
+        models, mlp = build(width, X, y, args.quick)
+        sizes = {name: file_sizes(clf) for name, clf in models.items()}
+        warm = rng.normal(size=(batches[-1], N_FEATURES)).astype(np.float32)
+        for clf in models.values():  # builds and calibrates the fast form
+            clf.predict_proba(warm)
+        layers = {name: sparse_layers(clf) for name, clf in models.items()}
+        times = time_width(models, mlp, batches, args.repeats, rng)
+        runs[width] = (models, sizes, times)
+        body += [*report_width(width, models, sizes, times, batches, layers), ""]
+    command = "python benchmarks/bench_inference.py" + (
+        " --quick" if args.quick else ""
+    )
+    lines = [
+        HEADING,
+        "",
+        f"`{command}`: torch {torch.__version__}, 1 thread, {platform.machine()}, "
+        f"medians of {args.repeats} interleaved repeats of CPU time, on a machine "
+        f"shared with other work. MLP {N_FEATURES}-...-{N_CLASSES}, trained dense "
+        "for 2 epochs on synthetic data; pruned copies get their masks from "
+        "weight magnitudes (LAMP scope), the neuron-pruned one is compacted. "
+        "Prediction goes through the fast inference form (`to_inference`, "
+        "calibrated on this machine at the first prediction; fast form layers: S "
+        "sparse CSR, D dense, after dead units were removed). File sizes are "
+        "`len(pickle.dumps(clf))` and `len(skops.io.dumps(clf))`.",
+        "",
+        *body,
+        "### Aims",
+        "",
+        *aims(runs, batches),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    with threadpool_limits(1):
+        text = run(args)
+    print(text)
+    if args.results is not None:
+        write_section(text, args.results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
