@@ -171,6 +171,37 @@ class SparseLinear(nn.Module):
         )
 
 
+class DenseLinear(nn.Linear):
+    """A :class:`torch.nn.Linear` that also takes column-major batches as they are.
+
+    :class:`SparseLinear` returns its batch transposed (a view of a
+    ``(out_features, batch)`` matrix). ``nn.Linear`` multiplies such a batch much
+    more slowly when it has few outputs (a classifier's last layer);
+    ``DenseLinear`` multiplies the untransposed matrix instead and returns a
+    transposed view too. :func:`to_inference` uses it for the dense layers of a
+    form that has sparse ones. Row-major batches go through ``nn.Linear`` as usual.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklprune.inference import DenseLinear
+    >>> layer = nn.Linear(4, 2)
+    >>> fast = DenseLinear(4, 2)
+    >>> _ = fast.load_state_dict(layer.state_dict())
+    >>> x = torch.randn(4, 8).t()  # a column-major batch of 8 rows
+    >>> torch.allclose(fast(x), layer(x), atol=1e-6)
+    True
+    """
+
+    def forward(self, x):
+        if x.dim() == 2 and x.shape[0] > 1 and x.stride(0) == 1 and x.stride(1) != 1:
+            if self.bias is None:
+                return torch.mm(self.weight, x.t()).t()
+            return torch.addmm(self.bias.unsqueeze(1), self.weight, x.t()).t()
+        return super().forward(x)
+
+
 def to_inference(
     module,
     example_input=None,
@@ -191,8 +222,10 @@ def to_inference(
        constant outputs into the next layer's bias. A module compaction cannot
        follow keeps all its units;
     2. every :class:`torch.nn.Linear` layer is replaced by a :class:`SparseLinear`
-       where the sparse product is the faster one, as ``sparse`` decides; the other
-       layers stay as they are.
+       where the sparse product is the faster one, as ``sparse`` decides. When one
+       is, the dense ``Linear`` layers become :class:`DenseLinear`, which read the
+       sparse layers' transposed output without a copy. Other layers stay as they
+       are.
 
     Parameters
     ----------
@@ -238,8 +271,8 @@ def to_inference(
         A new module in evaluation mode, with ``requires_grad=False`` parameters,
         computing what the masked ``module`` computes. It keeps the module's
         class, with narrower layers and some ``Linear`` layers replaced by
-        :class:`SparseLinear`. Run it under :func:`torch.inference_mode` for the
-        least overhead.
+        :class:`SparseLinear` (and the others by :class:`DenseLinear`). Run it
+        under :func:`torch.inference_mode` for the least overhead.
 
     Raises
     ------
@@ -270,7 +303,7 @@ def to_inference(
     Sequential(
       (0): SparseLinear(in_features=64, out_features=30, density=0.0312, bias=True)
       (1): ReLU()
-      (2): Linear(in_features=30, out_features=3, bias=True)
+      (2): DenseLinear(in_features=30, out_features=3, bias=True)
     )
     >>> x = torch.randn(5, 64)
     >>> with torch.inference_mode():
@@ -370,6 +403,10 @@ def _sparsify(module, mode, density_threshold, batch_size):
                     child, mode, density_threshold, batch_size
                 )
             setattr(parent, name, replaced[id(child)])
+    if any(type(layer) is SparseLinear for layer in replaced.values()):
+        for layer in replaced.values():
+            if type(layer) is nn.Linear:  # may read a sparse layer's output
+                layer.__class__ = DenseLinear
 
 
 def _choose(linear, mode, density_threshold, batch_size):

@@ -10,7 +10,7 @@ from torch import nn
 
 from sklprune import inference as inference_module
 from sklprune import to_inference
-from sklprune.inference import SparseLinear
+from sklprune.inference import DenseLinear, SparseLinear
 from sklprune.modules import MLP
 
 
@@ -47,7 +47,7 @@ def fresh_decisions(monkeypatch):
 def test_sparse_form_computes_what_the_masked_module_computes():
     net = pruned_mlp(density=0.05)
     fast = to_inference(net, sparse="threshold", density_threshold=0.2)
-    assert layer_types(fast) == [SparseLinear, SparseLinear, nn.Linear]
+    assert layer_types(fast) == [SparseLinear, SparseLinear, DenseLinear]
     x = torch.randn(33, 20)
     torch.testing.assert_close(outputs(fast, x), outputs(net, x), rtol=1e-5, atol=1e-6)
 
@@ -107,7 +107,7 @@ def test_a_module_compaction_refuses_keeps_its_units_and_gets_sparse_layers():
         net, torch.randn(4, 8), sparse="threshold", density_threshold=0.1
     )
     assert type(fast) is Residual
-    assert type(fast.mid) is SparseLinear and type(fast.inp) is nn.Linear
+    assert type(fast.mid) is SparseLinear and type(fast.inp) is DenseLinear
     assert fast.mid.out_features == 16
     x = torch.randn(9, 8)
     torch.testing.assert_close(outputs(fast, x), outputs(net, x))
@@ -164,7 +164,7 @@ def test_threshold_mode_follows_the_density_threshold():
         net[0].weight[:, 4:] = 0.0  # density 0.04
         net[2].weight[:, 10:] = 0.0  # density 0.2
     expected = {
-        0.05: [SparseLinear, nn.Linear],
+        0.05: [SparseLinear, DenseLinear],
         0.3: [SparseLinear, SparseLinear],
         0.01: [nn.Linear, nn.Linear],
     }
@@ -176,6 +176,19 @@ def test_threshold_mode_follows_the_density_threshold():
             remove_dead_units=False,
         )
         assert layer_types(fast) == kinds
+
+
+def test_dense_linear_reads_transposed_batches_like_linear():
+    torch.manual_seed(0)
+    layer = nn.Linear(6, 3)
+    fast = copy.deepcopy(layer)
+    fast.__class__ = DenseLinear
+    rows = torch.randn(5, 6)
+    for x in (rows, rows.t().contiguous().t(), rows[:1], rows[0]):
+        expected = layer(x).detach()
+        torch.testing.assert_close(fast(x).detach(), expected)
+    transposed = rows.t().contiguous().t()
+    assert fast(transposed).stride() == (1, 5)  # stays column-major, no copy
 
 
 def test_form_is_for_inference_only():
