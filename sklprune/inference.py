@@ -247,9 +247,10 @@ def to_inference(
           dense against sparse, on ``batch_size`` random rows (fewer for wide layers,
           so that one product stays near 2**30 multiply-adds), with the number of
           torch threads set now; a layer becomes sparse only when that is at least
-          10 % faster. Decisions are remembered for the rest of the process, by
-          layer shape, density, rows, dtype, device and thread count, so forms
-          built alike compute alike;
+          10 % faster. A layer listed after a sparse one is timed on a batch laid
+          out as a sparse layer returns it. Decisions are remembered for the
+          rest of the process, by layer shape, density, rows, dtype, device,
+          thread count and that layout, so forms built alike compute alike;
         * ``"threshold"``: a layer becomes sparse when its density (fraction of
           non-zero weights) is at most ``density_threshold``, without timing;
         * ``"never"``: every layer stays dense. The result then holds only torch's
@@ -394,14 +395,17 @@ def _apply_masks(module, masks):
 def _sparsify(module, mode, density_threshold, batch_size):
     """Replace the chosen Linear layers, wherever the module holds them."""
     replaced = {}
+    after_sparse = False  # timing guess: layers run in the order they are listed
     for parent in list(module.modules()):
         for name, child in list(parent._modules.items()):
             if type(child) is not nn.Linear:
                 continue
             if id(child) not in replaced:
-                replaced[id(child)] = _choose(
-                    child, mode, density_threshold, batch_size
+                choice = _choose(
+                    child, mode, density_threshold, batch_size, after_sparse
                 )
+                replaced[id(child)] = choice
+                after_sparse = type(choice) is SparseLinear
             setattr(parent, name, replaced[id(child)])
     if any(type(layer) is SparseLinear for layer in replaced.values()):
         for layer in replaced.values():
@@ -409,8 +413,12 @@ def _sparsify(module, mode, density_threshold, batch_size):
                 layer.__class__ = DenseLinear
 
 
-def _choose(linear, mode, density_threshold, batch_size):
-    """The layer itself, or its SparseLinear if that is the faster one."""
+def _choose(linear, mode, density_threshold, batch_size, after_sparse):
+    """The layer itself, or its SparseLinear if that is the faster one.
+
+    A layer that follows a sparse one reads its transposed output, which both
+    products multiply faster than a row-major batch, so it is timed that way.
+    """
     weight = linear.weight
     if mode == "never" or weight.dtype not in (torch.float32, torch.float64):
         return linear
@@ -430,17 +438,23 @@ def _choose(linear, mode, density_threshold, batch_size):
         weight.dtype,
         weight.device.type,
         torch.get_num_threads(),
+        after_sparse,
     )
     if key not in _DECISIONS:
-        _DECISIONS[key] = _sparse_is_faster(linear, candidate, rows)
+        _DECISIONS[key] = _sparse_is_faster(linear, candidate, rows, after_sparse)
     return candidate if _DECISIONS[key] else linear
 
 
 @torch.inference_mode()
-def _sparse_is_faster(dense, sparse, rows):
+def _sparse_is_faster(dense, sparse, rows, transposed=False):
     """Time both layers on random rows, interleaved; medians decide."""
     weight = dense.weight
-    x = torch.randn(rows, dense.in_features, dtype=weight.dtype, device=weight.device)
+    shape = (dense.in_features, rows) if transposed else (rows, dense.in_features)
+    x = torch.randn(shape, dtype=weight.dtype, device=weight.device)
+    if transposed:  # a column-major batch, as a sparse layer returns it
+        x = x.t()
+        dense = copy.copy(dense)
+        dense.__class__ = DenseLinear
     sync = torch.cuda.synchronize if weight.device.type == "cuda" else (lambda: None)
 
     def seconds(layer, calls):

@@ -132,14 +132,14 @@ def test_calibration_times_a_layer_once_per_shape_and_density(
 ):
     timed = []
 
-    def record(dense, sparse, rows):
-        timed.append((dense.weight.shape, rows))
+    def record(dense, sparse, rows, transposed):
+        timed.append((tuple(dense.weight.shape), rows, transposed))
         return True
 
     monkeypatch.setattr(inference_module, "_sparse_is_faster", record)
     to_inference(pruned_mlp(), batch_size=64)
     to_inference(pruned_mlp(), batch_size=64)
-    assert timed == [((64, 20), 64), ((32, 64), 64), ((3, 32), 64)]
+    assert timed == [((64, 20), 64, False), ((32, 64), 64, True), ((3, 32), 64, True)]
 
 
 def test_calibration_never_times_dense_layers(monkeypatch, fresh_decisions):
