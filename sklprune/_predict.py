@@ -12,6 +12,8 @@ input to ``validate_data``, so errors and warnings are scikit-learn's own.
 parameters change.
 """
 
+import threading
+
 import numpy as np
 import sklearn
 import torch
@@ -60,8 +62,10 @@ class InferenceCache:
     """The fast inference form of one fitted module, built when first needed.
 
     The form is used for dense input; sparse input goes to the module itself,
-    which multiplies sparse batches directly. When the form cannot be built (a
-    module it does not compute correctly), the module itself is used.
+    which multiplies sparse batches directly. Dead units are removed only when no
+    other Python thread runs (see ``_form``); sparse layers skip them anyway.
+    When the form cannot be built (a module it does not compute correctly), the
+    module itself is used.
     """
 
     def __init__(self):
@@ -86,9 +90,17 @@ class InferenceCache:
     def _form(self, module, X):
         if self.key is None or self.key != _version_key(module, self.params):
             params = list(module.parameters())
+            # compact traces the module with torch.fx, which patches every
+            # nn.Module call process-wide while it runs: forwards in other threads
+            # (folds fitted in a thread pool) would break, so dead units are
+            # removed only when no other Python thread runs.
+            alone = threading.active_count() == 1
             try:
                 form = to_inference(
-                    module, torch.from_numpy(X[:8].copy()), batch_size=PREDICT_BATCH
+                    module,
+                    torch.from_numpy(X[:8].copy()),
+                    batch_size=PREDICT_BATCH,
+                    remove_dead_units=alone,
                 )
             except (ValueError, RuntimeError, NotImplementedError):
                 form = None  # the module computes something the form cannot

@@ -1,6 +1,7 @@
 """PrunedClassifier's prediction path: the fast inference form and cheap checks."""
 
 import pickle
+import threading
 
 import numpy as np
 import pandas as pd
@@ -169,3 +170,29 @@ def test_predicting_before_fit_raises_not_fitted(data):
         PrunedClassifier().predict(data[0])
     with pytest.raises(NotFittedError):
         PrunedClassifier().predict_proba(data[0])
+
+
+def test_building_the_form_leaves_forwards_in_other_threads_alone(data):
+    X, y = data
+    clf = PrunedClassifier(hidden_layer_sizes=(32,), max_epochs=2, finetune_epochs=1)
+    clf.set_params(random_state=0).fit(X, y)
+    other = torch.nn.Sequential(torch.nn.Linear(12, 4), torch.nn.ReLU())
+    errors, stop = [], threading.Event()
+
+    def forwards():
+        x = torch.randn(3, 12)
+        while not stop.is_set():
+            try:
+                assert torch.is_tensor(other(x))
+            except Exception as exc:  # a global patch would show up here
+                errors.append(exc)
+
+    thread = threading.Thread(target=forwards)
+    thread.start()
+    try:
+        proba = clf.predict_proba(X)
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []
+    np.testing.assert_allclose(proba, masked_proba(clf, X), rtol=1e-5, atol=1e-6)
