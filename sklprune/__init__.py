@@ -27,10 +27,12 @@ _SOURCES = {
     "Schedule": "schedules",
     "compact": "compaction",
     "expected_calibration_error": "robustness",
+    "load_pruned": "persistence",
     "measure_latency": "evaluation",
     "model_size": "evaluation",
     "pruning_curve": "pruning_path",
     "robustness_report": "robustness",
+    "save_pruned": "persistence",
     "sparsity_report": "evaluation",
     "to_inference": "inference",
 }

@@ -3,17 +3,18 @@
 * :func:`sparsity_report` counts, per prunable tensor, the parameters, non-zeros and
   multiply-accumulates of one sample, and gives the compression ratio and the
   theoretical speed-up the pruning literature asks every result to report.
-* :func:`model_size` serialises the state dict and says how many bytes pruning saves
-  on disk; :func:`measure_latency` times inference.
+* :func:`model_size` serialises the state dict and the model and says how many
+  bytes pruning saves on disk; :func:`measure_latency` times inference.
 
 Accuracy against sparsity is :func:`sklprune.pruning_path.pruning_curve`, drawn by
 :class:`sklprune.curve_display.PruningCurveDisplay`.
 """
 
 import gzip
+import importlib.util
 import io
-import math
 import numbers
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ from torch.utils.benchmark import Timer
 from ._batching import as_batchable, dense_rows, predict_logits
 from .callbacks import PruningCallback
 from .masks import find_targets
+from .persistence import save_pruned
 
 _REPORT_COLUMNS = [
     "layer",
@@ -327,27 +329,35 @@ def _float_or_nan(value):
 
 
 def model_size(model):
-    """Bytes of the model's state dict: dense, gzip-compressed, and sparse.
+    """Bytes of the model: its state dict dense, gzipped and sparse, and its files.
 
     Parameters
     ----------
     model : torch.nn.Module, fitted PrunedClassifier, skorch net or Pipeline
-        The network whose ``state_dict`` is measured (biases and buffers included).
+        The network whose ``state_dict`` is measured (biases and buffers
+        included); the files are those of ``model`` itself (a whole pipeline is
+        measured as a whole).
 
     Returns
     -------
     size : sklearn.utils.Bunch
         ``dense_bytes``: length of ``torch.save(state_dict)``;
         ``gzip_bytes``: that file after gzip (level 9), which squeezes runs of
-        zeros; ``sparse_bytes``: length of ``torch.save`` of the sparse encoding,
-        where every tensor that gets smaller is stored as a packed bit mask (one bit
-        per entry) plus its non-zero values, losslessly; a tensor is encoded only
-        when that saves more than the ~250 bytes its extra entries cost, so a
-        dense or tiny model measures the same as ``dense_bytes``.
+        zeros; ``sparse_bytes``: length of the file
+        :func:`~sklprune.persistence.save_pruned` writes, where every tensor is
+        stored dense, as a bit mask plus its non-zero values, or as compressed
+        rows, whichever is smallest; ``pickle_bytes``: length of
+        ``pickle.dumps(model)``, the file :func:`pickle.dump` or
+        :func:`joblib.dump` writes (a :class:`~sklprune.PrunedClassifier`
+        stores its tensors in the same sparse layouts, so this shrinks with
+        sparsity too); ``skops_bytes``: length of the file :func:`skops.io.dump`
+        writes with its default settings, or None when skops is not installed
+        or ``model`` is a bare ``torch.nn.Module``.
 
     See Also
     --------
     sparsity_report : Counts of parameters and non-zeros per layer.
+    sklprune.persistence.save_pruned : Write the sparse file of a network.
 
     Examples
     --------
@@ -367,10 +377,14 @@ def model_size(model):
     module, _, _ = _resolve_module(model, "model_size")
     state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
     dense = _saved_bytes(state)
+    sparse = io.BytesIO()
+    save_pruned(state, sparse)
     return Bunch(
         dense_bytes=len(dense),
         gzip_bytes=len(gzip.compress(dense, compresslevel=9, mtime=0)),
-        sparse_bytes=len(_saved_bytes(_encode_sparse(state))),
+        sparse_bytes=len(sparse.getvalue()),
+        pickle_bytes=len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)),
+        skops_bytes=_skops_bytes(model),
     )
 
 
@@ -380,44 +394,12 @@ def _saved_bytes(obj):
     return buffer.getvalue()
 
 
-# Bytes torch.save adds for a mask-and-values entry over a plain tensor (measured
-# about 250 with torch 2.x): tensors that would save less stay dense.
-_ENTRY_OVERHEAD = 256
+def _skops_bytes(model):
+    if isinstance(model, nn.Module) or importlib.util.find_spec("skops") is None:
+        return None
+    import skops.io as sio
 
-
-def _encode_sparse(state):
-    """Store each tensor as (bit mask, non-zero values) where that is smaller."""
-    encoded = {}
-    for key, tensor in state.items():
-        keep = tensor != 0
-        nonzero = int(keep.sum())
-        packed = math.ceil(tensor.numel() / 8) + nonzero * tensor.element_size()
-        if packed + _ENTRY_OVERHEAD < tensor.numel() * tensor.element_size():
-            bits = np.packbits(keep.flatten().numpy())
-            encoded[key] = {
-                "shape": tuple(tensor.shape),
-                "mask": torch.from_numpy(bits),
-                "values": tensor[keep].clone(),
-            }
-        else:
-            encoded[key] = tensor
-    return encoded
-
-
-def _decode_sparse(encoded):
-    """Inverse of :func:`_encode_sparse`."""
-    state = {}
-    for key, item in encoded.items():
-        if torch.is_tensor(item):
-            state[key] = item
-            continue
-        numel = math.prod(item["shape"])
-        keep = np.unpackbits(item["mask"].numpy(), count=numel).astype(bool)
-        values = item["values"]
-        tensor = torch.zeros(numel, dtype=values.dtype)
-        tensor[torch.from_numpy(keep)] = values
-        state[key] = tensor.reshape(item["shape"])
-    return state
+    return len(sio.dumps(model))
 
 
 def measure_latency(model, X, *, n_repeats=5, warmup=1):

@@ -54,9 +54,14 @@ def test_predict_logits_matches_the_module_on_dense_and_sparse_input():
 )
 def test_modules_round_trip_through_numpy_state(module):
     state = module_to_state(module)
-    arrays = list(state["parameters"].values()) + list(state["buffers"].values())
-    assert all(isinstance(a, np.ndarray) for a in arrays)
-    assert not any(torch.is_tensor(v) for v in state["skeleton"].state_dict().values())
+    entries = [*state["parameters"].values(), *state["buffers"].values()]
+    assert all(isinstance(a, (np.ndarray, str)) for e in entries for a in e.values())
+    slots = [
+        value
+        for layer in state["skeleton"].modules()
+        for value in [*layer._parameters.values(), *layer._buffers.values()]
+    ]
+    assert not any(torch.is_tensor(v) for v in slots)
     restored = module_from_state(state)
     for (k, a), (k2, b) in zip(
         module.state_dict().items(), restored.state_dict().items()
