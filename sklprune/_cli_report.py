@@ -5,8 +5,11 @@ then moved over the target with :func:`os.replace`, so a failure or an interrupt
 never leaves a half-written file behind.
 """
 
+import io
 import json
+import pickle
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +61,27 @@ def write_csv(path, frame, index_label=None):
     )
 
 
+def write_model(path, model, use_skops):
+    """``model`` as a skops file with deflate-compressed entries, else a pickle."""
+    return write_atomic(path, lambda file: _dump_model(model, file, use_skops))
+
+
+def model_file_bytes(model, use_skops):
+    """Bytes of the file :func:`write_model` would write."""
+    buffer = io.BytesIO()
+    _dump_model(model, buffer, use_skops)
+    return len(buffer.getvalue())
+
+
+def _dump_model(model, file, use_skops):
+    if not use_skops:
+        pickle.dump(model, file)
+        return
+    import skops.io as sio
+
+    sio.dump(model, file, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+
+
 def write_figure(path, figure):
     return write_atomic(path, lambda f: figure.savefig(f, format="png", dpi=110))
 
@@ -93,6 +117,7 @@ def measure(model, table, fit_time):
         size_bytes=int(size.dense_bytes),
         size_gzip_bytes=int(size.gzip_bytes),
         size_sparse_bytes=int(size.sparse_bytes),
+        size_pickle_bytes=int(size.pickle_bytes),
         compacted_parameters=int(
             sum(p.numel() for p in compact(classifier.module_).parameters())
         ),
@@ -162,6 +187,8 @@ _ROWS = [
     ("multiply-adds per row", "macs_per_row", "{:,.0f}"),
     ("model size (torch.save)", "size_bytes", "bytes"),
     ("model size (sparse encoding)", "size_sparse_bytes", "bytes"),
+    ("model file (pickle)", "size_pickle_bytes", "bytes"),
+    ("model file (as written)", "size_file_bytes", "bytes"),
     ("latency per 1000 rows (predict)", "latency_ms_per_1000", "{:.2f} ms"),
     ("latency per 1000 rows (network)", "network_latency_ms_per_1000", "{:.2f} ms"),
     ("parameters after compaction", "compacted_parameters", "{:,}"),

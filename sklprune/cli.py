@@ -15,7 +15,8 @@ writes into ``--out`` (default ``results/``). The table gives accuracy and log-l
 on the training and test rows; parameters and non-zero parameters; sparsity,
 compression and multiply-adds per row of the prunable weights
 (:func:`~sklprune.sparsity_report`); model size, as saved and in a sparse
-encoding (:func:`~sklprune.model_size`); latency per 1000 rows
+encoding (:func:`~sklprune.model_size`), and the size of the model file as
+pickled and as written (``model.skops``, or ``model.pkl``); latency per 1000 rows
 (:func:`~sklprune.measure_latency`) of ``predict``, of the network alone and of
 the network compacted
 (:func:`~sklprune.compact`, which removes pruned hidden units: the speed that
@@ -95,7 +96,6 @@ import argparse
 import contextlib
 import importlib.util
 import math
-import pickle
 import signal
 import sys
 import time
@@ -125,16 +125,17 @@ from ._cli_report import (
     layers_figure,
     measure,
     measure_latencies,
+    model_file_bytes,
     run_table,
     training_figure,
     write_csv,
     write_figure,
     write_json,
+    write_model,
 )
 from ._cli_robustness import compare, model_numbers, reliability_figure
 from ._cli_robustness import describe as describe_robustness
 from ._cli_robustness import report_json as robustness_json
-from ._io import write_atomic
 from ._validation import resolve_finetune_epochs
 from .classifier import PrunedClassifier
 from .datasets import list_datasets
@@ -247,15 +248,19 @@ def _run(args):
     robustness = compare(dense, pruned, table.X_test, table.y_test, args.random_state)
     for name, numbers in model_numbers(robustness).items():
         results[name].update(numbers)
+    extras = _installed_extras()
+    # The model file is written first, so the table gives its size on disk.
+    model_file = out / ("model.skops" if extras["skops"] else "model.pkl")
+    write_model(model_file, pruned, extras["skops"])
+    results["pruned"]["size_file_bytes"] = model_file.stat().st_size
+    results["dense"]["size_file_bytes"] = model_file_bytes(dense, extras["skops"])
     print()
     print(run_table(results), flush=True)
     print(describe_robustness(robustness), flush=True)
     title = f"{table.source}: dense and pruned (sparsity {args.sparsity:g})"
     layers = reports["pruned"]
-    extras = _installed_extras()
-    model_file = "model.skops" if extras["skops"] else "model.pkl"
     files = {
-        model_file: lambda path: _dump_model(pruned, path, extras["skops"]),
+        model_file.name: lambda path: model_file,
         "report.json": lambda path: write_json(
             path,
             _run_report(args, table, pruned, results, layers)
@@ -532,14 +537,6 @@ def _print_header(command, args, table, scheme=None):
         f"{args.granularity}, scope {args.scope}, schedule {args.schedule}"
     )
     print("\n".join(lines), flush=True)
-
-
-def _dump_model(model, path, use_skops):
-    if not use_skops:
-        return write_atomic(path, lambda file: pickle.dump(model, file))
-    import skops.io as sio
-
-    return write_atomic(path, lambda file: sio.dump(model, file))
 
 
 def _write_all(out, files):

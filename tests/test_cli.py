@@ -398,6 +398,17 @@ def test_saved_model_loads_safely_and_scores_what_the_report_says(launched, data
     assert model[-1].verbose == 0
 
 
+def test_run_reports_the_size_of_the_model_file_it_wrote(launched, data_dir):
+    status, out, err = launched.result("run_csv_with_text")
+    assert status == 0, err
+    path = data_dir / "out_run" / "model.skops"
+    report = json.loads((data_dir / "out_run" / "report.json").read_text())
+    dense, pruned = report["models"]["dense"], report["models"]["pruned"]
+    assert pruned["size_file_bytes"] == path.stat().st_size
+    assert pruned["size_pickle_bytes"] < dense["size_pickle_bytes"]
+    assert "\nmodel file (as written)  " in out
+
+
 def test_bundled_data_set_holds_out_a_stratified_test_split(tmp_path, capsys):
     argv = ["run", "--dataset", "iris", "--quiet", "--out", tmp_path, *SMALL]
     status, out, err = _in_process(capsys, argv)
