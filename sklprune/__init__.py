@@ -9,7 +9,7 @@ import importlib
 __version__ = "0.1.0"
 
 _SOURCES = {
-    "FeatureImportanceDisplay": "feature_selection",
+    "FeatureImportanceDisplay": "importance_display",
     "FeatureImportancePruner": "feature_selection",
     "FisherStrategy": "strategies",
     "GradientStrategy": "strategies",

@@ -17,17 +17,14 @@ of the first layer's weights. Four scores are available:
 import numbers
 import warnings
 from copy import deepcopy
+from functools import partial
 
 import numpy as np
-import scipy.sparse as sp
-import torch
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, _fit_context, clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_selection import SelectorMixin
-from sklearn.inspection import permutation_importance
-from sklearn.metrics import check_scoring, get_scorer_names
-from sklearn.model_selection import check_cv, train_test_split
+from sklearn.metrics import get_scorer_names
+from sklearn.model_selection import check_cv, cross_validate, train_test_split
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -36,17 +33,22 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNet
-from torch import nn
 
-from ._batching import dense_rows
+from ._feature_importance import (
+    attribute_importances,
+    baseline_score,
+    gradient_importances,
+    is_network,
+    model_attribute,
+    permutation_scores,
+    weight_importances,
+)
 from .classifier import PrunedClassifier
+from .importance_display import FeatureImportanceDisplay
+
+__all__ = ["FeatureImportanceDisplay", "FeatureImportancePruner"]
 
 METHODS = ("auto", "gradient", "permutation", "weight")
-
-# Rows per batch of the input-gradient pass: dense and sparse input alike are
-# densified one batch at a time.
-GRADIENT_BATCH_SIZE = 512
 
 # The default network, chosen on measurements (3-4 seeds each):
 # * weight decay: on 2,000 samples of 200 standardised features (10 informative),
@@ -286,12 +288,12 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
         else:
             base = self._base_estimator(model_seed)
             method = self.method
-            if method == "auto" and _is_network(base):
+            if method == "auto" and is_network(base):
                 method = "gradient"
             if method != "permutation":
                 self.estimator_ = clone(base).fit(X, y)
             if method == "auto":
-                method = _model_attribute(self.estimator_) or "permutation"
+                method = model_attribute(self.estimator_) or "permutation"
 
         if method != "permutation":
             self.importances_ = self._score(method, X, y)
@@ -371,9 +373,9 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
             )
         if self.method != "auto":
             return self.method
-        if _is_network(self.estimator_):
+        if is_network(self.estimator_):
             return "gradient"
-        return _model_attribute(self.estimator_) or "permutation"
+        return model_attribute(self.estimator_) or "permutation"
 
     def _fit_permutation(self, base, X, y, split_seed, shuffle_seed):
         if self.cv is None:
@@ -389,19 +391,26 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
             return self._permutation_scores(
                 self.estimator_, X_valid, y_valid, shuffle_seed
             )
-        cv = check_cv(self.cv, y, classifier=is_classifier(base))
-        self.estimators_, fold_scores = [], []
-        for train, test in cv.split(X, y):
-            fold_estimator = clone(base).fit(X[train], y[train])
-            self.estimators_.append(fold_estimator)
-            fold_scores.append(
-                self._permutation_scores(fold_estimator, X[test], y[test], shuffle_seed)
-            )
+        folds = cross_validate(
+            base,
+            X,
+            y,
+            cv=check_cv(self.cv, y, classifier=is_classifier(base)),
+            scoring=partial(baseline_score, scoring=self.scoring),
+            return_estimator=True,
+            return_indices=True,
+            error_score="raise",
+        )
+        self.estimators_ = list(folds["estimator"])
+        fold_scores = [
+            self._permutation_scores(estimator, X[test], y[test], shuffle_seed)
+            for estimator, test in zip(self.estimators_, folds["indices"]["test"])
+        ]
         self.estimator_ = clone(base).fit(X, y)
         return np.hstack(fold_scores)
 
     def _permutation_scores(self, estimator, X, y, seed):
-        return _permutation_scores(
+        return permutation_scores(
             estimator,
             X,
             y,
@@ -414,11 +423,11 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
     def _score(self, method, X, y):
         n_features = X.shape[1]
         if method == "gradient":
-            importances = _gradient_importances(self.estimator_, X, y)
+            importances = gradient_importances(self.estimator_, X, y)
         elif method == "weight":
-            importances = _weight_importances(self.estimator_, n_features)
+            importances = weight_importances(self.estimator_, n_features)
         else:
-            importances = _attribute_importances(self.estimator_, method)
+            importances = attribute_importances(self.estimator_, method)
         if importances.shape != (n_features,):
             raise ValueError(
                 f"{type(self.estimator_).__name__}.{method} gives "
@@ -435,144 +444,6 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
-
-
-class FeatureImportanceDisplay:
-    """Bar chart of the most important input features.
-
-    Build it with :meth:`from_estimator` from a fitted
-    :class:`FeatureImportancePruner`, or directly from scores. Kept features are
-    drawn in colour, dropped ones in grey.
-
-    Parameters
-    ----------
-    importances : array-like of shape (n_features,)
-        One score per feature.
-    importances_std : array-like of shape (n_features,) or None, default=None
-        Spread of each score, drawn as error bars.
-    feature_names : array-like of str or None, default=None
-        Names of the features; ``None`` names them ``x0, x1, ...``.
-    support : array-like of bool of shape (n_features,) or None, default=None
-        Which features are kept; ``None`` draws every bar in one colour.
-    method : str or None, default=None
-        Name of the score, used in the axis label.
-
-    Attributes
-    ----------
-    ax_ : matplotlib.axes.Axes
-        The axes drawn into.
-    figure_ : matplotlib.figure.Figure
-        The figure holding ``ax_``.
-    bars_ : matplotlib.container.BarContainer
-        The bars, most important feature first.
-    order_ : ndarray of int
-        Indices of the features drawn, most important first.
-
-    See Also
-    --------
-    FeatureImportancePruner : Scores and selects the features.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> from sklearn.datasets import make_classification
-    >>> from sklprune import FeatureImportanceDisplay, FeatureImportancePruner
-    >>> X, y = make_classification(n_samples=200, n_features=8, random_state=0)
-    >>> pruner = FeatureImportancePruner(keep=3, method="weight", random_state=0)
-    >>> display = FeatureImportanceDisplay.from_estimator(pruner.fit(X, y), top=5)
-    >>> len(display.bars_)
-    5
-    """
-
-    def __init__(
-        self,
-        importances,
-        *,
-        importances_std=None,
-        feature_names=None,
-        support=None,
-        method=None,
-    ):
-        self.importances = importances
-        self.importances_std = importances_std
-        self.feature_names = feature_names
-        self.support = support
-        self.method = method
-
-    def plot(self, ax=None, *, top=20, bar_kw=None):
-        """Draw the ``top`` most important features as horizontal bars.
-
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes or None, default=None
-            Axes to draw into; ``None`` makes a new figure.
-        top : int, default=20
-            Number of features drawn, most important at the top.
-        bar_kw : dict or None, default=None
-            Extra keyword arguments for :meth:`matplotlib.axes.Axes.barh`.
-
-        Returns
-        -------
-        display : FeatureImportanceDisplay
-            ``self``, with ``ax_``, ``figure_``, ``bars_`` and ``order_`` set.
-        """
-        if not isinstance(top, numbers.Integral) or isinstance(top, bool) or top < 1:
-            raise ValueError(f"top must be a positive integer; got {top!r}.")
-        if ax is None:
-            plt = _pyplot()
-            _, ax = plt.subplots()
-        importances = np.asarray(self.importances, dtype=float)
-        names = self.feature_names
-        if names is None:
-            names = [f"x{i}" for i in range(importances.shape[0])]
-        names = np.asarray(names, dtype=object)
-        order = np.argsort(-importances, kind="stable")[:top]
-        colors = ["C0"] * len(order)
-        if self.support is not None:
-            support = np.asarray(self.support, dtype=bool)
-            colors = ["C0" if support[i] else "0.6" for i in order]
-        kwargs = {"color": colors, **(bar_kw or {})}
-        if self.importances_std is not None:
-            kwargs.setdefault("xerr", np.asarray(self.importances_std)[order])
-        positions = np.arange(len(order))
-        self.bars_ = ax.barh(positions, importances[order], **kwargs)
-        ax.set_yticks(positions, labels=[str(n) for n in names[order]])
-        ax.invert_yaxis()
-        label = "importance" if self.method is None else f"importance ({self.method})"
-        ax.set_xlabel(label)
-        ax.set_title(f"Top {len(order)} of {importances.shape[0]} features")
-        self.ax_, self.figure_, self.order_ = ax, ax.figure, order
-        return self
-
-    @classmethod
-    def from_estimator(cls, pruner, *, ax=None, top=20, bar_kw=None):
-        """Plot the importances of a fitted :class:`FeatureImportancePruner`.
-
-        Parameters
-        ----------
-        pruner : FeatureImportancePruner
-            A fitted pruner.
-        ax : matplotlib.axes.Axes or None, default=None
-            Axes to draw into; ``None`` makes a new figure.
-        top : int, default=20
-            Number of features drawn.
-        bar_kw : dict or None, default=None
-            Extra keyword arguments for :meth:`matplotlib.axes.Axes.barh`.
-
-        Returns
-        -------
-        display : FeatureImportanceDisplay
-        """
-        check_is_fitted(pruner)
-        display = cls(
-            pruner.importances_,
-            importances_std=getattr(pruner, "importances_std_", None),
-            feature_names=getattr(pruner, "feature_names_in_", None),
-            support=pruner.get_support(),
-            method=pruner.method_,
-        )
-        return display.plot(ax=ax, top=top, bar_kw=bar_kw)
 
 
 # ------------------------------------------------------------------ selection
@@ -609,233 +480,3 @@ def _threshold_value(threshold, keep, importances):
 
 def _min_class_count(y):
     return np.unique(y, return_counts=True)[1].min()
-
-
-# ------------------------------------------------------------------- scoring
-
-
-def _is_network(estimator):
-    return isinstance(estimator, (NeuralNet, PrunedClassifier))
-
-
-def _model_attribute(estimator):
-    for name in ("coef_", "feature_importances_"):
-        if hasattr(estimator, name):
-            return name
-    return None
-
-
-def _attribute_importances(estimator, name):
-    values = getattr(estimator, name)
-    values = values.toarray() if sp.issparse(values) else np.asarray(values)
-    values = np.abs(values.astype(np.float64))
-    return values if values.ndim == 1 else values.sum(axis=0)
-
-
-def _permutation_scores(estimator, X, y, *, scoring, n_repeats, random_state, n_jobs):
-    """Fall of the score per feature and shuffle, shape (n_features, n_repeats)."""
-    if not sp.issparse(X):
-        result = permutation_importance(
-            estimator,
-            X,
-            y,
-            scoring=_scorer(estimator, scoring),
-            n_repeats=n_repeats,
-            random_state=random_state,
-            n_jobs=n_jobs,
-        )
-        return result.importances
-    scorer = _scorer(estimator, scoring)
-    baseline = scorer(estimator, X, y)
-    X = sp.csc_matrix(X)
-    # One seed for every column, drawn as permutation_importance draws it.
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max + 1)
-    scores = Parallel(n_jobs=n_jobs)(
-        delayed(_sparse_column_scores)(estimator, X, y, column, seed, n_repeats, scorer)
-        for column in range(X.shape[1])
-    )
-    return baseline - np.asarray(scores, dtype=np.float64)
-
-
-def _scorer(estimator, scoring):
-    """``scoring``; by default the log-loss of a probabilistic classifier."""
-    probabilistic = hasattr(estimator, "predict_proba") and hasattr(
-        estimator, "classes_"
-    )
-    if scoring is None and is_classifier(estimator) and probabilistic:
-        return _neg_log_loss
-    return check_scoring(estimator, scoring=scoring)
-
-
-def _neg_log_loss(estimator, X, y):
-    """Mean log-probability of the true classes: ``-log_loss``, without its checks.
-
-    Permutation scores thousands of shuffled copies; this leaner scorer takes a
-    third of the time of ``get_scorer("neg_log_loss")`` per call.
-    """
-    proba = estimator.predict_proba(X)
-    classes = np.asarray(estimator.classes_)
-    order = np.argsort(classes, kind="stable")
-    position = np.searchsorted(classes, y, sorter=order).clip(max=len(classes) - 1)
-    index = order[position]
-    if not np.array_equal(classes[index], y):
-        raise ValueError(
-            f"y holds labels the estimator was not trained on; its classes are "
-            f"{classes.tolist()}."
-        )
-    true_proba = proba[np.arange(len(index)), index]
-    eps = np.finfo(proba.dtype).eps
-    return float(np.log(np.clip(true_proba, eps, 1.0)).mean())
-
-
-def _sparse_column_scores(estimator, X, y, column, random_state, n_repeats, scorer):
-    """Scores with one column of a CSC matrix shuffled, one per repeat.
-
-    Shuffles as :func:`~sklearn.inspection.permutation_importance` does on dense
-    input (the same random draws, each repeat shuffling the previous one), but
-    moves only the column's stored values.
-    """
-    rng = check_random_state(random_state)
-    start, end = X.indptr[column], X.indptr[column + 1]
-    rows, values = X.indices[start:end], X.data[start:end]
-    order = np.arange(X.shape[0])
-    scores = []
-    for _ in range(n_repeats):
-        rng.shuffle(order)  # row i of the column takes the value of row order[i]
-        rows = np.argsort(order)[rows]
-        sort = np.argsort(rows)
-        rows, values = rows[sort], values[sort]
-        indices, data = X.indices.copy(), X.data.copy()
-        indices[start:end], data[start:end] = rows, values
-        shuffled = sp.csc_matrix((data, indices, X.indptr), shape=X.shape)
-        scores.append(scorer(estimator, shuffled.tocsr(), y))
-    return scores
-
-
-def _find_net(estimator):
-    """The skorch net of a skorch net or of a PrunedClassifier, else None."""
-    if isinstance(estimator, NeuralNet):
-        return estimator
-    net = getattr(estimator, "net_", None)
-    return net if isinstance(net, NeuralNet) else None
-
-
-def _find_module(estimator):
-    module = getattr(estimator, "module_", None)
-    return module if isinstance(module, nn.Module) else None
-
-
-def _first_linear(module):
-    return next((m for m in module.modules() if isinstance(m, nn.Linear)), None)
-
-
-def _gradient_importances(estimator, X, y):
-    """Mean |dL/dx_j * x_j| over the rows of X, one batch densified at a time."""
-    net = _find_net(estimator)
-    module = None if net is None else _find_module(net)
-    if module is None:
-        _unsupported(
-            "gradient",
-            estimator,
-            "it is neither a fitted skorch net nor a PrunedClassifier",
-            X.shape[1],
-        )
-    target = _loss_target(estimator, net, y)
-    reduction = getattr(getattr(net, "criterion_", None), "reduction", "mean")
-    param = next(module.parameters(), None)
-    dtype = param.dtype if param is not None and param.is_floating_point() else None
-    totals = torch.zeros(X.shape[1], dtype=torch.float64)
-    was_training = module.training
-    module.eval()
-    try:
-        for start in range(0, X.shape[0], GRADIENT_BATCH_SIZE):
-            rows = slice(start, start + GRADIENT_BATCH_SIZE)
-            xb = dense_rows(X, rows).to(device=net.device, dtype=dtype)
-            xb.requires_grad_(True)
-            with torch.enable_grad():
-                y_pred = net.infer(xb)
-                yb = target[rows]
-                if yb.dtype.kind == "f" and yb.ndim == 1 and _is_column(y_pred):
-                    yb = yb[:, None]  # a regressor's (n, 1) output
-                loss = net.get_loss(y_pred, yb, X=xb, training=False)
-                loss = loss.sum() * (xb.shape[0] if reduction == "mean" else 1)
-                (grad,) = torch.autograd.grad(loss, xb)
-            totals += (grad * xb).abs().sum(dim=0).detach().cpu().double()
-    finally:
-        module.train(was_training)
-    return (totals / max(X.shape[0], 1)).numpy()
-
-
-def _is_column(tensor):
-    return (
-        isinstance(tensor, torch.Tensor) and tensor.ndim == 2 and tensor.shape[1] == 1
-    )
-
-
-def _loss_target(estimator, net, y):
-    """y as the network's loss expects it."""
-    if estimator is not net:  # PrunedClassifier: class indices, as in its fit
-        classes = list(estimator.classes_)
-        index = {label: i for i, label in enumerate(classes)}
-        unknown = sorted({label for label in y if label not in index}, key=str)
-        if unknown:
-            raise ValueError(
-                f"y holds labels the estimator was not trained on: {unknown[:5]}; "
-                f"its classes are {classes}."
-            )
-        return np.asarray([index[label] for label in y], dtype=np.int64)
-    y = np.asarray(y)
-    if y.dtype.kind in "iub":
-        return y.astype(np.int64)
-    return y.astype(np.float32)
-
-
-def _weight_importances(estimator, n_features):
-    module = _find_module(estimator)
-    if module is None:
-        _unsupported(
-            "weight", estimator, "it has no torch network in module_", n_features
-        )
-    layer = _first_linear(module)
-    if layer is None or layer.in_features != n_features:
-        _unsupported(
-            "weight",
-            estimator,
-            f"its network has no first nn.Linear layer over the {n_features} "
-            "input features",
-            n_features,
-        )
-    weight = layer.weight.detach().cpu().double()
-    return torch.linalg.vector_norm(weight, dim=0).numpy()
-
-
-def _applicable_methods(estimator, n_features):
-    """The methods that can score the features of a fitted estimator."""
-    methods = ["auto", "permutation"]
-    net = _find_net(estimator)
-    if net is not None and _find_module(net) is not None:
-        methods.append("gradient")
-    module = _find_module(estimator)
-    layer = None if module is None else _first_linear(module)
-    if layer is not None and layer.in_features == n_features:
-        methods.append("weight")
-    return methods
-
-
-def _unsupported(method, estimator, reason, n_features):
-    name = type(estimator).__name__
-    methods = _applicable_methods(estimator, n_features)
-    raise ValueError(
-        f"method={method!r} cannot score the features of {name}: {reason}. "
-        f"Methods that fit {name}: {', '.join(repr(m) for m in methods)}."
-    )
-
-
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "Plotting needs matplotlib: pip install matplotlib (or sklprune[plot])."
-        ) from exc
-    return plt

@@ -23,8 +23,8 @@ from skorch import NeuralNetClassifier
 from torch import nn
 
 from sklprune import FeatureImportanceDisplay, FeatureImportancePruner, PrunedClassifier
+from sklprune._feature_importance import GRADIENT_BATCH_SIZE, neg_log_loss
 from sklprune.datasets import load_rotten_tomatoes
-from sklprune.feature_selection import GRADIENT_BATCH_SIZE, _neg_log_loss
 
 TINY_NET = {
     "hidden_layer_sizes": (16,),
@@ -186,9 +186,9 @@ def test_default_permutation_score_is_the_negative_log_loss(small_data):
     labels = np.array(["b", "c", "a"])[np.arange(len(y)) % 3]
     model = LogisticRegression().fit(X, labels)
     expected = -log_loss(labels, model.predict_proba(X), labels=model.classes_)
-    assert _neg_log_loss(model, X, labels) == pytest.approx(expected, rel=1e-12)
+    assert neg_log_loss(model, X, labels) == pytest.approx(expected, rel=1e-12)
     with pytest.raises(ValueError, match="labels the estimator was not trained on"):
-        _neg_log_loss(model, X, np.where(labels == "a", "z", labels))
+        neg_log_loss(model, X, np.where(labels == "a", "z", labels))
 
 
 def test_cv_pools_the_permutation_scores_of_every_fold(small_data):
