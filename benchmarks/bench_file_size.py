@@ -88,13 +88,14 @@ def measure(quick):
     return rows, n_features, hidden
 
 
-def section(rows, n_features, hidden):
+def section(rows, n_features, hidden, quick=False):
     dense = rows[0.0]
     header = "| sparsity | " + " | ".join(f"{f} (bytes)" for f in FILES) + " |"
     lines = [
         "## File size against sparsity",
         "",
-        f"`python benchmarks/bench_file_size.py`: `PrunedClassifier("
+        f"`python benchmarks/bench_file_size.py{' --quick' if quick else ''}`: "
+        "`PrunedClassifier("
         f"hidden_layer_sizes={hidden})` on {n_features} features, 5 classes; "
         "each file loaded back gives identical predictions. `torch.save` is of "
         "the network's state dict, which stays dense; `save_pruned` is its sparse "
@@ -154,7 +155,7 @@ def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(1)
     rows, n_features, hidden = measure(args.quick)
-    text = section(rows, n_features, hidden)
+    text = section(rows, n_features, hidden, args.quick)
     print(text)
     write_section(text, args.results)
 

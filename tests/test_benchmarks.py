@@ -41,6 +41,11 @@ def run_quick(script, tmp_path, *extra):
             "## Pruning path vs validation_curve",
             ("--plot", "curve.png"),
         ),
+        (
+            "bench_log_loss_scorer.py",
+            "## Log-loss scorer of permutation importance",
+            (),
+        ),
     ],
 )
 def test_quick_run_writes_its_section_with_computed_aims(
@@ -73,3 +78,16 @@ def test_write_section_refuses_text_without_a_heading(tmp_path):
 
     with pytest.raises(ValueError, match="starts with a '## ' heading"):
         write_section("no heading\n", tmp_path / "RESULTS.md")
+
+
+def test_file_size_table_has_a_row_per_sparsity_and_a_ratio_per_file(tmp_path):
+    text = run_quick("bench_file_size.py", tmp_path)
+    section = text[text.index("## File size against sparsity") :]
+    rows = re.findall(r"^\| (0\.?\d*) \|", section, re.M)
+    assert rows == ["0", "0.9", "0.97", "0.99"]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("| 0"))
+    ratios = [float(r) for r in re.findall(r"\((\d+\.\d)x\)", table)]
+    assert len(ratios) == 15 and all(r >= 1.0 for r in ratios)
+    assert OTHER in text and text.count("## File size against sparsity") == 1
+    assert len(re.findall(r"^- \*\*(met|NOT MET)\*\*: .+\(.+\)$", section, re.M)) == 4
+    assert "--quick" in section
