@@ -511,7 +511,11 @@ def test_a_failed_write_leaves_the_previous_model_and_no_partial_file(
 ):
     import skops.io
 
-    def dump_half_then_fail(obj, file):
+    real_dump = skops.io.dump
+
+    def dump_half_then_fail(obj, file, **kwargs):
+        if isinstance(file, io.BytesIO):  # the file sizes measured in memory
+            return real_dump(obj, file, **kwargs)
         file.write(b"PK\x03\x04 half a model")
         raise OSError(28, "No space left on device")
 
