@@ -512,3 +512,23 @@ def test_zero_weights_act_as_removed_samples_in_the_pruning_statistics(blobs, st
     np.testing.assert_allclose(
         weighted.predict_proba(X), removed.predict_proba(X), atol=1e-5
     )
+
+
+def test_integer_sample_weights_equal_repeated_rows_up_to_float_rounding():
+    # scikit-learn's own check of this asks for rtol=1e-7 on the probabilities;
+    # the two fits sum their losses in a different order, so they agree to about
+    # 1e-8, at the edge of that tolerance (see tests/test_common.py).
+    rng = np.random.RandomState(0)
+    X = rng.randn(15, 4).astype(np.float32)
+    y = np.arange(15) % 3
+    weights = np.array([0, 1, 2] * 5)
+    rng.shuffle(weights)
+    X_repeated, y_repeated = np.repeat(X, weights, axis=0), np.repeat(y, weights)
+    params = {"max_epochs": 20, "random_state": 0}
+    weighted = PrunedClassifier(**params).fit(X, y, sample_weight=weights)
+    repeated = PrunedClassifier(**params).fit(X_repeated, y_repeated)
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-5, atol=1e-7
+    )
+    different = PrunedClassifier(**params).fit(X, y)
+    assert not np.allclose(different.predict_proba(X), repeated.predict_proba(X))
