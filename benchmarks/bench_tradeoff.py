@@ -40,6 +40,17 @@ the trained model with :func:`sklprune.sparsity_report` against the full-width M
 compression = weights of the full MLP / non-zero weights, speed-up = dense
 multiply-accumulates of the full MLP / multiply-accumulates with zeros skipped.
 
+The defaults study (issue 14): ``PrunedClassifier`` as a user gets it, only
+``sparsity`` and ``random_state`` set, at the ratios from 4x on, on a narrow
+many-class table (``make_classification(n_samples=20000, n_features=16,
+n_informative=16, n_redundant=0, n_classes=26, n_clusters_per_class=1,
+class_sep=1.7)``, where a dense MLP reaches about 0.95), on digits average-pooled to
+4x4 (16 features), on the reviews, digits and breast cancer, against its dense
+control, the previous defaults (magnitude, 40 epochs), a small dense MLP of about
+as many weights, and random pruning to the default result's per-layer sparsities
+(Frankle et al. 2021); the issue's aims are computed from that table.
+``--study-datasets`` picks its data sets.
+
 Also measured: the training-time overhead of ``PruningCallback`` (the skorch net of
 ``bench_callback.py`` with and without it, on its digits set and on the synthetic
 one, runs interleaved, medians of CPU and wall time). The compaction latency table is
@@ -52,6 +63,7 @@ aims. ``--quick`` runs a small smoke version (data subsets, 2 ratios, 1 seed, 3
 epochs) and writes files only where ``--results`` / ``--plot`` point.
 
 Usage: python benchmarks/bench_tradeoff.py [--quick] [--seeds 3] [--n-jobs 2]
+       [--datasets ...] [--study-datasets ...] [--ratios ...]
 """
 
 import argparse
@@ -76,9 +88,12 @@ from torch import nn
 from torch.nn.utils import prune
 
 from sklprune import PrunedClassifier, sparsity_report
+from sklprune._budget import auto_max_epochs
 from sklprune._io import write_atomic
 from sklprune.datasets import load_rotten_tomatoes
+from sklprune.masks import find_targets
 from sklprune.modules import MLP
+from sklprune.strategies import PruningStrategy
 
 HERE = Path(__file__).resolve().parent
 HEADING = "## Accuracy vs compression (Blalock et al. protocol)"
@@ -131,8 +146,23 @@ SKLPRUNE = [
     "fisher, LAMP",
     "magnitude, neuron",
 ]
-DEFAULT = "magnitude, LAMP"
+DEFAULT = "fisher, LAMP"
 TORCH = "PyTorch one-shot L1"
+
+# The defaults study: PrunedClassifier as a user gets it, only sparsity set.
+STUDY_DATASETS = ("narrow", "digits_4x4", "rotten_tomatoes", "digits", "breast_cancer")
+STUDY_METHODS = (
+    "default",
+    "previous default",
+    "small dense",
+    "random, same layers",
+)
+# The defaults before this study: magnitude criterion, 40 epochs, 10 to fine-tune.
+PREVIOUS_DEFAULT = {"strategy": "magnitude", "max_epochs": 40, "finetune_epochs": 10}
+NARROW_CLASS_SEP = 1.7  # a dense MLP reaches about 0.95 on the narrow table
+STUDY_MIN_RATIO = 4
+QUICK_STUDY_DATASETS = ("narrow", "digits_4x4")
+QUICK_BUDGET = {"max_epochs": 3, "finetune_epochs": 1}
 
 # ------------------------------------------------------------------------ data
 
@@ -151,6 +181,22 @@ def load_split(name, seed, quick=False):
         X = np.asarray(texts, dtype=object)
         if quick:
             sizes = {"train_size": 600, "test_size": 200}
+    elif name == "narrow":
+        X, y = make_classification(
+            n_samples=2000 if quick else 20000,
+            n_features=16,
+            n_informative=16,
+            n_redundant=0,
+            n_classes=26,
+            n_clusters_per_class=1,
+            class_sep=NARROW_CLASS_SEP,
+            random_state=0,
+        )
+    elif name == "digits_4x4":
+        X, y = load_digits(return_X_y=True)
+        X = X.reshape(-1, 4, 2, 4, 2).mean(axis=(2, 4)).reshape(-1, 16)
+        if quick:
+            sizes = {"train_size": 400, "test_size": 200}
     elif name == "synthetic":
         X, y = make_classification(
             n_samples=2000 if quick else 20000,
@@ -162,7 +208,8 @@ def load_split(name, seed, quick=False):
             random_state=0,
         )
     else:
-        raise ValueError(f"Unknown data set {name!r}; choose from {sorted(RECIPES)}.")
+        known = sorted({*RECIPES, *STUDY_DATASETS})
+        raise ValueError(f"Unknown data set {name!r}; choose from {known}.")
     if not sizes:
         sizes = {"test_size": 0.25}
     X_train, X_test, y_train, y_test = train_test_split(
@@ -316,6 +363,127 @@ def run_grid(datasets, ratios, seeds, quick, n_jobs):
         for dataset, seed, ratio in points
     )
     return pd.DataFrame([row for part in parts for row in part])
+
+
+# ------------------------------------------------------------- defaults study
+
+
+class SameLayerRandom(PruningStrategy):
+    """Random pruning that ends at given per-layer sparsities.
+
+    The control of Frankle et al. (2021): the layer-wise sparsities of another
+    method's result, with random weights pruned inside each layer. Each target
+    gets a fixed random order; a weight's score is its rank (as a fraction of the
+    target's size) divided by the target's sparsity, so under ``scope="global"``
+    every pruning step takes the same share of each target's final count, and the
+    last step leaves each target at exactly its sparsity.
+
+    Parameters
+    ----------
+    sparsities : dict of str to float
+        Final sparsity of each target, by parameter name.
+    seed : int
+        Seed of the random orders.
+    """
+
+    def __init__(self, sparsities, seed):
+        self.sparsities = sparsities
+        self.seed = seed
+
+    def score(self, weights, statistics):
+        scores = {}
+        for i, (name, w) in enumerate(weights.items()):
+            generator = torch.Generator().manual_seed(self.seed * 1000 + i)
+            rank = torch.randperm(w.numel(), generator=generator).to(w.device)
+            fraction = (rank.reshape(w.shape) + 1).to(torch.float64) / w.numel()
+            scores[name] = fraction / max(self.sparsities[name], 1e-12)
+        return scores
+
+
+def layer_sparsities(clf):
+    """Fraction of zeros of every pruned target of a fitted classifier."""
+    return {
+        name: float((p == 0).float().mean())
+        for name, p in find_targets(clf.module_).items()
+    }
+
+
+def fit_study_method(method, seed, X, y, ratio, default=None, quick=False):
+    """One method of the defaults study: PrunedClassifier with only sparsity set.
+
+    ``default`` is the fitted ``"default"`` classifier of the same seed and ratio,
+    whose per-layer sparsities ``"random, same layers"`` copies.
+    """
+    sparsity = 1.0 - 1.0 / ratio if ratio > 1 else 0.0
+    params = dict(QUICK_BUDGET) if quick else {}
+    if method == "previous default":
+        params = {**PREVIOUS_DEFAULT, **params}
+    elif method == "small dense":
+        widths, _ = small_dense_widths(X.shape[1], len(np.unique(y)), ratio)
+        params.update(hidden_layer_sizes=widths)
+        sparsity = 0.0
+    elif method == "random, same layers":
+        strategy = SameLayerRandom(layer_sparsities(default), seed)
+        params.update(strategy=strategy, scope="global")
+    clf = PrunedClassifier(sparsity=sparsity, random_state=seed, **params)
+    return clf.fit(X, y)
+
+
+def run_study_point(dataset, seed, ratio, quick):
+    """Every study method on one data set, seed and ratio (1: the dense control)."""
+    torch.set_num_threads(1)
+    X_train, X_test, y_train, y_test = load_split(dataset, seed, quick)
+    methods = ["dense"] if ratio == 1 else list(STUDY_METHODS)
+    # Untimed: the first fit in a process pays one-time costs that are no cost of
+    # the method it trains.
+    PrunedClassifier(max_epochs=1, random_state=0).fit(X_train[:64], y_train[:64])
+    rows, default = [], None
+    for method in methods:
+        start = time.process_time()
+        clf = fit_study_method(
+            "default" if method == "dense" else method,
+            seed,
+            X_train,
+            y_train,
+            ratio,
+            default=default,
+            quick=quick,
+        )
+        fit_s = time.process_time() - start
+        if method == "default":
+            default = clf
+        rows.append(
+            {
+                "dataset": dataset,
+                "method": method,
+                "ratio": ratio,
+                "seed": seed,
+                "accuracy": clf.score(X_test, y_test),
+                "sparsity": clf.sparsity_,
+                "compression": 1.0 / max(1.0 - clf.sparsity_, 1e-12),
+                "speedup": float("nan"),
+                "fit_cpu_s": fit_s,
+                "epochs": clf.n_iter_,
+            }
+        )
+    return rows
+
+
+def run_study(datasets, ratios, seeds, quick, n_jobs):
+    """The defaults study over (data set, seed, ratio), in parallel."""
+    ratios = study_ratios(ratios)
+    points = [(d, s, r) for d in datasets for s in seeds for r in (1, *ratios)]
+    cost = {"rotten_tomatoes": 3, "narrow": 2}
+    points.sort(key=lambda p: (cost.get(p[0], 1), p[2]), reverse=True)
+    parts = Parallel(n_jobs=n_jobs, batch_size=1)(
+        delayed(run_study_point)(dataset, seed, ratio, quick)
+        for dataset, seed, ratio in points
+    )
+    return pd.DataFrame([row for part in parts for row in part])
+
+
+def study_ratios(ratios):
+    return tuple(r for r in ratios if r >= STUDY_MIN_RATIO)
 
 
 # -------------------------------------------------------------------- overhead
@@ -534,6 +702,97 @@ def aims_check(summary, datasets, ratios, overhead):
     return lines
 
 
+def _gap_detail(summary, dataset, method, rival, ratio):
+    row = lookup(summary, dataset, method, ratio)
+    other = lookup(summary, dataset, rival, ratio)
+    if row is None or other is None:
+        return None, f"{dataset} {ratio}x: not measured"
+    gap = (row["accuracy"] - other["accuracy"]) * 100
+    return gap, (
+        f"{dataset} {ratio}x: {row['accuracy']:.4f} vs {rival} "
+        f"{other['accuracy']:.4f} ({gap:+.2f} points)"
+    )
+
+
+def study_aims(summary, ratios):
+    """The aims of the defaults study, each computed from the study's table."""
+    ratios = study_ratios(ratios)
+    lines = []
+    for letter, dataset, bounds in (
+        ("e", "narrow", {16: 1.0, 32: 3.0}),
+        ("f", "rotten_tomatoes", {16: 0.5, 32: 1.0}),
+    ):
+        met, details = True, []
+        for ratio, bound in bounds.items():
+            gap, detail = _gap_detail(summary, dataset, "default", "dense", ratio)
+            met &= gap is not None and gap >= -bound
+            details.append(f"{detail}, allowed -{bound:g}")
+        rule = " and ".join(f"{r}x within {b:g}" for r, b in bounds.items())
+        lines.append(
+            results.aim(
+                f"({letter}) {dataset}: the default {rule} points of dense",
+                met,
+                "; ".join(details),
+            )
+        )
+    met, details = True, []
+    for dataset in ("digits", "breast_cancer", "rotten_tomatoes"):
+        for ratio in ratios:
+            gap, detail = _gap_detail(
+                summary, dataset, "default", "previous default", ratio
+            )
+            met &= gap is not None and gap >= -0.5
+            details.append(detail)
+    lines.append(
+        results.aim(
+            "(g) no regression: the default at most 0.5 points below the previous "
+            "default on digits, breast_cancer and rotten_tomatoes at every ratio",
+            met,
+            "; ".join(details),
+        )
+    )
+    datasets = list(summary.index.get_level_values("dataset").unique())
+    for letter, rival in (("h", "small dense"), ("i", "random, same layers")):
+        failures, gaps = [], []
+        for dataset in datasets:
+            for ratio in ratios:
+                gap, detail = _gap_detail(summary, dataset, "default", rival, ratio)
+                if gap is None or gap < 0:
+                    failures.append(detail)
+                else:
+                    gaps.append(gap)
+        n = len(datasets) * len(ratios)
+        margin = f"margin {min(gaps):+.2f} to {max(gaps):+.2f} points" if gaps else ""
+        lines.append(
+            results.aim(
+                f"({letter}) the default at least as accurate as {rival} from "
+                f"{STUDY_MIN_RATIO}x on, every data set",
+                not failures,
+                f"{n - len(failures)} of {n} comparisons; {margin}"
+                + ("; below at " + "; ".join(failures) if failures else ""),
+            )
+        )
+    worst, details = 0.0, []
+    for dataset in datasets:
+        for ratio in ratios:
+            row = lookup(summary, dataset, "default", ratio)
+            old = lookup(summary, dataset, "previous default", ratio)
+            if row is None or old is None:
+                continue
+            cost = row["fit_cpu_s"] / old["fit_cpu_s"]
+            worst = max(worst, cost)
+            details.append(f"{dataset} {ratio}x {cost:.2f}x")
+    lines.append(
+        results.aim(
+            "(j) training cost: a default fit at most 1.5x the CPU time of a "
+            "previous-default fit (median over seeds)",
+            bool(details) and worst <= 1.5,
+            f"worst {worst:.2f}x; " + ", ".join(details),
+        )
+    )
+    return lines
+
+
 # ---------------------------------------------------------------------- tables
 
 
@@ -570,6 +829,27 @@ def accuracy_table(summary, dataset, ratios):
                 cells.append(f"**{cell}**" if row["accuracy"] == best[ratio] else cell)
         rows.append([method, *cells])
     return markdown_table(header, rows, "l" + "r" * (len(ratios) + 1))
+
+
+def study_table(summary, dataset, ratios):
+    """Study methods x ratios: accuracy (mean ± std), and the default's epochs."""
+    ratios = study_ratios(ratios)
+    header = ["method", "1x", *(f"{r}x" for r in ratios), "fit CPU s"]
+    rows = []
+    for method in ("dense", *STUDY_METHODS):
+        cells, times = [], []
+        for ratio in (1, *ratios) if method == "dense" else ratios:
+            row = lookup(summary, dataset, method, ratio)
+            cells.append(f"{row['accuracy']:.4f} ± {row['std']:.4f}")
+            times.append(row["fit_cpu_s"])
+            if method == "dense":
+                break
+        if method == "dense":
+            cells += [""] * len(ratios)
+        else:
+            cells = ["", *cells]
+        rows.append([method, *cells, f"{statistics.median(times):.2f}"])
+    return markdown_table(header, rows, "l" + "r" * (len(ratios) + 2))
 
 
 def speed_table(summary, dataset, ratios):
@@ -630,7 +910,7 @@ def data_table(datasets, seeds, quick):
     return markdown_table(header, rows, "lrrrrrr")
 
 
-def report(summary, overhead, aims, config):
+def report(summary, overhead, aims, config, study=None, study_lines=()):
     """The RESULTS.md section, starting with its heading."""
     datasets, ratios, seeds = config["datasets"], config["ratios"], config["seeds"]
     command = "python benchmarks/bench_tradeoff.py" + config["argv"]
@@ -683,6 +963,8 @@ def report(summary, overhead, aims, config):
     ]
     for dataset in datasets:
         lines += ["", f"**{dataset}**", "", speed_table(summary, dataset, ratios)]
+    if study is not None:
+        lines += study_report(study, config)
     lines += [
         "",
         "### Training-time overhead of PruningCallback",
@@ -715,10 +997,58 @@ def report(summary, overhead, aims, config):
         "",
         *(f"* {line}" for line in aims),
         "",
+        *(
+            [
+                "Aims of the defaults study (issue 14), computed from its table "
+                "above; *default* is `PrunedClassifier` with only `sparsity` and "
+                "`random_state` set:",
+                "",
+                *study_lines,
+                "",
+            ]
+            if study is not None
+            else []
+        ),
         "![Test accuracy against compression ratio](tradeoff.png)",
         "",
     ]
     return "\n".join(lines)
+
+
+def study_report(study, config):
+    """The lines of the defaults-study subsection."""
+    ratios = study_ratios(config["ratios"])
+    datasets = list(study.index.get_level_values("dataset").unique())
+    budget = (
+        f"`max_epochs={QUICK_BUDGET['max_epochs']}, "
+        f"finetune_epochs={QUICK_BUDGET['finetune_epochs']}` (quick run)"
+        if config["quick"]
+        else "the default budget"
+    )
+    epochs = ", ".join(f"{r}x: {auto_max_epochs(1 - 1 / r)}" for r in (1, *ratios))
+    lines = [
+        "",
+        "### Defaults at high compression",
+        "",
+        "`PrunedClassifier(sparsity=1 - 1/ratio, random_state=seed)` and nothing "
+        f'else, with {budget} (`max_epochs="auto"`: {epochs} epochs; a '
+        "quarter of them fine-tune), on the data sets above and two more: "
+        "*narrow*, `make_classification(n_samples=20000, n_features=16, "
+        "n_informative=16, n_redundant=0, n_classes=26, n_clusters_per_class=1, "
+        f"class_sep={NARROW_CLASS_SEP}, random_state=0)` (a narrow many-class "
+        "table), and *digits_4x4*, load_digits average-pooled to 4x4 (16 "
+        "features), both standardised. *dense*: the same with `sparsity=0`; "
+        '*previous default*: `strategy="magnitude", max_epochs=40, '
+        "finetune_epochs=10` (the defaults before this study); *small dense*: a "
+        "dense MLP with about as many weights as the pruned one keeps (widths as "
+        "above); *random, same layers*: random pruning to the per-layer "
+        "sparsities of *default*'s result of the same seed (Frankle et al. 2021). "
+        f"Mean ± std over {len(config['seeds'])} seed(s); last column: median CPU "
+        "seconds of one fit.",
+    ]
+    for dataset in datasets:
+        lines += ["", f"**{dataset}**", "", study_table(study, dataset, ratios)]
+    return lines
 
 
 # ---------------------------------------------------------------------- output
@@ -824,6 +1154,14 @@ def parse_args(argv=None):
     parser.add_argument(
         "--datasets", nargs="+", choices=list(RECIPES), default=list(RECIPES)
     )
+    parser.add_argument(
+        "--study-datasets",
+        nargs="*",
+        choices=list(STUDY_DATASETS),
+        default=None,
+        help="data sets of the defaults study (default: all; with --quick "
+        f"{' '.join(QUICK_STUDY_DATASETS)}); none given skips the study",
+    )
     parser.add_argument("--n-jobs", type=positive, default=2)
     parser.add_argument(
         "--overhead-repeats", type=positive, default=None, help="default 7"
@@ -846,6 +1184,10 @@ def parse_args(argv=None):
         sorted(set(args.ratios or (QUICK_RATIOS if args.quick else RATIOS)))
     )
     args.seeds = args.seeds or (1 if args.quick else 3)
+    if args.study_datasets is None:
+        args.study_datasets = list(
+            QUICK_STUDY_DATASETS if args.quick else STUDY_DATASETS
+        )
     args.overhead_repeats = args.overhead_repeats or (2 if args.quick else 7)
     if not args.quick:
         args.results = args.results or HERE / "RESULTS.md"
@@ -863,6 +1205,12 @@ def main(argv=None):
     seeds = list(range(args.seeds))
     results = run_grid(args.datasets, args.ratios, seeds, args.quick, args.n_jobs)
     summary = summarise(results)
+    study, study_lines = None, ()
+    if args.study_datasets:
+        study = summarise(
+            run_study(args.study_datasets, args.ratios, seeds, args.quick, args.n_jobs)
+        )
+        study_lines = study_aims(study, args.ratios)
     overhead = callback_overhead(args.overhead_repeats, args.quick)
     aims = aims_check(summary, args.datasets, args.ratios, overhead)
     config = {
@@ -871,11 +1219,12 @@ def main(argv=None):
         "seeds": seeds,
         "quick": args.quick,
         "n_jobs": args.n_jobs,
+        "study_datasets": args.study_datasets,
         "argv": "".join(f" {a}" for a in (sys.argv[1:] if argv is None else argv)),
         "overhead_repeats": args.overhead_repeats,
         "wall_s": time.perf_counter() - start,
     }
-    text = report(summary, overhead, aims, config)
+    text = report(summary, overhead, aims, config, study, study_lines)
     print(text)
     if args.plot is not None:
         plot(summary, args.datasets, args.ratios, args.plot)

@@ -25,6 +25,7 @@ from ._batching import (
     accepts_sparse_input,
     dense_rows,
 )
+from ._budget import resolve_max_epochs
 from ._persistence import module_from_state, module_to_state
 from ._predict import InferenceCache, validated_input
 from ._seeding import seeded_torch
@@ -80,8 +81,10 @@ class PrunedClassifier(ClassifierMixin, BaseEstimator):
         Final fraction of prunable weights that are zero, in [0, 1). 0 trains a
         dense network.
     strategy : {"magnitude", "gradient", "fisher", "random"} or PruningStrategy, \
-default="magnitude"
-        Importance criterion; see :mod:`sklprune.strategies`.
+default="fisher"
+        Importance criterion; see :mod:`sklprune.strategies`. ``"fisher"`` held
+        best across the data sets of ``benchmarks/bench_tradeoff.py`` at 16x and
+        32x; see :ref:`strategies` for when to choose another.
     granularity : {"weight", "neuron"}, default="weight"
         Prune single weights, or whole hidden units.
     scope : {"lamp", "global", "layer"}, default="lamp"
@@ -110,8 +113,12 @@ callable, default="cross_entropy"
         L2 penalty (decoupled for ``"adamw"``).
     batch_size : int, default=64
         Mini-batch size (clipped to the number of samples).
-    max_epochs : int, default=40
-        Total training epochs, pruning and fine-tuning included.
+    max_epochs : int or "auto", default="auto"
+        Total training epochs, pruning and fine-tuning included. ``"auto"``
+        follows the target: 40 epochs up to 8x compression (``sparsity`` 0.875),
+        10 more per doubling of the compression ratio, at most 60 (43 at 0.9, 50
+        at 16x, 60 from 32x on): at most 1.5 times the epochs of a 40-epoch fit;
+        see :ref:`strategies` for the measured price.
     finetune_epochs : int or "auto", default="auto"
         Epochs at the final sparsity after the schedule ends; the schedule runs over
         epochs ``1 .. max_epochs - finetune_epochs``. ``"auto"`` is a quarter of
@@ -209,7 +216,10 @@ callable, default="cross_entropy"
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_epochs": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "finetune_epochs": [
             Interval(numbers.Integral, 0, None, closed="left"),
             StrOptions({"auto"}),
@@ -230,7 +240,7 @@ callable, default="cross_entropy"
         module_kwargs=None,
         hidden_layer_sizes=(256, 128),
         sparsity=0.9,
-        strategy="magnitude",
+        strategy="fisher",
         granularity="weight",
         scope="lamp",
         schedule="polynomial",
@@ -240,7 +250,7 @@ callable, default="cross_entropy"
         lr=1e-3,
         weight_decay=1e-4,
         batch_size=64,
-        max_epochs=40,
+        max_epochs="auto",
         finetune_epochs="auto",
         early_stopping=False,
         validation_fraction=0.1,
@@ -456,16 +466,19 @@ callable, default="cross_entropy"
                 f"{n_classes})."
             )
 
+    def _max_epochs(self):
+        return resolve_max_epochs(self.max_epochs, self.sparsity)
+
     def _finetune_epochs(self):
         return resolve_finetune_epochs(
-            self.finetune_epochs, self.max_epochs, self.sparsity
+            self.finetune_epochs, self._max_epochs(), self.sparsity
         )
 
     def _build_net(self, module, n_classes):
         # Where the module is: self.device, or the CPU for a model trained on a GPU
         # and loaded on a machine without one.
         device = _module_device(module)
-        end_epoch = self.max_epochs - self._finetune_epochs()
+        end_epoch = self._max_epochs() - self._finetune_epochs()
         callbacks = [
             (
                 "prune",
@@ -508,7 +521,7 @@ callable, default="cross_entropy"
             criterion=get_loss(self.loss),
             optimizer=optimizer,
             lr=self.lr,
-            max_epochs=self.max_epochs,
+            max_epochs=self._max_epochs(),
             batch_size=self.batch_size,
             iterator_train=BatchIterator,
             iterator_train__shuffle=True,

@@ -109,6 +109,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from . import __version__
+from ._budget import resolve_max_epochs
 from ._cli_data import (
     DEFAULT_DATASET,
     UsageError,
@@ -377,7 +378,7 @@ def _prepare(args):
     except ValueError:
         raise UsageError(
             f"--finetune-epochs {args.finetune_epochs} must be smaller than --epochs "
-            f"{args.epochs}, to leave epochs to prune in"
+            f"{_max_epochs(args)}, to leave epochs to prune in"
         ) from None
     out = check_writable(args.out)
     torch.set_num_threads(args.threads)
@@ -424,11 +425,17 @@ def _finetune_classifier_param(args):
     return args.finetune_epochs
 
 
+def _max_epochs(args):
+    """The training epochs, resolved as PrunedClassifier resolves them."""
+    sparsities = [args.sparsity] if hasattr(args, "sparsity") else args.sparsities
+    return resolve_max_epochs(args.epochs, max(sparsities))
+
+
 def _finetune_epochs(args):
     """The fine-tuning epochs, resolved as PrunedClassifier resolves them."""
     sparsities = [args.sparsity] if hasattr(args, "sparsity") else args.sparsities
     return resolve_finetune_epochs(
-        _finetune_classifier_param(args), args.epochs, max(sparsities)
+        _finetune_classifier_param(args), _max_epochs(args), max(sparsities)
     )
 
 
@@ -523,7 +530,8 @@ def _print_header(command, args, table, scheme=None):
     finetune = _finetune_epochs(args)
     lines.append(
         f"network   MLP with hidden layers "
-        f"{', '.join(str(n) for n in args.hidden_layer_sizes)}, {args.epochs} epochs "
+        f"{', '.join(str(n) for n in args.hidden_layer_sizes)}, "
+        f"{_max_epochs(args)} epochs "
         f"({finetune} of them fine-tuning), loss {args.loss}, "
         f"{args.threads} thread{'s' if args.threads > 1 else ''}"
     )
@@ -721,6 +729,11 @@ def _int_at_least(minimum):
         return value
 
     return parse
+
+
+def _epochs_or_auto(text):
+    """``"auto"`` (epochs that follow the sparsity) or a whole number >= 1."""
+    return "auto" if text == "auto" else _int_at_least(1)(text)
 
 
 def _layer_sizes(text):
@@ -950,10 +963,11 @@ def _common_options():
     )
     model.add_argument(
         "--epochs",
-        type=_int_at_least(1),
+        type=_epochs_or_auto,
         default=defaults["max_epochs"],
         metavar="N",
-        help="training epochs, fine-tuning included "
+        help="training epochs, fine-tuning included, or auto: 40, 10 more per "
+        "doubling of the compression beyond 8x, at most 60 "
         f"(default: {defaults['max_epochs']})",
     )
     model.add_argument(

@@ -61,9 +61,8 @@ def pruning_curve(
 
     A fold costs ``max_epochs + (n_points - 1) * (finetune_epochs + 1)`` epochs
     instead of ``n_points * max_epochs`` for
-    :func:`~sklearn.model_selection.validation_curve`: with the default
-    ``max_epochs=40`` and ``finetune_epochs="auto"`` (10), six points cost 2.4 fits
-    instead of six.
+    :func:`~sklearn.model_selection.validation_curve`: with ``max_epochs=40`` and
+    ``finetune_epochs="auto"`` (10), six points cost 2.4 fits instead of six.
     Path points are fine-tuned one-shot prunings of a trained network, so they can
     score differently from a fresh fit at the same sparsity (gradual schedule from
     scratch): a path point starts from a trained network and has trained more

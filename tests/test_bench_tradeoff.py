@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.datasets import load_digits
 from torch import nn
 
@@ -274,3 +275,95 @@ def test_quick_writes_files_only_where_asked(bench):
     assert full.results == SCRIPT.with_name("RESULTS.md")
     assert full.plot == SCRIPT.with_name("tradeoff.png")
     assert full.ratios == (2, 4, 8, 16, 32) and full.seeds == 3
+
+
+def test_quick_run_writes_the_defaults_study(quick_run, bench):
+    _, results, _ = quick_run
+    study = section(results, "### Defaults at high compression")
+    for dataset in bench.QUICK_STUDY_DATASETS:
+        header, rows = table_after(study, f"**{dataset}**")
+        assert header == "| method | 1x | 8x | 16x | fit CPU s |"
+        assert [row[0] for row in rows] == ["dense", *bench.STUDY_METHODS]
+        assert re.fullmatch(CELL, rows[0][1]) and rows[0][2:4] == ["", ""]
+        for row in rows[1:]:
+            assert row[1] == "" and all(re.fullmatch(CELL, c) for c in row[2:4])
+    aims = results.split("Aims of the defaults study", 1)[1]
+    for letter in "efghij":
+        line = next(li for li in aims.splitlines() if f"({letter})" in li)
+        assert re.match(r"- \*\*(met|NOT MET)\*\*: ", line), line
+
+
+def test_same_layer_random_ends_at_the_given_layer_sparsities(bench):
+    from sklprune.masks import compute_masks
+
+    weights = {"a": torch.ones(40, 30), "b": torch.ones(30, 20), "c": torch.ones(20, 5)}
+    wanted = {"a": 0.9, "b": 0.5, "c": 0.0}
+    total = sum(w.numel() for w in weights.values())
+    overall = sum(wanted[n] * w.numel() for n, w in weights.items()) / total
+    strategy = bench.SameLayerRandom(wanted, seed=3)
+    half = compute_masks(strategy.score(weights, {}), overall / 2, scope="global")
+    masks = compute_masks(
+        strategy.score(weights, {}), overall, previous=half, scope="global"
+    )
+    for name, mask in masks.items():
+        assert float(1 - mask.float().mean()) == pytest.approx(wanted[name], abs=1e-3)
+        assert not (mask & ~half[name]).any()  # monotone: nothing revived
+    assert not torch.equal(masks["a"][0], masks["a"][1])  # random inside a layer
+
+
+def fake_study(bench, accuracy, cost=None):
+    """Study results of one seed: ``accuracy[dataset][method][ratio]``."""
+    rows = []
+    for dataset, methods in accuracy.items():
+        for method, by_ratio in methods.items():
+            for ratio, value in by_ratio.items():
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "method": method,
+                        "ratio": ratio,
+                        "seed": 0,
+                        "accuracy": value,
+                        "sparsity": 1 - 1 / ratio,
+                        "compression": ratio,
+                        "speedup": ratio,
+                        "fit_cpu_s": (cost or {}).get(method, 1.0),
+                    }
+                )
+    return bench.summarise(pd.DataFrame(rows))
+
+
+MET, NOT = "met", "NOT MET"
+
+
+@pytest.mark.parametrize(
+    "narrow_32, text_16, digits_16, random_4, cost, verdicts",
+    [
+        (0.921, 0.696, 0.97, 0.5, 1.5, [MET, MET, MET, MET, MET, MET]),
+        (0.919, 0.694, 0.963, 0.96, 1.6, [NOT, NOT, NOT, MET, NOT, NOT]),
+    ],
+)
+def test_study_aims_compare_the_right_numbers(
+    bench, narrow_32, text_16, digits_16, random_4, cost, verdicts
+):
+    ratios = (4, 16, 32)
+    accuracy = {
+        "narrow": {"dense": {1: 0.95}, "default": {4: 0.95, 16: 0.945, 32: narrow_32}},
+        "rotten_tomatoes": {
+            "dense": {1: 0.70},
+            "default": {4: 0.70, 16: text_16, 32: 0.695},
+        },
+        "digits": {"dense": {1: 0.97}, "default": {4: 0.97, 16: digits_16, 32: 0.97}},
+        "breast_cancer": {"dense": {1: 0.97}, "default": dict.fromkeys(ratios, 0.97)},
+    }
+    for methods in accuracy.values():
+        for rival in ("previous default", "small dense", "random, same layers"):
+            methods[rival] = dict.fromkeys(ratios, 0.6 if "previous" in rival else 0.5)
+    accuracy["digits"]["previous default"][16] = 0.969
+    accuracy["narrow"]["random, same layers"][4] = random_4
+    summary = fake_study(bench, accuracy, {"default": cost})
+    lines = bench.study_aims(summary, ratios)
+    assert [
+        re.match(r"- \*\*(met|NOT MET)\*\*", li).group(1) for li in lines
+    ] == verdicts
+    assert "narrow 32x" in lines[0] and "rotten_tomatoes 16x" in lines[1]

@@ -233,6 +233,38 @@ def test_early_stopping_stops_after_the_schedule_and_restores_the_best_weights(b
     assert valid_loss != pytest.approx(clf.history_[-1, "valid_loss"], abs=1e-5)
 
 
+@pytest.mark.parametrize(
+    "sparsity, epochs, last_pruning_epoch",
+    [
+        (0.0, 40, None),
+        (0.875, 40, 30),
+        (0.9375, 50, 38),
+        (0.96875, 60, 45),
+        (0.99, 60, 45),
+    ],
+)
+def test_auto_budget_grows_with_the_compression_ratio(
+    blobs, sparsity, epochs, last_pruning_epoch
+):
+    X, y = blobs
+    clf = PrunedClassifier(
+        sparsity=sparsity, hidden_layer_sizes=(8,), batch_size=240, random_state=0
+    ).fit(X, y)
+    assert clf.n_iter_ == epochs
+    pruned = [i + 1 for i, row in enumerate(clf.history_) if row["event_prune"]]
+    assert (pruned[-1] if pruned else None) == last_pruning_epoch
+    assert clf.sparsity_ == pytest.approx(sparsity, abs=0.01)
+
+
+def test_auto_finetune_is_a_quarter_of_a_given_max_epochs(blobs):
+    X, y = blobs
+    clf = PrunedClassifier(
+        max_epochs=8, hidden_layer_sizes=(8,), batch_size=240, random_state=0
+    ).fit(X, y)
+    pruned = [i + 1 for i, row in enumerate(clf.history_) if row["event_prune"]]
+    assert clf.n_iter_ == 8 and pruned[-1] == 6
+
+
 class WrongOutput(nn.Module):
     def __init__(self, n_features, n_classes):
         super().__init__()
@@ -267,6 +299,8 @@ class NoLayers(nn.Module):
             TypeError,
             "cannot weight samples",
         ),
+        ({"max_epochs": "long"}, ValueError, "'max_epochs' parameter"),
+        ({"finetune_epochs": "half"}, ValueError, "'finetune_epochs' parameter"),
         ({"module": WrongOutput}, ValueError, "one logit per class"),
         ({"module": NoLayers}, ValueError, "no prunable target"),
         (
