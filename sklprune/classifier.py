@@ -445,6 +445,7 @@ callable, default="cross_entropy"
             raise KeyboardInterrupt("Training was interrupted during partial_fit.")
         self._set_fitted_attributes(net)
         self._set_size_attributes()
+        self._inference = InferenceCache()
         return self
 
     def _encode_partial(self, y, classes, first_call):

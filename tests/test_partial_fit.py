@@ -122,3 +122,13 @@ def test_dask_ml_incremental_is_partial_fit_block_by_block():
     fitted = model.estimator_.module_.parameters()
     for p, q in zip(fitted, by_hand.module_.parameters()):
         assert torch.equal(p, q)
+
+
+def test_predictions_follow_every_partial_fit_call():
+    X, y = _data()
+    clf = _clf().partial_fit(X, y, classes=["a", "b", "c"])
+    first = clf.predict_proba(X)
+    clf.partial_fit(X, y)
+    expected = torch.softmax(clf.module_(torch.from_numpy(X)), dim=1)
+    np.testing.assert_allclose(clf.predict_proba(X), expected.detach(), rtol=1e-5)
+    assert not np.allclose(clf.predict_proba(X), first)
