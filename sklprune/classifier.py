@@ -368,8 +368,10 @@ callable, default="cross_entropy"
         ``max_epochs`` calls give the network that ``fit`` gives. With
         ``finetune_epochs="auto"``, the fine-tuning epochs are resolved as in
         ``fit`` (``finetune_epochs_``).
-        ``early_stopping`` is not used, and ``compact=True`` is refused (call
-        :func:`~sklprune.compact` on ``module_`` when training is over).
+        ``early_stopping`` is not used; ``compact=True`` (call
+        :func:`~sklprune.compact` on ``module_`` when training is over) and
+        ``class_weight="balanced"`` (one chunk does not show the class
+        frequencies; pass a dict) are refused.
 
         Parameters
         ----------
@@ -408,6 +410,13 @@ callable, default="cross_entropy"
                 "compact=True cannot be used with partial_fit: a compacted network "
                 "cannot be trained further. Set compact=False and call "
                 "sklprune.compact(clf.module_) when training is over."
+            )
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' cannot be used with partial_fit: one chunk "
+                "does not show the class frequencies of the stream. Pass a dict, "
+                "e.g. from sklearn.utils.class_weight.compute_class_weight on all "
+                "labels."
             )
         X, y = validate_data(
             self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32,

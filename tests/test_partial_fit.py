@@ -97,10 +97,12 @@ def test_partial_fit_weighs_samples_as_fit_does():
     assert not torch.equal(unweighted.module_[0].weight, weighted.module_[0].weight)
 
 
-def test_partial_fit_refuses_compact_with_a_clear_error():
+def test_partial_fit_refuses_compact_and_balanced_class_weight_with_clear_errors():
     X, y = _data()
     with pytest.raises(ValueError, match="compact=True cannot be used"):
         _clf(compact=True).partial_fit(X, y, classes=["a", "b", "c"])
+    with pytest.raises(ValueError, match="class_weight='balanced' cannot be used"):
+        _clf(class_weight="balanced").partial_fit(X, y, classes=["a", "b", "c"])
 
 
 def test_dask_ml_incremental_is_partial_fit_block_by_block():
