@@ -5,7 +5,9 @@ row by row. Here a batch is one slice of the array, and inference runs on large 
 under :func:`torch.inference_mode`. A CSR slice becomes a torch sparse COO batch for
 modules that declare ``accepts_sparse_input = True`` (the default MLP: its first
 Linear multiplies the sparse batch directly), and is densified once per batch for
-any other module.
+any other module. With ``sparse_grad``, the COO batch is a
+:class:`~sklprune._sparse_grad.SparseGradBatch`: the first Linear then reads and
+differentiates only the weight columns the batch touches.
 """
 
 import numpy as np
@@ -13,25 +15,32 @@ import scipy.sparse as sp
 import torch
 from torch.utils.data import Dataset
 
+from ._sparse_grad import sparse_grad_batch
+
 
 class ArrayDataset(Dataset):
     """Hold ``X`` (dense or CSR, float32) and optional integer ``y`` for batching.
 
     Accepts what skorch passes to a dataset class: numpy arrays, scipy sparse
     matrices or arrays, torch tensors and pandas objects. With ``keep_sparse``,
-    batches of sparse ``X`` are torch sparse COO tensors.
+    batches of sparse ``X`` are torch sparse COO tensors; with ``sparse_grad`` too,
+    they give the first Linear a sparse weight gradient (see
+    :mod:`sklprune._sparse_grad`).
     """
 
-    def __init__(self, X, y=None, keep_sparse=False):
+    def __init__(self, X, y=None, keep_sparse=False, sparse_grad=False):
         self.X = as_batchable(X)
         self.y = None if y is None else _as_numpy(y)
         self.keep_sparse = keep_sparse
+        self.sparse_grad = sparse_grad
 
     def __len__(self):
         return self.X.shape[0]
 
     def __getitem__(self, index):
         Xi = batch_rows(self.X, index, self.keep_sparse)
+        if self.sparse_grad and Xi.is_sparse:
+            Xi = sparse_grad_batch(Xi)
         n_rows = Xi.shape[0]
         yi = torch.zeros(n_rows) if self.y is None else torch.as_tensor(self.y[index])
         return Xi, yi
@@ -46,10 +55,37 @@ class BatchIterator:
     """Iterate over an :class:`ArrayDataset` in slices of ``batch_size`` rows.
 
     Shuffling draws a permutation from torch's global generator, so a seeded fit
-    sees the same batches.
+    sees the same batches. Batches are slices of in-memory arrays, made in the
+    training process: :class:`torch.utils.data.DataLoader` options such as
+    ``num_workers`` or ``pin_memory`` are refused, not ignored.
+
+    Raises
+    ------
+    TypeError
+        For any keyword argument other than ``batch_size`` and ``shuffle``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklprune._batching import ArrayDataset, BatchIterator
+    >>> dataset = ArrayDataset(np.zeros((5, 2)))
+    >>> [len(Xb) for Xb, _ in BatchIterator(dataset, batch_size=2)]
+    [2, 2, 1]
+    >>> BatchIterator(dataset, num_workers=2)
+    Traceback (most recent call last):
+    ...
+    TypeError: BatchIterator got unsupported arguments ['num_workers']: ...
     """
 
     def __init__(self, dataset, batch_size=128, shuffle=False, **kwargs):
+        if kwargs:
+            raise TypeError(
+                f"BatchIterator got unsupported arguments {sorted(kwargs)}: it "
+                "slices in-memory arrays and takes only batch_size and shuffle. "
+                "Remove them from the iterator_train__*/iterator_valid__* "
+                "parameters, or pass iterator_train=torch.utils.data.DataLoader "
+                "to use DataLoader's options."
+            )
         if not isinstance(dataset, ArrayDataset):
             dataset = ArrayDataset(*_unpack(dataset))
         self.dataset = dataset

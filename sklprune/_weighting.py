@@ -68,8 +68,8 @@ class WeightedArrayDataset(ArrayDataset):
     Batches are ``(X_batch, (y_batch, weight_batch))``.
     """
 
-    def __init__(self, X, y, sample_weight, keep_sparse=False):
-        super().__init__(X, y, keep_sparse)
+    def __init__(self, X, y, sample_weight, keep_sparse=False, sparse_grad=False):
+        super().__init__(X, y, keep_sparse, sparse_grad)
         self.sample_weight = np.asarray(sample_weight, dtype=np.float32)
 
     def __getitem__(self, index):
@@ -77,11 +77,11 @@ class WeightedArrayDataset(ArrayDataset):
         return Xi, (yi, torch.from_numpy(self.sample_weight[index]))
 
 
-def make_dataset(X, y, sample_weight, keep_sparse):
+def make_dataset(X, y, sample_weight, keep_sparse, sparse_grad=False):
     """A dataset for training: weighted when ``sample_weight`` is not None."""
     if sample_weight is None:
-        return ArrayDataset(X, y, keep_sparse)
-    return WeightedArrayDataset(X, y, sample_weight, keep_sparse)
+        return ArrayDataset(X, y, keep_sparse, sparse_grad)
+    return WeightedArrayDataset(X, y, sample_weight, keep_sparse, sparse_grad)
 
 
 def labels_only(y):

@@ -8,6 +8,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from ._graph import output_targets
+from ._sparse_grad import mask_gradient_, mask_parameter_
 from .masks import (
     GRANULARITIES,
     SCOPES,
@@ -309,12 +310,18 @@ class PruningCallback(Callback):
     def _mask_gradients(self, runtime):
         for p, mask, bits in runtime.masked(self.masks_):
             if p.grad is not None:
-                _zero_pruned(p.grad, mask, bits)
+                if p.grad.is_sparse:  # only the entries the gradient holds
+                    mask_gradient_(p.grad, mask)
+                else:
+                    _zero_pruned(p.grad, mask, bits)
 
     @torch.no_grad()
     def _mask_weights(self, runtime):
         for p, mask, bits in runtime.masked(self.masks_):
-            _zero_pruned(p, mask, bits)
+            if p.grad is not None and p.grad.is_sparse:
+                mask_parameter_(p, mask)  # only the entries a lazy step moved
+            else:
+                _zero_pruned(p, mask, bits)
 
     def _prune_if_scheduled(self, net, epoch):
         target = self.schedule_(epoch)
@@ -479,8 +486,13 @@ class _Runtime:
         """(parameter, mask, keep bits) triples, rebuilt once per mask update."""
         if masks is not self.masks:
             self.masks = masks
+            laid_out = {  # like its parameter (column-major after LazyAdam)
+                name: torch.empty_like(p, dtype=torch.bool).copy_(masks[name])
+                for name, p in self.params.items()
+                if masks is not None
+            }
             self.entries = [
-                (p, masks[name], _keep_bits(masks[name], p.dtype))
+                (p, laid_out[name], _keep_bits(laid_out[name], p.dtype))
                 for name, p in self.params.items()
                 if masks is not None
             ]

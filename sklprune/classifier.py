@@ -29,6 +29,7 @@ from ._budget import resolve_max_epochs
 from ._persistence import module_from_state, module_to_state
 from ._predict import InferenceCache, validated_input
 from ._seeding import seeded_torch
+from ._sparse_grad import contiguous_parameters_
 from ._validation import resolve_finetune_epochs
 from ._weighting import WeightedNeuralNetClassifier, make_dataset, training_weights
 from .callbacks import PruningCallback
@@ -36,12 +37,13 @@ from .compaction import compact
 from .losses import LOSSES, get_loss, supports_sample_weight
 from .masks import find_targets
 from .modules import MLP
+from .optim import LazyAdam, LazyAdamW
 from .schedules import SCHEDULES
 from .strategies import STRATEGIES, PruningStrategy
 
 OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
+    "adam": LazyAdam,
+    "adamw": LazyAdamW,
     "sgd": torch.optim.SGD,
 }
 
@@ -106,11 +108,19 @@ callable, default="cross_entropy"
         (n_classes * n_samples_of_class)``, as
         :func:`~sklearn.utils.class_weight.compute_class_weight` does.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
-        ``"sgd"`` uses Nesterov momentum 0.9.
+        ``"adam"`` and ``"adamw"`` are :class:`~sklprune.optim.LazyAdam` and
+        :class:`~sklprune.optim.LazyAdamW`: torch's Adam and AdamW on dense data;
+        on scipy.sparse data the first layer of a module with
+        ``accepts_sparse_input = True`` (the default MLP) gets a sparse gradient
+        over the input columns a batch touches and a lazy update of those
+        columns only, so an epoch costs time in proportion to the non-zeros of
+        ``X``. ``"sgd"`` uses Nesterov momentum 0.9. A class is used as given
+        (with dense gradients).
     lr : float, default=1e-3
         Learning rate.
     weight_decay : float, default=1e-4
-        L2 penalty (decoupled for ``"adamw"``).
+        L2 penalty (decoupled for ``"adamw"``). Under the lazy update of sparse
+        input it applies to the touched input columns of each batch only.
     batch_size : int, default=64
         Mini-batch size (clipped to the number of samples).
     max_epochs : int or "auto", default="auto"
@@ -293,7 +303,9 @@ callable, default="cross_entropy"
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; sparse input is densified one mini-batch at a time.
+            Training data. Sparse input stays sparse: each mini-batch is a torch
+            sparse tensor for a module with ``accepts_sparse_input = True`` (the
+            default MLP), densified one mini-batch at a time for any other.
         y : array-like of shape (n_samples,)
             Class labels (strings, integers or booleans).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -317,7 +329,7 @@ callable, default="cross_entropy"
             )
         y_encoded = encoder.transform(y).astype(np.int64)
         weights = training_weights(X, y, sample_weight, self.class_weight)
-        finetune_epochs = self._finetune_epochs()
+        self._finetune_epochs()  # checks it against max_epochs, early
         if sp.issparse(X):
             X = sp.csr_matrix(X)
         rng = check_random_state(self.random_state)
@@ -334,23 +346,166 @@ callable, default="cross_entropy"
                     "module's forward or a function), or use a named loss."
                 )
             train, valid = self._split(
-                X, y_encoded, weights, rng, accepts_sparse_input(module)
+                X, y_encoded, weights, rng, self._dataset_kwargs(module)
             )
             if valid is not None:
                 net.set_params(train_split=predefined_split(valid))
             net.fit(train, None)
+            self._torch_rng_state_ = torch.get_rng_state().numpy()
         _raise_if_interrupted(net)
-        self.net_ = net
-        self.module_ = net.module_
-        self.history_ = net.history
-        self.n_iter_ = len(net.history)
-        self.finetune_epochs_ = finetune_epochs
-        self.sparsity_ = float(net.history[-1, "sparsity"])
+        self._set_fitted_attributes(net)
         if self.compact:
             self.module_ = net.module_ = compact(net.module_)
         self._set_size_attributes()
         self._inference = InferenceCache()
         return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one pass over ``X``: one epoch of the pruning schedule.
+
+        For data that do not fit in memory at once: call it on one chunk after
+        another (out-of-core learning), as for
+        :class:`~sklearn.linear_model.SGDClassifier`. The first call builds the
+        network and needs ``classes``; later calls continue training it (after
+        ``fit`` too) and refuse labels outside ``classes_``.
+
+        Every call counts as one epoch of the pruning schedule: the schedule
+        prunes at the end of calls ``1 .. max_epochs - finetune_epochs``, so
+        after ``max_epochs - finetune_epochs`` calls the target ``sparsity``
+        holds, and later calls train at that sparsity. ``max_epochs`` does not
+        limit the number of calls. With the same data and ``random_state``,
+        ``max_epochs`` calls give the network that ``fit`` gives. With
+        ``finetune_epochs="auto"``, the fine-tuning epochs are resolved as in
+        ``fit`` (``finetune_epochs_``).
+        ``early_stopping`` is not used; ``compact=True`` (call
+        :func:`~sklprune.compact` on ``module_`` when training is over) and
+        ``class_weight="balanced"`` (one chunk does not show the class
+        frequencies; pass a dict) are refused.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class label of the whole stream. Required on the first call;
+            may be omitted later, and must then be the same.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of every sample of the chunk in the loss (times its
+            class weight), as for ``fit``.
+
+        Returns
+        -------
+        self : PrunedClassifier
+            The classifier, trained one more epoch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from sklprune import PrunedClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = PrunedClassifier(sparsity=0.5, max_epochs=4, finetune_epochs=1,
+        ...                        lr=0.01, random_state=0)
+        >>> for chunk in np.array_split(np.random.RandomState(0).permutation(150), 3):
+        ...     clf = clf.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
+        >>> clf.n_iter_, round(clf.sparsity_, 2)
+        (3, 0.5)
+        """
+        first_call = not hasattr(self, "net_")
+        if self.compact:
+            raise ValueError(
+                "compact=True cannot be used with partial_fit: a compacted network "
+                "cannot be trained further. Set compact=False and call "
+                "sklprune.compact(clf.module_) when training is over."
+            )
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' cannot be used with partial_fit: one chunk "
+                "does not show the class frequencies of the stream. Pass a dict, "
+                "e.g. from sklearn.utils.class_weight.compute_class_weight on all "
+                "labels."
+            )
+        X, y = validate_data(
+            self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32,
+            reset=first_call,
+        )
+        check_classification_targets(y)
+        y_encoded = self._encode_partial(y, classes, first_call)
+        if sp.issparse(X):
+            X = sp.csr_matrix(X)
+        if first_call:
+            self._finetune_epochs()  # checks it against max_epochs
+            rng = check_random_state(self.random_state)
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            with seeded_torch(seed, self.device):
+                module = self._build_module(X, len(self.classes_))
+                net = self._build_net(module, len(self.classes_), early_stopping=False)
+                self._torch_rng_state_ = torch.get_rng_state().numpy()
+        else:
+            net = self.net_
+            module = net.module_
+        epochs = 0 if first_call else len(net.history)
+        with torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(torch.from_numpy(self._torch_rng_state_))
+            weights = training_weights(X, y, sample_weight, self.class_weight)
+            if weights is not None and not supports_sample_weight(net.criterion):
+                raise TypeError(
+                    f"The loss {self.loss!r} cannot weight samples, as sample_weight "
+                    "and class_weight need: give it a sample_weight keyword."
+                )
+            dataset_kwargs = self._dataset_kwargs(module)
+            train = make_dataset(X, y_encoded, weights, **dataset_kwargs)
+            net.partial_fit(train, None, epochs=1)
+            self._torch_rng_state_ = torch.get_rng_state().numpy()
+        if len(net.history) != epochs + 1 or "sparsity" not in net.history[-1]:
+            raise KeyboardInterrupt("Training was interrupted during partial_fit.")
+        self._set_fitted_attributes(net)
+        self._set_size_attributes()
+        self._inference = InferenceCache()
+        return self
+
+    def _encode_partial(self, y, classes, first_call):
+        if first_call:
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: the "
+                    "network needs one output per class of the whole stream, e.g. "
+                    "classes=np.unique(y_all)."
+                )
+            self.classes_ = np.unique(np.asarray(classes))
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    "PrunedClassifier needs at least 2 classes; got classes="
+                    f"{self.classes_.tolist()}."
+                )
+        elif classes is not None and not np.array_equal(
+            np.unique(np.asarray(classes)), self.classes_
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} differs from classes_="
+                f"{self.classes_.tolist()} of the first call; pass the same classes "
+                "or none."
+            )
+        unseen = np.setdiff1d(y, self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y holds labels {unseen.tolist()} that are not in classes_="
+                f"{self.classes_.tolist()}; pass every label of the stream as classes "
+                "on the first call."
+            )
+        return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def _set_fitted_attributes(self, net):
+        contiguous_parameters_(net.module_)  # LazyAdam stores some column-major
+        self.net_ = net
+        self.module_ = net.module_
+        self.history_ = net.history
+        self.n_iter_ = len(net.history)
+        self.finetune_epochs_ = self._finetune_epochs()
+        self.sparsity_ = float(net.history[-1, "sparsity"])
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -474,7 +629,7 @@ callable, default="cross_entropy"
             self.finetune_epochs, self._max_epochs(), self.sparsity
         )
 
-    def _build_net(self, module, n_classes):
+    def _build_net(self, module, n_classes, early_stopping=None):
         # Where the module is: self.device, or the CPU for a model trained on a GPU
         # and loaded on a machine without one.
         device = _module_device(module)
@@ -493,7 +648,7 @@ callable, default="cross_entropy"
                 ),
             )
         ]
-        if self.early_stopping:
+        if self.early_stopping if early_stopping is None else early_stopping:
             callbacks.append(
                 (
                     "early_stopping",
@@ -512,7 +667,7 @@ callable, default="cross_entropy"
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
         if optimizer is torch.optim.SGD:
             optimizer_kwargs.update(optimizer__momentum=0.9, optimizer__nesterov=True)
-        elif optimizer in (torch.optim.Adam, torch.optim.AdamW):
+        elif optimizer in (torch.optim.Adam, torch.optim.AdamW, LazyAdam, LazyAdamW):
             # One fused kernel per step instead of a loop of small ones; see
             # benchmarks/bench_callback.py for its effect on training time.
             optimizer_kwargs["optimizer__fused"] = _fused_supported(device)
@@ -527,7 +682,7 @@ callable, default="cross_entropy"
             iterator_train__shuffle=True,
             iterator_valid=BatchIterator,
             dataset=ArrayDataset,
-            dataset__keep_sparse=accepts_sparse_input(module),
+            **{f"dataset__{k}": v for k, v in self._dataset_kwargs(module).items()},
             train_split=None,
             classes=list(range(n_classes)),
             predict_nonlinearity=softmax,
@@ -537,9 +692,15 @@ callable, default="cross_entropy"
             **optimizer_kwargs,
         )
 
-    def _split(self, X, y, weights, rng, keep_sparse):
+    def _dataset_kwargs(self, module):
+        keep_sparse = accepts_sparse_input(module)
+        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
+        sparse_grad = keep_sparse and optimizer in (LazyAdam, LazyAdamW)
+        return {"keep_sparse": keep_sparse, "sparse_grad": sparse_grad}
+
+    def _split(self, X, y, weights, rng, dataset_kwargs):
         if not self.early_stopping:
-            return make_dataset(X, y, weights, keep_sparse), None
+            return make_dataset(X, y, weights, **dataset_kwargs), None
         stratify = y if np.bincount(y).min() >= 2 else None
         arrays = (X, y) if weights is None else (X, y, weights)
         parts = train_test_split(
@@ -552,14 +713,14 @@ callable, default="cross_entropy"
         if weights is None:
             train, valid = (*train, None), (*valid, None)
         return (
-            make_dataset(*train, keep_sparse),
-            make_dataset(*valid, keep_sparse),
+            make_dataset(*train, **dataset_kwargs),
+            make_dataset(*valid, **dataset_kwargs),
         )
 
     def _set_size_attributes(self):
         params = list(self.module_.parameters())
         self.n_parameters_ = int(sum(p.numel() for p in params))
-        self.n_nonzero_ = int(sum(int((p != 0).sum()) for p in params))
+        self.n_nonzero_ = int(sum(int(torch.count_nonzero(p)) for p in params))
 
 
 class _FinetuneEarlyStopping(EarlyStopping):

@@ -231,7 +231,7 @@ def achieved_sparsity(tensors):
     """
     zeros = total = 0
     for t in tensors:
-        zeros += int((t == 0).sum())
+        zeros += t.numel() - int(torch.count_nonzero(t))
         total += t.numel()
     return zeros / total if total else 0.0
 
@@ -276,9 +276,12 @@ class _Groups:
             dead = None if previous is None else ~_rows(previous, dim).any(dim=1)
         self.group_size = self.n_weights // scores.numel()
         self.dead = torch.zeros_like(scores, dtype=torch.bool) if dead is None else dead
-        self.n_dead = int(self.dead.sum())
+        self.n_dead = int(torch.count_nonzero(self.dead))
+        if scores.data_ptr() == score.data_ptr():  # a view: leave the caller's
+            scores = torch.nan_to_num(scores, nan=0.0, posinf=torch.finfo().max)
+        else:  # already a copy of its own
+            scores = scores.nan_to_num_(nan=0.0, posinf=torch.finfo().max)
         # Dead groups rank first, so they always count towards the sparsity.
-        scores = torch.nan_to_num(scores, nan=0.0, posinf=torch.finfo().max)
         self.scores = scores.masked_fill_(self.dead, float("-inf"))
         self.pruned = self.dead.clone()
 
@@ -288,7 +291,8 @@ class _Groups:
 
     def alive_sorted(self):
         """Scores of the groups still alive, ascending, as a numpy array."""
-        return np.sort(self.scores[~self.dead].numpy())
+        # Dead groups score -inf and alive ones are finite: they sort first.
+        return np.sort(self.scores.numpy())[self.n_dead :]
 
     def prune_lowest(self, n_groups):
         """Prune the dead groups and the lowest-scored others, ``n_groups`` in all."""
@@ -314,24 +318,34 @@ def _lowest(scores, k):
     k = min(max(int(k), 0), n)
     if k in (0, n):
         return torch.full((n,), k == n, dtype=torch.bool)
-    kth = torch.kthvalue(scores, k).values
-    pruned = scores < kth
-    ties = torch.nonzero(scores == kth).flatten()
-    pruned[ties[: k - int(pruned.sum())]] = True
-    return pruned
+    values = scores.numpy()
+    kth = np.partition(values, k - 1)[k - 1]  # selection in linear time, no sort
+    pruned = values < kth
+    ties = np.flatnonzero(values == kth)
+    pruned[ties[: k - np.count_nonzero(pruned)]] = True
+    return torch.from_numpy(pruned)
 
 
-def _lamp(sorted_scores):
-    """Layer-adaptive scores of Lee et al. (2021) for ascending scores.
+def _lamp(sorted_scores, block=1 << 20):
+    """Layer-adaptive scores of Lee et al. (2021) for ascending scores, in place.
 
     Each score is divided by the sum of all scores of its target that are at least
     as large, so every target's best group scores 1 and the scores of different
-    targets become comparable. The result is ascending too.
+    targets become comparable. The result is ascending too. Sums are float64 and
+    taken block by block, so no float64 copy of a large layer is made.
     """
-    values = np.maximum(sorted_scores, 0, dtype=np.float64)
-    suffix = np.cumsum(values[::-1])[::-1]
-    np.maximum(suffix, np.finfo(np.float64).tiny, out=suffix)
-    return np.divide(values, suffix, out=values)
+    values = np.maximum(sorted_scores, 0, out=sorted_scores)
+    total = values.sum(dtype=np.float64)
+    before = 0.0  # sum of the values ahead of the current block
+    tiny = np.finfo(np.float64).tiny
+    for start in range(0, len(values), block):
+        chunk = values[start : start + block]
+        prefix = np.cumsum(chunk, dtype=np.float64)
+        suffix = total - before - prefix + chunk
+        before += prefix[-1]
+        np.divide(chunk, np.maximum(suffix, tiny, out=suffix), out=chunk,
+                  casting="same_kind")
+    return values
 
 
 def _prune_globally(groups, sparsity, normalise=False):
@@ -367,10 +381,10 @@ def _allocate(candidates, sizes, budget):
     if budget <= 0 or not any(len(c) for c in candidates):
         return counts
     values = np.concatenate(candidates)
-    owner = np.repeat(np.arange(len(candidates)), [len(c) for c in candidates])
     if all(size == 1 for size in sizes):
         m = min(int(budget), len(values))
-        threshold = np.partition(values, m - 1)[m - 1]
+        values.partition(m - 1)  # in place: selection in linear time, no sort
+        threshold = values[m - 1]
         for i, c in enumerate(candidates):
             counts[i] = int(np.searchsorted(c, threshold, side="left"))
         remaining = m - sum(counts)
@@ -379,6 +393,7 @@ def _allocate(candidates, sizes, budget):
             counts[i] += min(ties, remaining)
             remaining -= min(ties, remaining)
         return counts
+    owner = np.repeat(np.arange(len(candidates)), [len(c) for c in candidates])
     order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(np.asarray(sizes)[owner[order]])
     n_take = int(np.searchsorted(cumulative, budget))

@@ -21,6 +21,8 @@ backward pass per sample); scaling it by a constant changes no ranking.
 
 import torch
 
+from ._sparse_grad import add_sparse_statistic_
+
 STATISTICS = ("taylor", "grad_sq")
 
 
@@ -284,8 +286,12 @@ class StatisticsAccumulator:
                 continue
             w, g = w.to(accumulation_dtype(w.dtype)), g.to(accumulation_dtype(g.dtype))
             for stat in self.names:
-                value = (w * g).abs_() if stat == "taylor" else g.square()
                 sums = self.sums[stat]
+                if g.is_sparse:  # add at the touched entries only
+                    total = sums.setdefault(name, torch.zeros_like(w))
+                    add_sparse_statistic_(total, stat, w, g)
+                    continue
+                value = (w * g).abs_() if stat == "taylor" else g.square()
                 if name in sums:
                     sums[name].add_(value)
                 else:

@@ -79,3 +79,21 @@ def test_importing_sklprune_is_light_until_a_name_is_used():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["True", "True"]
+
+
+@pytest.mark.parametrize("option", ["num_workers", "pin_memory"])
+def test_batch_iterator_refuses_data_loader_options_it_would_ignore(option):
+    dataset = ArrayDataset(np.zeros((4, 2)))
+    with pytest.raises(TypeError, match=rf"unsupported arguments \['{option}'\]"):
+        BatchIterator(dataset, **{option: 1})
+
+
+def test_classifier_reports_an_unsupported_iterator_option_before_training():
+    from skorch import NeuralNetClassifier
+
+    net = NeuralNetClassifier(
+        MLP(2, 2, (3,)), iterator_train=BatchIterator, iterator_train__num_workers=2,
+        dataset=ArrayDataset, train_split=None, max_epochs=1,
+    )
+    with pytest.raises(TypeError, match="num_workers"):
+        net.fit(np.zeros((4, 2), np.float32), np.array([0, 1, 0, 1]))
