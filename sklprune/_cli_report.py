@@ -7,6 +7,7 @@ never leaves a half-written file behind.
 
 import io
 import json
+import math
 import pickle
 import tempfile
 import zipfile
@@ -45,9 +46,22 @@ def check_writable(directory):
 
 
 def write_json(path, data):
-    return write_atomic(
-        path, lambda f: f.write(json.dumps(data, indent=2) + "\n"), binary=False
-    )
+    """Write ``data`` as JSON, made JSON-safe by :func:`_json_safe` first."""
+    text = json.dumps(_json_safe(data), indent=2) + "\n"
+    return write_atomic(path, lambda f: f.write(text), binary=False)
+
+
+def _json_safe(value):
+    """Numpy scalars to Python; NaN, infinity and NA to None; keys to strings."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return value
 
 
 def write_csv(path, frame, index_label=None):
