@@ -9,7 +9,7 @@ compacted with ``sklprune.compact``. For each one:
 * the file size: ``len(pickle.dumps(clf))`` and ``len(skops.io.dumps(clf))``,
   against the dense classifier's;
 * ``predict_proba`` at batch 1, 64 and 4,096 (which goes through the fast inference
-  form, ``sklprune.to_inference``: built and calibrated by one warm-up call), the
+  form, ``sklprune.to_inference``: built by one warm-up call), the
   bare module's forward on the same rows (``module_`` under
   ``torch.inference_mode``, a torch tensor in), and scikit-learn's
   ``MLPClassifier.predict_proba`` of the same hidden widths.
@@ -335,7 +335,7 @@ def run(args):
         models, mlp = build(width, X, y, args.quick)
         sizes = {name: file_sizes(clf) for name, clf in models.items()}
         warm = rng.normal(size=(batches[-1], N_FEATURES)).astype(np.float32)
-        for clf in models.values():  # builds and calibrates the fast form
+        for clf in models.values():  # builds the fast form
             clf.predict_proba(warm)
         layers = {name: sparse_layers(clf) for name, clf in models.items()}
         times = time_width(models, mlp, batches, args.repeats, rng)
@@ -353,7 +353,7 @@ def run(args):
         "for 2 epochs on synthetic data; pruned copies get their masks from "
         "weight magnitudes (LAMP scope), the neuron-pruned one is compacted. "
         "Prediction goes through the fast inference form (`to_inference`, "
-        "calibrated on this machine at the first prediction; fast form layers: S "
+        "built at the first prediction, layers of density <= 0.15 as CSR; layers: S "
         "sparse CSR, D dense, after dead units were removed). File sizes are "
         "`len(pickle.dumps(clf))` and `len(skops.io.dumps(clf))`.",
         "",
