@@ -111,7 +111,6 @@ meant for inference.
 
 import copy
 from collections import OrderedDict
-from collections.abc import Mapping
 
 import torch
 from torch import fx, nn
@@ -121,6 +120,7 @@ from ._graph import HOOK, describe, trace
 from ._narrow import narrow
 from ._select import SelectFeatures
 from ._walk import WEIGHTED, walk
+from .masks import check_masks
 
 __all__ = ["SelectFeatures", "compact"]
 
@@ -217,7 +217,7 @@ def compact(module, masks=None, *, prune_inputs=False):
         )
     if not isinstance(prune_inputs, bool):
         raise TypeError(f"prune_inputs must be True or False; got {prune_inputs!r}.")
-    masks = _check_masks(module, masks)
+    masks = check_masks(module, masks)
     _check_reparametrisations(module)
     compacted = copy.deepcopy(module).eval()
     _apply_masks(compacted, masks)
@@ -305,39 +305,6 @@ def _check_reparametrisations(module):
 
 
 # --------------------------------------------------------------------- masks
-
-
-def _check_masks(module, masks):
-    if masks is None:
-        return {}
-    if not isinstance(masks, Mapping):
-        raise TypeError(
-            "masks must be a dict of parameter name to boolean tensor, such as "
-            f"PruningCallback.masks_; got {type(masks).__name__}."
-        )
-    params = dict(module.named_parameters())
-    unknown = sorted(set(masks) - set(params))
-    if unknown:
-        raise ValueError(
-            f"masks name parameters the module does not have: {unknown}. Keys are "
-            f"parameter names of the module, such as {list(params)[:3]}."
-        )
-    checked = {}
-    for name, mask in masks.items():
-        mask = torch.as_tensor(mask)
-        if mask.dtype != torch.bool:
-            raise TypeError(
-                f"The mask of {name!r} must be boolean (True keeps a weight); got "
-                f"dtype {mask.dtype}."
-            )
-        if tuple(mask.shape) != tuple(params[name].shape):
-            raise ValueError(
-                f"The mask of {name!r} has shape {tuple(mask.shape)}, but the "
-                f"parameter has shape {tuple(params[name].shape)}: the masks belong "
-                "to another module."
-            )
-        checked[name] = mask
-    return checked
 
 
 @torch.no_grad()

@@ -19,12 +19,12 @@ import copy
 import statistics
 import time
 import warnings
-from collections.abc import Mapping
 
 import torch
 from torch import nn
 
 from .compaction import compact
+from .masks import check_masks
 
 SPARSE_MODES = ("calibrate", "threshold", "never")
 
@@ -358,34 +358,8 @@ def to_inference(
 
 @torch.no_grad()
 def _apply_masks(module, masks):
-    if masks is None:
-        return
-    if not isinstance(masks, Mapping):
-        raise TypeError(
-            "masks must be a dict of parameter name to boolean tensor, such as "
-            f"PruningCallback.masks_; got {type(masks).__name__}."
-        )
-    params = dict(module.named_parameters())
-    unknown = sorted(set(masks) - set(params))
-    if unknown:
-        raise ValueError(
-            f"masks name parameters the module does not have: {unknown}. Keys are "
-            f"parameter names of the module, such as {list(params)[:3]}."
-        )
-    for name, mask in masks.items():
-        mask = torch.as_tensor(mask)
-        param = params[name]
-        if mask.dtype != torch.bool:
-            raise TypeError(
-                f"The mask of {name!r} must be boolean (True keeps a weight); got "
-                f"dtype {mask.dtype}."
-            )
-        if tuple(mask.shape) != tuple(param.shape):
-            raise ValueError(
-                f"The mask of {name!r} has shape {tuple(mask.shape)}, but the "
-                f"parameter has shape {tuple(param.shape)}: the masks belong to "
-                "another module."
-            )
+    for name, mask in check_masks(module, masks).items():
+        param = module.get_parameter(name)
         param.masked_fill_(~mask.to(param.device), 0.0)
 
 

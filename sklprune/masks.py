@@ -12,6 +12,7 @@ dense model: ``0.9`` means 90 % of the target weights are zero, whatever was pru
 before. Masks only grow: a weight pruned once stays pruned.
 """
 
+from collections.abc import Mapping
 from fnmatch import fnmatchcase
 
 import numpy as np
@@ -234,6 +235,69 @@ def achieved_sparsity(tensors):
         zeros += t.numel() - int(torch.count_nonzero(t))
         total += t.numel()
     return zeros / total if total else 0.0
+
+
+def check_masks(module, masks):
+    """Check masks against a module: boolean tensors shaped like its parameters.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module the masks belong to.
+    masks : dict of str to bool tensor, or None
+        Parameter name to keep-mask, such as ``PruningCallback.masks_``.
+
+    Returns
+    -------
+    masks : dict of str to torch.Tensor
+        The masks as boolean tensors (empty for ``None``).
+
+    Raises
+    ------
+    TypeError
+        If ``masks`` is not a mapping or a mask is not boolean.
+    ValueError
+        If a name is not a parameter of the module or a shape differs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklprune.masks import check_masks
+    >>> net = nn.Linear(2, 1)
+    >>> check_masks(net, {"weight": torch.tensor([[True, False]])})
+    {'weight': tensor([[ True, False]])}
+    """
+    if masks is None:
+        return {}
+    if not isinstance(masks, Mapping):
+        raise TypeError(
+            "masks must be a dict of parameter name to boolean tensor, such as "
+            f"PruningCallback.masks_; got {type(masks).__name__}."
+        )
+    params = dict(module.named_parameters())
+    unknown = sorted(set(masks) - set(params))
+    if unknown:
+        raise ValueError(
+            f"masks name parameters the module does not have: {unknown}. Keys are "
+            f"parameter names of the module, such as {list(params)[:3]}."
+        )
+    checked = {}
+    for name, mask in masks.items():
+        mask = torch.as_tensor(mask)
+        if mask.dtype != torch.bool:
+            raise TypeError(
+                f"The mask of {name!r} must be boolean (True keeps a weight); got "
+                f"dtype {mask.dtype}."
+            )
+        if tuple(mask.shape) != tuple(params[name].shape):
+            raise ValueError(
+                f"The mask of {name!r} has shape {tuple(mask.shape)}, but the "
+                f"parameter has shape {tuple(params[name].shape)}: the masks belong "
+                "to another module."
+            )
+        checked[name] = mask
+    return checked
 
 
 @torch.no_grad()
