@@ -30,6 +30,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, validation_curve
 
 from sklprune import PrunedClassifier, PruningCurveDisplay, pruning_curve
+from sklprune._budget import resolve_max_epochs
 from sklprune._io import write_atomic
 from sklprune._validation import resolve_finetune_epochs
 
@@ -116,7 +117,8 @@ def main():
     curve, (vc_train, vc_test) = results["path"], results["validation_curve"]
     med_wall = {name: statistics.median(t) for name, t in wall.items()}
     med_cpu = {name: statistics.median(t) for name, t in cpu.items()}
-    max_epochs = estimator.max_epochs
+    # max_epochs may be "auto": the first fit of a path is at the lowest sparsity.
+    max_epochs = resolve_max_epochs(estimator.max_epochs, min(sparsities))
     # finetune_epochs may be "auto": the number PrunedClassifier.fit resolves it to.
     finetune = resolve_finetune_epochs(
         estimator.finetune_epochs, max_epochs, max(sparsities)

@@ -20,6 +20,7 @@ from sklearn.utils.validation import column_or_1d, validate_data
 from skorch.callbacks import EarlyStopping
 
 from ._batching import accepts_sparse_input
+from ._budget import resolve_max_epochs
 from ._seeding import seeded_torch
 from ._validation import check_sparsities, resolve_finetune_epochs
 from ._weighting import make_dataset, training_weights
@@ -151,7 +152,8 @@ def pruning_curve(
     sparsities = check_sparsities(sparsities)
     clf, _ = _classifier_and_prefix(estimator)
     # An int the estimator cannot prune with fails here, not after the first fits.
-    resolve_finetune_epochs(clf.finetune_epochs, clf.max_epochs, sparsities.max())
+    max_epochs = resolve_max_epochs(clf.max_epochs, sparsities.max())
+    resolve_finetune_epochs(clf.finetune_epochs, max_epochs, sparsities.max())
     if finetune_epochs is not None and (
         isinstance(finetune_epochs, bool)
         or not isinstance(finetune_epochs, numbers.Integral)

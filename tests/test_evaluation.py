@@ -493,3 +493,13 @@ def test_display_from_estimator_runs_the_curve(blobs):
     assert display.ax_.get_ylabel() == "Balanced accuracy"
     assert len(display.errorbar_) == 2
     plt.close(display.figure_)
+
+
+def test_pruning_curve_takes_an_estimator_with_the_auto_budget(blobs):
+    # max_epochs="auto" and finetune_epochs="auto" are PrunedClassifier's defaults.
+    X, y = blobs
+    clf = PrunedClassifier(hidden_layer_sizes=(8,), batch_size=256, random_state=0)
+    assert clf.max_epochs == "auto" and clf.finetune_epochs == "auto"
+    curve = pruning_curve(clf, X, y, sparsities=[0.0, 0.9], cv=2)
+    assert curve.test_scores.shape == (2, 2)
+    np.testing.assert_allclose(curve.achieved_sparsity[1], 0.9, atol=0.01)
