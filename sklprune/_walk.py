@@ -228,6 +228,17 @@ class Units:
             **{k: v for k, v in fields.items() if k != "ids"},
         )
 
+    def kept(self, width):
+        """The same axis, ``width`` positions, every unit kept: no ids or constants."""
+        return Units(
+            None,
+            axis=self.axis,
+            spatial=self.spatial,
+            ndim=self.ndim,
+            width=width,
+            source=self.source,
+        )
+
     def shaped(self):
         """The constants as a batch of two samples with spatial size one."""
         spatial = (self.spatial or 0) if self.axis == "channel" else 0
@@ -603,14 +614,7 @@ class _Walk:
                 "before the first layer"
             )
         self.plan.keep(units)
-        return Units(
-            None,
-            axis=units.axis,
-            spatial=units.spatial,
-            ndim=units.ndim,
-            width=units.width,
-            source=units.source,
-        )
+        return units.kept(units.width)
 
     def resolve(self, units, width, what):
         """Positions of a flattened tensor, once its width is known."""
@@ -709,14 +713,7 @@ class _Walk:
             units, other = (ua, b) if ub is None else (ub, a)
             if isinstance(other, fx.Node):  # a tensor that carries no unit
                 self.plan.keep(units)
-                return Units(
-                    None,
-                    axis=units.axis,
-                    spatial=units.spatial,
-                    ndim=units.ndim,
-                    width=units.width,
-                    source=units.source,
-                )
+                return units.kept(units.width)
             if units.fixed:
                 return units.like(from_input=False)
             const = op(units.const, other) if ub is None else op(other, units.const)
@@ -736,14 +733,7 @@ class _Walk:
             self.plan.keep(ua)
             self.plan.keep(ub)
             width = ua.width if ua.width is not None else ub.width
-            return Units(
-                None,
-                axis=ua.axis,
-                spatial=ua.spatial,
-                ndim=ua.ndim,
-                width=width,
-                source=ua.source,
-            )
+            return ua.kept(width)
         self.plan.join(ua.ids, ub.ids)
         return ua.like(
             const=op(ua.const, ub.const),
@@ -771,14 +761,7 @@ class _Walk:
         width = None
         if not on_units and all(p.width == first.width for p in parts):
             width = first.width
-        return Units(
-            None,
-            axis=first.axis,
-            spatial=first.spatial,
-            ndim=first.ndim,
-            width=width,
-            source=first.source,
-        )
+        return first.kept(width)
 
     def is_unit_dim(self, units, dim):
         if units.axis == "channel":

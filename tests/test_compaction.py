@@ -4,6 +4,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from _helpers import randomise
 from skorch import NeuralNetClassifier
 from torch import nn
 from torch.nn import functional as F
@@ -13,22 +14,6 @@ from sklprune import PrunedClassifier, PruningCallback, compact
 from sklprune.compaction import SelectFeatures
 from sklprune.masks import compute_masks, find_targets, neuron_dim
 from sklprune.modules import MLP
-
-
-def _randomise(module, seed=0):
-    """Nonzero biases and non-trivial norm statistics, so constants matter."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for layer in module.modules():
-            if isinstance(layer, nn.BatchNorm1d | nn.BatchNorm2d):
-                n = layer.num_features
-                layer.running_mean.copy_(torch.randn(n, generator=generator))
-                layer.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
-                layer.weight.copy_(torch.randn(n, generator=generator))
-                layer.bias.copy_(torch.randn(n, generator=generator))
-            elif getattr(layer, "bias", None) is not None:
-                layer.bias.copy_(torch.randn(layer.bias.shape, generator=generator))
-    return module
 
 
 def _neuron_masks(module, sparsity=0.5, seed=0):
@@ -174,7 +159,7 @@ ARCHITECTURES = {
 def test_compacted_outputs_equal_masked_outputs(name, use_masks):
     build, shape = ARCHITECTURES[name]
     torch.manual_seed(0)
-    module = _randomise(build())
+    module = randomise(build())
     masks = _neuron_masks(module)
     masked = _masked(module, masks)
     compacted = compact(module, masks) if use_masks else compact(masked)
@@ -190,7 +175,7 @@ def test_compacted_outputs_equal_masked_outputs(name, use_masks):
 
 def test_compacted_widths_and_parameter_count_are_what_the_masks_predict():
     torch.manual_seed(0)
-    module = _randomise(MLP(20, 5, (64, 32)))
+    module = randomise(MLP(20, 5, (64, 32)))
     masks = _neuron_masks(module, sparsity=0.75)
     kept = [int(m.any(dim=1).sum()) for m in masks.values()]
     assert kept == [16, 8]
@@ -307,7 +292,7 @@ def test_unpruned_module_gives_an_equal_copy_in_eval_mode():
 
 def test_compact_leaves_the_module_and_masks_untouched():
     torch.manual_seed(0)
-    module = _randomise(MLP(10, 3, (16, 12)))
+    module = randomise(MLP(10, 3, (16, 12)))
     masks = _neuron_masks(module)
     before = {k: v.clone() for k, v in module.state_dict().items()}
     compact(module, masks, prune_inputs=True)
@@ -326,7 +311,7 @@ def test_default_mlp_stays_an_mlp_with_narrower_layers():
 def test_prune_inputs_removes_unused_columns_and_takes_original_inputs():
     torch.manual_seed(0)
     net = nn.Sequential(nn.BatchNorm1d(6), nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 2))
-    net = _randomise(net).eval()
+    net = randomise(net).eval()
     with torch.no_grad():
         net[1].weight[:, [1, 4]] = 0.0
         net[1].weight[0] = 0.0
@@ -344,7 +329,7 @@ def test_prune_inputs_removes_unused_columns_and_takes_original_inputs():
 
 def test_prune_inputs_of_a_conv_removes_input_channels():
     torch.manual_seed(0)
-    net = _randomise(_conv2d()).eval()
+    net = randomise(_conv2d()).eval()
     with torch.no_grad():
         net[0].weight[:, 1] = 0.0
     compacted = compact(net, prune_inputs=True)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import skops.io as sio
 import torch
+from _helpers import randomise
 from skorch import NeuralNetClassifier
 from torch import fx, nn
 from torch.nn import functional as F
@@ -147,19 +148,7 @@ PATTERNS = {
 
 
 def _randomise(module, seed=0):
-    """Nonzero biases and norm statistics, so the constants of dead units matter."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for layer in module.modules():
-            if isinstance(layer, nn.BatchNorm1d | nn.BatchNorm2d):
-                n = layer.num_features
-                layer.running_mean.copy_(torch.randn(n, generator=generator))
-                layer.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
-                layer.weight.copy_(torch.randn(n, generator=generator))
-                layer.bias.copy_(torch.randn(n, generator=generator))
-            elif isinstance(getattr(layer, "bias", None), torch.Tensor):
-                layer.bias.copy_(torch.randn(layer.bias.shape, generator=generator))
-    return module.eval()
+    return randomise(module, seed).eval()
 
 
 def _prune_units(module, seed=0):
