@@ -30,7 +30,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, validation_curve
 
 from sklprune import PrunedClassifier, PruningCurveDisplay, pruning_curve
-from sklprune._budget import resolve_max_epochs
+from sklprune._auto import resolve_max_epochs
 from sklprune._io import write_atomic
 from sklprune._validation import resolve_finetune_epochs
 

@@ -271,9 +271,10 @@ def _option_groups():
     }
     model = {
         "--strategy": dict(
-            choices=sorted(STRATEGIES),
+            choices=["auto", *sorted(STRATEGIES)],
             default=defaults["strategy"],
-            help="importance criterion of the weights "
+            help="importance criterion of the weights; auto: fisher for fewer "
+            "than 50 input columns, magnitude for wider ones "
             f"(default: {defaults['strategy']})",
         ),
         "--granularity": dict(

@@ -15,7 +15,7 @@ import time
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from ._budget import resolve_max_epochs
+from ._auto import resolve_max_epochs
 from ._cli_data import UsageError, build_preprocessor
 from ._cli_parser import CLASSIFIER_DEFAULTS
 from ._validation import resolve_finetune_epochs

@@ -19,13 +19,13 @@ from skorch.helper import predefined_split
 from skorch.history import History
 from torch import nn
 
+from ._auto import resolve_max_epochs, resolve_strategy
 from ._batching import (
     ArrayDataset,
     BatchIterator,
     accepts_sparse_input,
     dense_rows,
 )
-from ._budget import resolve_max_epochs
 from ._persistence import module_from_state, module_to_state
 from ._predict import InferenceCache, validated_input
 from ._seeding import seeded_torch
@@ -82,11 +82,13 @@ class PrunedClassifier(ClassifierMixin, BaseEstimator):
     sparsity : float, default=0.9
         Final fraction of prunable weights that are zero, in [0, 1). 0 trains a
         dense network.
-    strategy : {"magnitude", "gradient", "fisher", "random"} or PruningStrategy, \
-default="fisher"
-        Importance criterion; see :mod:`sklprune.strategies`. ``"fisher"`` held
-        best across the data sets of ``benchmarks/bench_tradeoff.py`` at 16x and
-        32x; see :ref:`strategies` for when to choose another.
+    strategy : {"auto", "magnitude", "gradient", "fisher", "random"} or \
+PruningStrategy, default="auto"
+        Importance criterion; see :mod:`sklprune.strategies`. ``"auto"`` is
+        ``"fisher"`` for inputs of fewer than 50 features and ``"magnitude"`` for
+        wider ones (text, pixels), as measured over the data sets of
+        ``benchmarks/bench_tradeoff.py``; the choice is in ``strategy_``. See
+        :ref:`strategies` for when to choose another.
     granularity : {"weight", "neuron"}, default="weight"
         Prune single weights, or whole hidden units.
     scope : {"lamp", "global", "layer"}, default="lamp"
@@ -190,6 +192,9 @@ callable, default="cross_entropy"
         Number of epochs run.
     finetune_epochs_ : int
         Fine-tuning epochs after the schedule: ``finetune_epochs`` resolved.
+    strategy_ : str or PruningStrategy
+        The strategy the weights were pruned by: ``strategy``, ``"auto"``
+        resolved for ``n_features_in_``.
 
     See Also
     --------
@@ -216,7 +221,7 @@ callable, default="cross_entropy"
         "module_kwargs": [None, dict],
         "hidden_layer_sizes": ["array-like"],
         "sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
-        "strategy": [StrOptions(set(STRATEGIES)), PruningStrategy, callable],
+        "strategy": [StrOptions({"auto", *STRATEGIES}), PruningStrategy, callable],
         "granularity": [StrOptions({"weight", "neuron"})],
         "scope": [StrOptions({"global", "lamp", "layer"})],
         "schedule": [StrOptions(set(SCHEDULES)), callable],
@@ -250,7 +255,7 @@ callable, default="cross_entropy"
         module_kwargs=None,
         hidden_layer_sizes=(256, 128),
         sparsity=0.9,
-        strategy="fisher",
+        strategy="auto",
         granularity="weight",
         scope="lamp",
         schedule="polynomial",
@@ -505,6 +510,7 @@ callable, default="cross_entropy"
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         self.finetune_epochs_ = self._finetune_epochs()
+        self.strategy_ = resolve_strategy(self.strategy, self.n_features_in_)
         self.sparsity_ = float(net.history[-1, "sparsity"])
 
     def predict_proba(self, X):
@@ -639,7 +645,7 @@ callable, default="cross_entropy"
                 "prune",
                 PruningCallback(
                     sparsity=float(self.sparsity),
-                    strategy=self.strategy,
+                    strategy=resolve_strategy(self.strategy, self.n_features_in_),
                     scope=self.scope,
                     granularity=self.granularity,
                     schedule=self.schedule,

@@ -19,8 +19,8 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import column_or_1d, validate_data
 from skorch.callbacks import EarlyStopping
 
+from ._auto import resolve_max_epochs
 from ._batching import accepts_sparse_input
-from ._budget import resolve_max_epochs
 from ._seeding import seeded_torch
 from ._validation import check_sparsities, resolve_finetune_epochs
 from ._weighting import make_dataset, training_weights

@@ -349,10 +349,11 @@ def test_study_aims_compare_the_right_numbers(
     ratios = (4, 16, 32)
     accuracy = {
         "narrow": {"dense": {1: 0.95}, "default": {4: 0.95, 16: 0.945, 32: narrow_32}},
-        "rotten_tomatoes": {
+        "reviews_3class": {
             "dense": {1: 0.70},
             "default": {4: 0.70, 16: text_16, 32: 0.695},
         },
+        "rotten_tomatoes": {"dense": {1: 0.70}, "default": dict.fromkeys(ratios, 0.7)},
         "digits": {"dense": {1: 0.97}, "default": {4: 0.97, 16: digits_16, 32: 0.97}},
         "breast_cancer": {"dense": {1: 0.97}, "default": dict.fromkeys(ratios, 0.97)},
     }
@@ -366,4 +367,24 @@ def test_study_aims_compare_the_right_numbers(
     assert [
         re.match(r"- \*\*(met|NOT MET)\*\*", li).group(1) for li in lines
     ] == verdicts
-    assert "narrow 32x" in lines[0] and "rotten_tomatoes 16x" in lines[1]
+    assert "narrow 32x" in lines[0] and "reviews_3class 16x" in lines[1]
+    assert "rotten_tomatoes 32x" in lines[2]
+
+
+def test_a_gap_carries_the_standard_error_of_its_paired_seeds(bench):
+    rows = [
+        {"dataset": "d", "method": m, "ratio": r, "seed": seed, "accuracy": a,
+         "sparsity": 0.0, "compression": 1.0, "speedup": 1.0, "fit_cpu_s": 1.0}
+        for m, r, by_seed in (
+            ("dense", 1, {0: 0.90, 1: 0.92, 2: 0.94}),
+            ("default", 16, {0: 0.89, 1: 0.92, 2: 0.92}),
+        )
+        for seed, a in by_seed.items()
+    ]
+    summary = bench.summarise(pd.DataFrame(rows))
+    gap, detail = bench._gap_detail(summary, "d", "default", "dense", 16)
+    # Differences -1, 0, -2 points: mean -1, standard error 1 / sqrt(3).
+    assert gap == pytest.approx(-1.0)
+    assert detail == "d 16x: 0.9100 vs dense 0.9200 (-1.00 ± 0.58 points)"
+    one_seed = bench.summarise(pd.DataFrame([r for r in rows if r["seed"] == 0]))
+    assert "±" not in bench._gap_detail(one_seed, "d", "default", "dense", 16)[1]

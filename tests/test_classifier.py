@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer
+from sklearn.datasets import load_breast_cancer, make_blobs
 from sklearn.ensemble import BaggingClassifier, VotingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from sklprune import PrunedClassifier
+from sklprune import MagnitudeStrategy, PrunedClassifier
 from sklprune.datasets import load_rotten_tomatoes
 
 FAST = {"max_epochs": 15, "finetune_epochs": 3, "hidden_layer_sizes": (64,), "lr": 0.01}
@@ -231,6 +231,34 @@ def test_early_stopping_stops_after_the_schedule_and_restores_the_best_weights(b
     best_loss = clf.history_[stopper.best_epoch_ - 1, "valid_loss"]
     assert valid_loss == pytest.approx(best_loss, abs=1e-5)
     assert valid_loss != pytest.approx(clf.history_[-1, "valid_loss"], abs=1e-5)
+
+@pytest.mark.parametrize(
+    ("n_features", "expected"), [(16, "fisher"), (49, "fisher"), (50, "magnitude")]
+)
+def test_auto_strategy_follows_the_width_of_the_input(n_features, expected):
+    X, y = make_blobs(n_samples=120, n_features=n_features, centers=3, random_state=0)
+    clf = PrunedClassifier(
+        hidden_layer_sizes=(8,), sparsity=0.5, max_epochs=2, random_state=0
+    ).fit(X, y)
+    assert clf.strategy == "auto" and clf.strategy_ == expected
+    callback = dict(clf.net_.callbacks_)["prune"]
+    assert callback.strategy == expected
+    # The statistics of "fisher" are gathered only where it is the choice.
+    gathered = ("grad_sq",) if expected == "fisher" else ()
+    assert callback.strategy_.statistics == gathered
+
+
+def test_a_strategy_given_is_used_whatever_the_width_of_the_input(blobs):
+    X, y = blobs
+    strategy = MagnitudeStrategy()
+    clf = PrunedClassifier(
+        hidden_layer_sizes=(8,), strategy=strategy, max_epochs=2, random_state=0
+    ).fit(X, y)
+    assert clf.strategy_ is strategy
+    assert PrunedClassifier(strategy="gradient", **FAST).fit(X, y).strategy_ == (
+        "gradient"
+    )
+
 
 
 @pytest.mark.parametrize(

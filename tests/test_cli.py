@@ -102,8 +102,8 @@ ERRORS = {
     ),
     "unknown_strategy": (
         ["run", "--strategy", "biggest"],
-        "argument --strategy: invalid choice: 'biggest' (choose from 'fisher', "
-        "'gradient', 'magnitude', 'random')",
+        "argument --strategy: invalid choice: 'biggest' (choose from 'auto', "
+        "'fisher', 'gradient', 'magnitude', 'random')",
     ),
 }
 
