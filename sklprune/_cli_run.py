@@ -55,6 +55,13 @@ def run(args):
         results[name], reports[name] = measure(model, table, fit_time)
     for name, latencies in measure_latencies(models, table.X_test).items():
         results[name].update(latencies)
+    if args.strategy == "auto":
+        classifier = pruned[-1]
+        print(
+            f"strategy auto chose {classifier.strategy_} for "
+            f"{classifier.n_features_in_} network inputs",
+            flush=True,
+        )
     robustness = compare(dense, pruned, table.X_test, table.y_test, args.random_state)
     for name, numbers in model_numbers(robustness).items():
         results[name].update(numbers)
@@ -114,6 +121,7 @@ def run(args):
 def _run_report(args, table, pruned, results, layers, robustness):
     report = report_head("run", args, table)
     report["data"]["n_network_inputs"] = int(pruned[-1].n_features_in_)
+    report["settings"]["strategy_used"] = pruned[-1].strategy_
     return report | {
         "models": results,
         "layers": layers.reset_index(names="name").to_dict("records"),

@@ -337,14 +337,14 @@ MET, NOT = "met", "NOT MET"
 
 
 @pytest.mark.parametrize(
-    "narrow_32, text_16, digits_16, random_4, cost, verdicts",
+    "narrow_32, text_16, digits_16, random_4, other_32, cost, verdicts",
     [
-        (0.921, 0.696, 0.97, 0.5, 1.5, [MET, MET, MET, MET, MET, MET]),
-        (0.919, 0.694, 0.963, 0.96, 1.6, [NOT, NOT, NOT, MET, NOT, NOT]),
+        (0.921, 0.696, 0.97, 0.5, 0.5, 1.5, [MET, MET, MET, MET, MET, MET, MET]),
+        (0.919, 0.694, 0.963, 0.96, 0.98, 1.6, [NOT, NOT, NOT, MET, NOT, NOT, NOT]),
     ],
 )
 def test_study_aims_compare_the_right_numbers(
-    bench, narrow_32, text_16, digits_16, random_4, cost, verdicts
+    bench, narrow_32, text_16, digits_16, random_4, other_32, cost, verdicts
 ):
     ratios = (4, 16, 32)
     accuracy = {
@@ -358,10 +358,16 @@ def test_study_aims_compare_the_right_numbers(
         "breast_cancer": {"dense": {1: 0.97}, "default": dict.fromkeys(ratios, 0.97)},
     }
     for methods in accuracy.values():
-        for rival in ("previous default", "small dense", "random, same layers"):
+        for rival in (
+            "previous default",
+            "small dense",
+            "random, same layers",
+            "other criterion",
+        ):
             methods[rival] = dict.fromkeys(ratios, 0.6 if "previous" in rival else 0.5)
     accuracy["digits"]["previous default"][16] = 0.969
     accuracy["narrow"]["random, same layers"][4] = random_4
+    accuracy["breast_cancer"]["other criterion"][32] = other_32
     summary = fake_study(bench, accuracy, {"default": cost})
     lines = bench.study_aims(summary, ratios)
     assert [
@@ -369,6 +375,7 @@ def test_study_aims_compare_the_right_numbers(
     ] == verdicts
     assert "narrow 32x" in lines[0] and "reviews_3class 16x" in lines[1]
     assert "rotten_tomatoes 32x" in lines[2]
+    assert "other criterion" in lines[5] and "training cost" in lines[6]
 
 
 def test_a_gap_carries_the_standard_error_of_its_paired_seeds(bench):

@@ -416,6 +416,7 @@ def test_bundled_data_set_holds_out_a_stratified_test_split(tmp_path, capsys):
     assert err == ""  # --quiet, and not a terminal anyway
     assert out.startswith("sklprune run\ndata      iris (bundled): target 'target'")
     assert "test rows held out: a stratified 25% of the data" in out
+    assert "\nstrategy auto chose fisher for 4 network inputs\n" in out
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["data"]["n_test"] == math.ceil(0.25 * 150)
     assert report["data"]["test"] == "held out: a stratified 0.25 of the data"
@@ -634,7 +635,8 @@ def test_model_options_default_to_the_classifiers_defaults(tmp_path, capsys):
     assert status == 0, err
     settings = json.loads((tmp_path / "report.json").read_text())["settings"]
     assert settings["finetune_epochs"] == 2  # "auto": a quarter of 8
-    assert settings["strategy"] == defaults["strategy"]
+    assert settings["strategy"] == defaults["strategy"] == "auto"
+    assert settings["strategy_used"] == "fisher"  # iris: 4 inputs, a narrow table
 
 
 def test_a_dense_run_takes_any_finetune_epochs(tmp_path, capsys):
