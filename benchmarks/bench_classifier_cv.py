@@ -27,6 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklprune import PrunedClassifier
+from sklprune._auto import auto_strategy
 
 HEADING = "## PrunedClassifier accuracy: dense against 90 % and 95 % sparsity"
 STRATEGIES = ["magnitude", "gradient", "fisher", "random"]
@@ -58,6 +59,7 @@ def measure(quick):
                 {
                     "data": name,
                     "strategy": strategy,
+                    "features": X.shape[1],
                     "sparsity": sparsity,
                     "achieved": float(
                         np.mean([e[-1].sparsity_ for e in result["estimator"]])
@@ -80,8 +82,10 @@ def aims(rows):
         gaps.append((r, (r["accuracy"] - dense["accuracy"]) * 100))
     worst_row, worst = min(gaps, key=lambda g: g[1])
     best_row, best = max(gaps, key=lambda g: g[1])
-    default = PrunedClassifier().strategy
-    default_gaps = [g for r, g in gaps if r["strategy"] == default]
+    # strategy="auto" picks by the width of the input.
+    default_gaps = [
+        (r, g) for r, g in gaps if r["strategy"] == auto_strategy(r["features"])
+    ]
     return [
         results.aim(
             f"every strategy within {AIM_POINTS:g} point of dense at sparsity "
@@ -91,13 +95,12 @@ def aims(rows):
             f"{best:+.2f} points ({best_row['strategy']}, {best_row['data']})",
         ),
         results.aim(
-            f"the default strategy ({default}) within {AIM_POINTS:g} point of dense "
+            f'the default strategy ("auto") within {AIM_POINTS:g} point of dense '
             f"at sparsity {AIM_SPARSITY} on every data set",
-            min(default_gaps) >= -AIM_POINTS,
+            min(g for _, g in default_gaps) >= -AIM_POINTS,
             ", ".join(
-                f"{r['data']} {g:+.2f} points"
-                for r, g in gaps
-                if r["strategy"] == default
+                f"{r['data']} ({r['strategy']}) {g:+.2f} points"
+                for r, g in default_gaps
             ),
         ),
     ]
