@@ -107,6 +107,8 @@ def trace(module):
     tracer = _Tracer()
     kind = type(module)
     chain = isinstance(module, nn.Sequential) and kind.forward is nn.Sequential.forward
+    if is_leaf_chain(module):
+        return Trace(_leaf_chain_graph(module), uses_hook=False, is_chain=True)
     if callable(getattr(kind, HOOK, None)):
         # Trace the chain the hook lists instead of the module's own forward.
         module.__class__ = type(kind.__name__, (kind,), {"forward": _chain_forward})
@@ -124,6 +126,56 @@ def trace(module):
     finally:
         module.__class__ = kind
     return Trace(graph, tracer.uses_hook, chain and not tracer.follows_forward)
+
+
+def is_leaf_chain(module):
+    """Whether ``module`` is a plain ``nn.Sequential`` of leaf layers.
+
+    Its graph is known without tracing: :func:`trace` builds it directly. fx's
+    tracer patches ``nn.Module.__call__`` process-wide while it runs, which breaks
+    forwards running in other threads at that moment; a leaf chain (the default
+    :class:`~sklprune.modules.MLP`) is never traced, so it is safe to compact
+    while other threads run.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from sklprune._graph import is_leaf_chain
+    >>> is_leaf_chain(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)))
+    True
+    >>> is_leaf_chain(nn.Sequential(nn.Sequential(nn.Linear(4, 2))))
+    False
+    """
+    kind = type(module)
+    if not (
+        isinstance(module, nn.Sequential)
+        and kind.forward is nn.Sequential.forward
+        and not callable(getattr(kind, HOOK, None))
+        and len(module) > 0
+    ):
+        return False
+    tracer = _Tracer()
+    return all(
+        isinstance(layer, nn.Module)
+        and tracer.is_leaf_module(layer, name)
+        and not callable(getattr(type(layer), HOOK, None))
+        for name, layer in module._modules.items()
+    )
+
+
+def _leaf_chain_graph(module):
+    """The graph fx traces for a Sequential of leaf layers, built without tracing.
+
+    A layer listed twice is called twice under the name it was first listed
+    with, as fx names it.
+    """
+    graph = fx.Graph()
+    x = graph.placeholder("input")
+    first_names = {}
+    for name, layer in module._modules.items():
+        x = graph.call_module(first_names.setdefault(id(layer), name), (x,))
+    graph.output(x)
+    return graph
 
 
 def _defaults(module):

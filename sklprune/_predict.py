@@ -20,6 +20,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._batching import predict_logits
+from ._graph import is_leaf_chain
 from .inference import to_inference
 
 _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -68,8 +69,9 @@ class InferenceCache:
     """The fast inference form of one fitted module, built when first needed.
 
     The form is used for dense input; sparse input goes to the module itself,
-    which multiplies sparse batches directly. Dead units are removed only when no
-    other Python thread runs (see ``_form``); sparse layers skip them anyway.
+    which multiplies sparse batches directly. Dead units are removed for a chain
+    of layers (the default MLP), and for any other module only when no other
+    Python thread runs (see ``_form``); sparse layers skip them anyway.
     When the form cannot be built (a module it does not compute correctly), the
     module itself is used.
     """
@@ -96,11 +98,12 @@ class InferenceCache:
     def _form(self, module, X):
         if self.key is None or self.key != _version_key(module, self.params):
             params = list(module.parameters())
-            # compact traces the module with torch.fx, which patches every
+            # compact traces a module with torch.fx, which patches every
             # nn.Module call process-wide while it runs: forwards in other threads
             # (folds fitted in a thread pool) would break, so dead units are
-            # removed only when no other Python thread runs.
-            alone = threading.active_count() == 1
+            # removed only when no other Python thread runs, or when the module is
+            # a chain of layers, whose graph is built without tracing.
+            alone = threading.active_count() == 1 or is_leaf_chain(module)
             try:
                 form = to_inference(
                     module,

@@ -1,4 +1,5 @@
 import pickle
+import sys
 
 import numpy as np
 import pandas as pd
@@ -9,7 +10,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, make_blobs
 from sklearn.ensemble import BaggingClassifier, VotingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, cross_val_score, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
@@ -594,3 +595,32 @@ def test_integer_sample_weights_equal_repeated_rows_up_to_float_rounding():
     )
     different = PrunedClassifier(**params).fit(X, y)
     assert not np.allclose(different.predict_proba(X), repeated.predict_proba(X))
+
+
+def test_compacting_classifiers_fit_side_by_side_in_threads(blobs):
+    from joblib import parallel_backend
+
+    X, y = blobs
+    clf = PrunedClassifier(
+        hidden_layer_sizes=(32, 16),
+        granularity="neuron",
+        sparsity=0.5,
+        compact=True,
+        max_epochs=6,
+        lr=0.01,
+        random_state=0,
+    )
+    # Compaction and the output-layer finder of the default MLP build its graph
+    # without torch.fx tracing, which would patch nn.Module calls in every thread.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often: inside every compaction
+    try:
+        with parallel_backend("threading", n_jobs=2):
+            result = cross_validate(clf, X, y, cv=4, return_estimator=True)
+    finally:
+        sys.setswitchinterval(interval)
+    assert result["test_score"].min() > 0.5
+    for fitted in result["estimator"]:
+        assert fitted.module_[0].out_features < 32
+        assert fitted.module_[2].out_features < 16
+        np.testing.assert_allclose(fitted.predict_proba(X).sum(axis=1), 1, rtol=1e-5)

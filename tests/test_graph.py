@@ -1,4 +1,6 @@
 import pickle
+import sys
+import threading
 import warnings
 
 import numpy as np
@@ -11,7 +13,7 @@ from torch import fx, nn
 from torch.nn import functional as F
 
 from sklprune import PrunedClassifier, PruningCallback, compact
-from sklprune._graph import output_targets
+from sklprune._graph import is_leaf_chain, output_targets, trace
 from sklprune.compaction import SelectFeatures
 from sklprune.masks import find_targets
 
@@ -561,3 +563,51 @@ def test_layers_before_the_first_prunable_units_may_be_anything():
     x = torch.randn(3, 20)
     with torch.no_grad():
         torch.testing.assert_close(compacted(x), module(x))
+
+
+def test_a_chain_of_layers_gets_the_graph_fx_traces_without_being_traced():
+    module = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.1), nn.Linear(8, 2))
+    built = [(n.op, n.target) for n in trace(module).graph.nodes]
+    traced = [(n.op, n.target) for n in fx.symbolic_trace(module).graph.nodes]
+    assert built == traced
+    assert trace(module).is_chain
+    assert is_leaf_chain(module)
+    shared = nn.Linear(4, 4)
+    twice = nn.Sequential(shared, nn.ReLU(), shared)
+    built = [(n.op, n.target) for n in trace(twice).graph.nodes]
+    assert built == [(n.op, n.target) for n in fx.symbolic_trace(twice).graph.nodes]
+    nested = nn.Sequential(nn.Sequential(nn.Linear(4, 2)))
+    assert not is_leaf_chain(nested) and trace(nested).is_chain  # traced by fx
+
+
+def test_compacting_a_chain_leaves_forwards_in_other_threads_alone():
+    module = _randomise(nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3)))
+    with torch.no_grad():
+        module[0].weight[:8] = 0  # eight dead units
+        module[0].bias[:8] = -1
+    custom = Residual(n_features=8).eval()  # its forward is followed when fx traces
+    errors, stop = [], threading.Event()
+
+    def forwards():
+        x = torch.randn(3, 8)
+        while not stop.is_set():
+            try:
+                assert torch.is_tensor(custom(x))
+            except Exception as exc:  # a process-wide patch would show up here
+                errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often: inside every compaction
+    thread = threading.Thread(target=forwards)
+    thread.start()
+    try:
+        for _ in range(50):
+            small = compact(module)
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert small[0].out_features == 8
+    x = torch.randn(5, 6)
+    torch.testing.assert_close(small(x), module(x))
