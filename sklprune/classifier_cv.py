@@ -147,7 +147,7 @@ finetune_epochs_
             )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Cross-validate the pruning path, choose the sparsity, refit.
 
         Parameters
@@ -156,6 +156,10 @@ finetune_epochs_
             Training data.
         y : array-like of shape (n_samples,)
             Class labels (strings, integers or booleans).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples: they weigh the loss of every fit
+            (the folds' and the refit's, as for :meth:`PrunedClassifier.fit`) and
+            the cross-validated scores of the test folds.
 
         Returns
         -------
@@ -179,6 +183,7 @@ finetune_epochs_
             X,
             y,
             sparsities=sparsities,
+            sample_weight=sample_weight,
             cv=check_cv(self.cv, y, classifier=True),
             scoring=self.scoring,
             return_train_score=False,
@@ -191,7 +196,8 @@ finetune_epochs_
         self.best_sparsity_ = float(sparsities[self.best_index_])
         self.best_score_ = float(mean[self.best_index_])
         self.dense_score_ = float(mean[0])
-        best = clone(base).set_params(sparsity=self.best_sparsity_).fit(X, y)
+        best = clone(base).set_params(sparsity=self.best_sparsity_)
+        best.fit(X, y, sample_weight=sample_weight)
         self.best_estimator_ = best
         self._expose_fitted_attributes()
         return self

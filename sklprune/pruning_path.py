@@ -5,6 +5,7 @@ trained network further, one-shot, and fine-tunes it at every higher sparsity (a
 *pruning path*, like :func:`sklearn.linear_model.lasso_path`).
 """
 
+import inspect
 import numbers
 import time
 
@@ -12,11 +13,16 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring, log_loss
+from sklearn.metrics._scorer import _BaseScorer
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing, check_random_state, indexable
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    column_or_1d,
+    validate_data,
+)
 from skorch.callbacks import EarlyStopping
 
 from ._auto import resolve_max_epochs
@@ -37,6 +43,7 @@ def pruning_curve(
     y,
     *,
     sparsities=DEFAULT_SPARSITIES,
+    sample_weight=None,
     groups=None,
     cv=5,
     scoring=None,
@@ -70,7 +77,8 @@ def pruning_curve(
     epochs in total. ``benchmarks/bench_pruning_path.py`` compares both.
 
     Fine-tuning steps run for a fixed number of epochs on the whole training fold,
-    weighted by the estimator's ``class_weight``: early stopping, when the
+    weighted by ``sample_weight`` and the estimator's ``class_weight``, as the
+    first fit is: early stopping, when the
     estimator uses it, applies to the first fit only. The
     path trains without compaction (``compact=True`` is ignored): compaction removes
     dead units without changing predictions, and a compacted network cannot be
@@ -87,6 +95,12 @@ def pruning_curve(
         Class labels.
     sparsities : array-like of float, default=(0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
         Target sparsities in [0, 1); sorted ascending, duplicates dropped.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the samples. The training fold's weigh the loss of
+        the first fit and of every path step (``fit(X, y, sample_weight=...)`` of
+        the classifier, routed to the last step of a pipeline); the test fold's
+        weigh the scores, train scores included (a ``scoring`` callable must then
+        take a ``sample_weight`` keyword). The calibration measures are unweighted.
     groups : array-like of shape (n_samples,), default=None
         Group labels for a group splitter such as
         :class:`~sklearn.model_selection.GroupKFold`.
@@ -164,6 +178,11 @@ def pruning_curve(
         )
     scorer = _check_single_scorer(estimator, scoring)
     X, y, groups = indexable(X, y, groups)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        _check_scorer_takes_weights(scorer)
     cv = check_cv(cv, y, classifier=is_classifier(estimator))
     folds = list(cv.split(X, y, groups))
     results = Parallel(n_jobs=n_jobs)(
@@ -171,6 +190,7 @@ def pruning_curve(
             clone(estimator),
             X,
             y,
+            sample_weight,
             train,
             test,
             sparsities,
@@ -211,6 +231,27 @@ def _check_single_scorer(estimator, scoring):
     return check_scoring(estimator, scoring=scoring)
 
 
+def _check_scorer_takes_weights(scorer):
+    """Refuse, before any fit, a scoring callable that cannot weigh samples."""
+    if isinstance(scorer, _BaseScorer):
+        return
+    parameters = inspect.signature(scorer).parameters.values()
+    if not any(
+        p.name == "sample_weight" or p.kind is p.VAR_KEYWORD for p in parameters
+    ):
+        raise TypeError(
+            f"scoring {getattr(scorer, '__name__', scorer)!r} takes no sample_weight "
+            "keyword, which pruning_curve passes to weigh the scores of the test "
+            "folds: add the keyword, or use a scorer name or make_scorer."
+        )
+
+
+def _score(scorer, estimator, X, y, sample_weight):
+    if sample_weight is None:
+        return scorer(estimator, X, y)
+    return scorer(estimator, X, y, sample_weight=sample_weight)
+
+
 def _score_name(scoring):
     if scoring is None:
         return "Accuracy"
@@ -226,6 +267,7 @@ def _fold_path(
     estimator,
     X,
     y,
+    sample_weight,
     train,
     test,
     sparsities,
@@ -240,6 +282,9 @@ def _fold_path(
     clf, prefix = _classifier_and_prefix(estimator)
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
+    w_train = w_test = None
+    if sample_weight is not None:
+        w_train, w_test = sample_weight[train], sample_weight[test]
     points = []
     path = None
     for sparsity in sparsities:
@@ -249,19 +294,24 @@ def _fold_path(
             if clf.get_params().get("compact"):
                 params[prefix + "compact"] = False  # a compacted net cannot train on
             estimator.set_params(**params)
-            estimator.fit(X_train, y_train)
-            path = _PathStepper(estimator, clf, X_train, y_train, finetune_epochs)
+            weights = {} if w_train is None else {prefix + "sample_weight": w_train}
+            estimator.fit(X_train, y_train, **weights)
+            path = _PathStepper(
+                estimator, clf, X_train, y_train, w_train, finetune_epochs
+            )
         else:
             path.prune_to(float(sparsity))
         fit_time = time.perf_counter() - start
         point = {
-            "test_score": scorer(estimator, X_test, y_test),
+            "test_score": _score(scorer, estimator, X_test, y_test, w_test),
             "achieved_sparsity": clf.sparsity_,
             "compression_ratio": _target_compression(clf),
             "fit_time": fit_time,
         }
         if return_train_score:
-            point["train_score"] = scorer(estimator, X_train, y_train)
+            point["train_score"] = _score(
+                scorer, estimator, X_train, y_train, w_train
+            )
         if return_calibration:
             point.update(_calibration(estimator, X_test, y_test))
         if verbose > 0:
@@ -283,7 +333,7 @@ class _PathStepper:
     re-initialising the module or the optimizer.
     """
 
-    def __init__(self, estimator, clf, X_train, y_train, finetune_epochs):
+    def __init__(self, estimator, clf, X_train, y_train, w_train, finetune_epochs):
         self.clf = clf
         self.epochs = 1 + (
             clf.finetune_epochs_ if finetune_epochs is None else finetune_epochs
@@ -301,7 +351,9 @@ class _PathStepper:
         self.dataset = make_dataset(
             Xt,
             _encode_labels(clf.classes_, y_train),
-            training_weights(Xt, column_or_1d(y_train), class_weight=clf.class_weight),
+            training_weights(
+                Xt, column_or_1d(y_train), w_train, class_weight=clf.class_weight
+            ),
             accepts_sparse_input(clf.module_),
         )
         self.rng = check_random_state(clf.random_state)

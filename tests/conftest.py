@@ -3,9 +3,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 # The benchmark scripts import their shared RESULTS.md writer as a sibling module.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+# One intra-op thread: on a shared 2-core machine two were measured many times
+# slower under load, and with one every product sums in one order, so a row's
+# prediction does not depend on the rows beside it.
+torch.set_num_threads(1)
 
 
 @pytest.fixture

@@ -209,3 +209,22 @@ def test_short_training_and_class_weight_need_no_finetune_epochs(blobs):
     assert search.finetune_epochs_ == 0
     assert search.n_iter_ == 3
     assert search.cv_results_["sparsity"].tolist() == [0.0, 0.5]
+
+
+def test_sample_weight_weighs_the_search_and_the_refit(blobs):
+    X, y = blobs
+    w = np.where(y == 0, 4.0, 0.5)
+    search = PrunedClassifierCV(**FAST).fit(X, y, sample_weight=w)
+    plain = PrunedClassifierCV(**FAST).fit(X, y)
+    assert not np.array_equal(
+        search.cv_results_["mean_test_score"], plain.cv_results_["mean_test_score"]
+    )
+    params = {k: v for k, v in FAST.items() if k not in ("sparsities", "cv")}
+    refit = PrunedClassifier(sparsity=search.best_sparsity_, **params)
+    refit.fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(search.predict_proba(X), refit.predict_proba(X))
+    ones = PrunedClassifierCV(**FAST).fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_array_equal(
+        ones.cv_results_["mean_test_score"], plain.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(ones.predict_proba(X), plain.predict_proba(X))

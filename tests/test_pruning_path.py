@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 
 import sklprune._weighting
@@ -67,3 +68,96 @@ def test_path_steps_weigh_the_loss_by_class_weight(monkeypatch):
     pruning_curve(clf, X, y, sparsities=[0.0, 0.5], cv=2, return_train_score=False)
     # Two folds of 100 rows: 2 batches per epoch, 2 epochs of fit + 1 path step.
     assert weighted_batches == [True] * (2 * 2 * 3)
+
+
+def _weights(y):
+    """Weights that favour class 0 strongly, with a zero among them."""
+    w = np.where(y == 0, 5.0, 0.5)
+    w[0] = 0.0
+    return w
+
+
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_sample_weight_weighs_the_fits_and_the_scores_of_each_fold(blobs, pipeline):
+    from sklearn.metrics import accuracy_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = blobs
+    w = _weights(y)
+    clf = PrunedClassifier(
+        sparsity=0.0, max_epochs=4, hidden_layer_sizes=(16,), random_state=0
+    )
+    estimator = make_pipeline(StandardScaler(), clf) if pipeline else clf
+    train, test = np.arange(0, 160), np.arange(160, 240)
+    curve = pruning_curve(
+        estimator, X, y, sparsities=[0.0, 0.5], sample_weight=w, cv=[(train, test)]
+    )
+    # The first point is an ordinary weighted fit, scored with the test weights.
+    params = {
+        "prunedclassifier__sample_weight" if pipeline else "sample_weight": w[train]
+    }
+    fitted = clone(estimator).fit(X[train], y[train], **params)
+    expected = accuracy_score(y[test], fitted.predict(X[test]), sample_weight=w[test])
+    assert curve.test_scores[0, 0] == pytest.approx(expected)
+    unweighted = pruning_curve(
+        estimator, X, y, sparsities=[0.0, 0.5], cv=[(train, test)]
+    )
+    assert not np.array_equal(curve.test_scores, unweighted.test_scores)
+
+
+def test_path_steps_weigh_the_loss_by_sample_weight(blobs, monkeypatch):
+    X, y = blobs
+    seen = []
+    original = sklprune._weighting.weighted_loss
+
+    def recording(loss, logits, target, sample_weight=None):
+        seen.append(None if sample_weight is None else sample_weight.detach().clone())
+        return original(loss, logits, target, sample_weight)
+
+    monkeypatch.setattr(sklprune._weighting, "weighted_loss", recording)
+    clf = PrunedClassifier(max_epochs=1, batch_size=240, hidden_layer_sizes=(8,))
+    train = np.arange(240)
+    pruning_curve(
+        clf,
+        X,
+        y,
+        sparsities=[0.0, 0.5],
+        sample_weight=_weights(y),
+        cv=[(train, train)],
+        finetune_epochs=0,
+        return_train_score=False,
+    )
+    # One batch in the fit, one in the path step: both carry the fold's weights.
+    assert len(seen) == 2 and all(s is not None for s in seen)
+    for weights in seen:
+        assert sorted(weights.tolist()) == sorted(
+            _weights(y).astype(np.float32).tolist()
+        )
+
+
+def test_equal_sample_weights_change_nothing(blobs):
+    X, y = blobs
+    clf = PrunedClassifier(max_epochs=3, hidden_layer_sizes=(16,), random_state=0)
+    kwargs = {"sparsities": [0.0, 0.5], "cv": 2}
+    plain = pruning_curve(clf, X, y, **kwargs)
+    ones = pruning_curve(clf, X, y, sample_weight=np.ones(len(y)), **kwargs)
+    np.testing.assert_array_equal(plain.test_scores, ones.test_scores)
+    np.testing.assert_array_equal(plain.train_scores, ones.train_scores)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, scoring, error, match",
+    [
+        (np.ones(5), None, ValueError, "sample_weight.shape"),
+        (-np.ones(240), None, ValueError, "Negative values in data passed to"),
+        (np.ones(240), lambda est, X, y: 0.0, TypeError, "takes no sample_weight"),
+    ],
+)
+def test_bad_sample_weight_fails_before_any_training(
+    blobs, sample_weight, scoring, error, match
+):
+    X, y = blobs
+    clf = PrunedClassifier(max_epochs=2, hidden_layer_sizes=(8,))
+    with pytest.raises(error, match=match):
+        pruning_curve(clf, X, y, sample_weight=sample_weight, scoring=scoring, cv=2)
