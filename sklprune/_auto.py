@@ -14,6 +14,7 @@ import math
 BASE_EPOCHS = 40
 EPOCHS_PER_DOUBLING = 10
 MAX_AUTO_EPOCHS = 60
+NARROW_INPUT_FEATURES = 50  # "fisher" below it, "magnitude" from it on
 
 
 def auto_max_epochs(sparsity):
@@ -53,9 +54,6 @@ def resolve_max_epochs(max_epochs, sparsity):
     (60, 20)
     """
     return auto_max_epochs(sparsity) if max_epochs == "auto" else int(max_epochs)
-
-
-NARROW_INPUT_FEATURES = 50
 
 
 def auto_strategy(n_features):
