@@ -1,10 +1,20 @@
 """Seeding torch inside a block, for every module that trains a network."""
 
+import threading
+
 import torch
+
+# torch's generators are shared by every thread of a process: a block that seeds
+# and draws from them holds this lock, so fits in threads side by side take turns
+# and each draws only its own sequence.
+TORCH_RNG_LOCK = threading.RLock()
 
 
 class seeded_torch:
     """Seed torch inside a block without touching the caller's generators.
+
+    The block holds :data:`TORCH_RNG_LOCK`: blocks in other threads wait for it,
+    so their draws cannot interleave with this one's.
 
     Parameters
     ----------
@@ -32,10 +42,18 @@ class seeded_torch:
             self.devices = [torch.device(device).index or 0]
 
     def __enter__(self):
-        self._fork = torch.random.fork_rng(devices=self.devices)
-        self._fork.__enter__()
-        torch.manual_seed(self.seed)
+        TORCH_RNG_LOCK.acquire()
+        try:
+            self._fork = torch.random.fork_rng(devices=self.devices)
+            self._fork.__enter__()
+            torch.manual_seed(self.seed)
+        except BaseException:
+            TORCH_RNG_LOCK.release()
+            raise
         return self
 
     def __exit__(self, *exc):
-        return self._fork.__exit__(*exc)
+        try:
+            return self._fork.__exit__(*exc)
+        finally:
+            TORCH_RNG_LOCK.release()

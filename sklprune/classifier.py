@@ -28,7 +28,7 @@ from ._batching import (
 )
 from ._persistence import module_from_state, module_to_state
 from ._predict import InferenceCache, validated_input
-from ._seeding import seeded_torch
+from ._seeding import TORCH_RNG_LOCK, seeded_torch
 from ._sparse_grad import contiguous_parameters_
 from ._validation import resolve_finetune_epochs
 from ._weighting import WeightedNeuralNetClassifier, make_dataset, training_weights
@@ -453,7 +453,7 @@ callable, default="cross_entropy"
             net = self.net_
             module = net.module_
         epochs = 0 if first_call else len(net.history)
-        with torch.random.fork_rng(devices=[]):
+        with TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
             torch.set_rng_state(torch.from_numpy(self._torch_rng_state_))
             weights = training_weights(X, y, sample_weight, self.class_weight)
             if weights is not None and not supports_sample_weight(net.criterion):

@@ -624,3 +624,21 @@ def test_compacting_classifiers_fit_side_by_side_in_threads(blobs):
         assert fitted.module_[0].out_features < 32
         assert fitted.module_[2].out_features < 16
         np.testing.assert_allclose(fitted.predict_proba(X).sum(axis=1), 1, rtol=1e-5)
+
+
+def test_fits_in_threads_give_the_numbers_of_sequential_fits():
+    from joblib import parallel_backend
+    from sklearn.model_selection import cross_val_predict
+
+    X, y = make_blobs(n_samples=240, n_features=6, centers=3, random_state=0)
+    clf = PrunedClassifier(
+        hidden_layer_sizes=(16,),
+        module_kwargs={"dropout": 0.2},  # draws from torch's generator every batch
+        strategy="random",  # and so does this strategy
+        max_epochs=4,
+        random_state=0,
+    )
+    sequential = cross_val_predict(clf, X, y, cv=4, method="predict_proba")
+    with parallel_backend("threading", n_jobs=4):
+        threaded = cross_val_predict(clf, X, y, cv=4, method="predict_proba")
+    np.testing.assert_array_equal(threaded, sequential)
