@@ -174,24 +174,28 @@ def test_torch_baseline_leaves_plain_pruned_weights(bench):
     assert clf.predict(X).shape == (200,)
 
 
+def result_row(dataset, method, ratio, accuracy, seed=0, fit_cpu_s=1.0):
+    """One row of a benchmark's results, as its worker returns it."""
+    return {
+        "dataset": dataset,
+        "method": method,
+        "ratio": ratio,
+        "seed": seed,
+        "accuracy": accuracy,
+        "sparsity": 1 - 1 / ratio,
+        "compression": ratio,
+        "speedup": ratio,
+        "fit_cpu_s": fit_cpu_s,
+    }
+
+
 def fake_results(bench, accuracy):
     """Results of one seed on one data set, ``accuracy[method][ratio]``."""
-    rows = []
-    for method, by_ratio in accuracy.items():
-        for ratio, value in by_ratio.items():
-            rows.append(
-                {
-                    "dataset": "digits",
-                    "method": method,
-                    "ratio": ratio,
-                    "seed": 0,
-                    "accuracy": value,
-                    "sparsity": 1 - 1 / ratio,
-                    "compression": ratio,
-                    "speedup": ratio,
-                    "fit_cpu_s": 1.0,
-                }
-            )
+    rows = [
+        result_row("digits", method, ratio, value)
+        for method, by_ratio in accuracy.items()
+        for ratio, value in by_ratio.items()
+    ]
     return bench.summarise(pd.DataFrame(rows))
 
 
@@ -313,23 +317,14 @@ def test_same_layer_random_ends_at_the_given_layer_sparsities(bench):
 
 def fake_study(bench, accuracy, cost=None):
     """Study results of one seed: ``accuracy[dataset][method][ratio]``."""
-    rows = []
-    for dataset, methods in accuracy.items():
-        for method, by_ratio in methods.items():
-            for ratio, value in by_ratio.items():
-                rows.append(
-                    {
-                        "dataset": dataset,
-                        "method": method,
-                        "ratio": ratio,
-                        "seed": 0,
-                        "accuracy": value,
-                        "sparsity": 1 - 1 / ratio,
-                        "compression": ratio,
-                        "speedup": ratio,
-                        "fit_cpu_s": (cost or {}).get(method, 1.0),
-                    }
-                )
+    rows = [
+        result_row(
+            dataset, method, ratio, value, fit_cpu_s=(cost or {}).get(method, 1.0)
+        )
+        for dataset, methods in accuracy.items()
+        for method, by_ratio in methods.items()
+        for ratio, value in by_ratio.items()
+    ]
     return bench.summarise(pd.DataFrame(rows))
 
 
@@ -380,8 +375,7 @@ def test_study_aims_compare_the_right_numbers(
 
 def test_a_gap_carries_the_standard_error_of_its_paired_seeds(bench):
     rows = [
-        {"dataset": "d", "method": m, "ratio": r, "seed": seed, "accuracy": a,
-         "sparsity": 0.0, "compression": 1.0, "speedup": 1.0, "fit_cpu_s": 1.0}
+        result_row("d", m, r, a, seed=seed)
         for m, r, by_seed in (
             ("dense", 1, {0: 0.90, 1: 0.92, 2: 0.94}),
             ("default", 16, {0: 0.89, 1: 0.92, 2: 0.92}),
