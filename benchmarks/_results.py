@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sklprune._io import write_atomic
+from sklprune.persistence._atomic import write_atomic
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 

@@ -27,7 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklprune import PrunedClassifier
-from sklprune._auto import auto_strategy
+from sklprune._training.auto import auto_strategy
 
 HEADING = "## PrunedClassifier accuracy: dense against 90 % and 95 % sparsity"
 STRATEGIES = ["magnitude", "gradient", "fisher", "random"]

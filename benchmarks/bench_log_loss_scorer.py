@@ -3,7 +3,7 @@
 ``FeatureImportancePruner(method="permutation")`` scores a shuffled copy of the
 held-out data ``n_features * n_repeats`` times with the negative log-loss. This
 script times one call of the pruner's own scorer
-(``sklprune._feature_importance.neg_log_loss``) against
+(``sklprune.feature_selection._scores.neg_log_loss``) against
 ``sklearn.metrics.get_scorer("neg_log_loss")`` on the same fitted models and
 rows, and against ``predict_proba`` alone (the part no scorer can avoid). Both
 scorers must give the same value. 1 torch thread; medians of interleaved repeats,
@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import get_scorer
 
 from sklprune import PrunedClassifier
-from sklprune._feature_importance import neg_log_loss
+from sklprune.feature_selection._scores import neg_log_loss
 
 N_ROWS = 200  # a validation split of 1,000 rows
 

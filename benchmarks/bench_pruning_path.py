@@ -30,9 +30,9 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, validation_curve
 
 from sklprune import PrunedClassifier, PruningCurveDisplay, pruning_curve
-from sklprune._auto import resolve_max_epochs
-from sklprune._io import write_atomic
-from sklprune._validation import resolve_finetune_epochs
+from sklprune._training.auto import resolve_max_epochs
+from sklprune._training.validation import resolve_finetune_epochs
+from sklprune.persistence._atomic import write_atomic
 
 SPARSITIES = [0.0, 0.5, 0.75, 0.9, 0.95, 0.98]
 HERE = Path(__file__).resolve().parent

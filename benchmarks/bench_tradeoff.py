@@ -90,11 +90,11 @@ from torch import nn
 from torch.nn.utils import prune
 
 from sklprune import PrunedClassifier, sparsity_report
-from sklprune._auto import auto_max_epochs, auto_strategy
-from sklprune._io import write_atomic
+from sklprune._training.auto import auto_max_epochs, auto_strategy
 from sklprune.datasets import load_rotten_tomatoes
 from sklprune.masks import find_targets
 from sklprune.modules import MLP
+from sklprune.persistence._atomic import write_atomic
 from sklprune.strategies import PruningStrategy
 
 HERE = Path(__file__).resolve().parent
@@ -567,7 +567,7 @@ def callback_overhead(repeats, quick=False):
     sys.path.insert(0, str(HERE))
     from bench_callback import make_net
 
-    from sklprune._batching import ArrayDataset, BatchIterator
+    from sklprune._training.batching import ArrayDataset, BatchIterator
 
     loader_params = {
         "skorch DataLoader": {},

@@ -7,8 +7,8 @@ import torch
 from skorch.callbacks import Callback
 from torch import nn
 
-from ._graph import output_targets
-from ._sparse_grad import mask_gradient_, mask_parameter_
+from ._training.sparse_grad import mask_gradient_, mask_parameter_
+from .compaction._graph import output_targets
 from .masks import (
     GRANULARITIES,
     SCOPES,

@@ -19,25 +19,29 @@ from skorch.helper import predefined_split
 from skorch.history import History
 from torch import nn
 
-from ._auto import resolve_max_epochs, resolve_strategy
-from ._batching import (
+from ._training.auto import resolve_max_epochs, resolve_strategy
+from ._training.batching import (
     ArrayDataset,
     BatchIterator,
     accepts_sparse_input,
     dense_rows,
 )
-from ._persistence import module_from_state, module_to_state
-from ._predict import InferenceCache, validated_input
-from ._seeding import TORCH_RNG_LOCK, seeded_torch
-from ._sparse_grad import contiguous_parameters_
-from ._validation import resolve_finetune_epochs
-from ._weighting import WeightedNeuralNetClassifier, make_dataset, training_weights
+from ._training.seeding import TORCH_RNG_LOCK, seeded_torch
+from ._training.sparse_grad import contiguous_parameters_
+from ._training.validation import resolve_finetune_epochs
+from ._training.weighting import (
+    WeightedNeuralNetClassifier,
+    make_dataset,
+    training_weights,
+)
 from .callbacks import PruningCallback
-from .compaction import compact
+from .compaction._compact import compact
+from .inference._predict import InferenceCache, validated_input
 from .losses import LOSSES, get_loss, supports_sample_weight
 from .masks import find_targets
 from .modules import MLP
 from .optim import LazyAdam, LazyAdamW
+from .persistence._encoding import module_from_state, module_to_state
 from .schedules import SCHEDULES
 from .strategies import STRATEGIES, PruningStrategy
 

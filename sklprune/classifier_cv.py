@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_sparsities
+from ._training.validation import check_sparsities
 from .classifier import PrunedClassifier
 from .pruning_path import pruning_curve
 

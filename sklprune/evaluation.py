@@ -25,10 +25,10 @@ from sklearn.utils import Bunch
 from torch import nn
 from torch.utils.benchmark import Timer
 
-from ._batching import as_batchable, dense_rows, predict_logits
+from ._training.batching import as_batchable, dense_rows, predict_logits
 from .callbacks import PruningCallback
 from .masks import find_targets
-from .persistence import save_pruned
+from .persistence._state_dict import save_pruned
 
 _REPORT_COLUMNS = [
     "layer",

@@ -5,7 +5,7 @@ import math
 import torch
 from torch.optim.optimizer import _get_scalar_dtype
 
-from ._sparse_grad import column_major, locate
+from ._training.sparse_grad import column_major, locate
 
 
 class LazyAdam(torch.optim.Adam):

@@ -25,14 +25,14 @@ from sklearn.utils.validation import (
 )
 from skorch.callbacks import EarlyStopping
 
-from ._auto import resolve_max_epochs
-from ._batching import accepts_sparse_input
-from ._seeding import seeded_torch
-from ._validation import check_sparsities, resolve_finetune_epochs
-from ._weighting import make_dataset, training_weights
+from ._training.auto import resolve_max_epochs
+from ._training.batching import accepts_sparse_input
+from ._training.seeding import seeded_torch
+from ._training.validation import check_sparsities, resolve_finetune_epochs
+from ._training.weighting import make_dataset, training_weights
 from .callbacks import PruningCallback
 from .classifier import PrunedClassifier
-from .robustness import expected_calibration_error
+from .robustness._report import expected_calibration_error
 
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
 

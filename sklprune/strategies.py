@@ -21,7 +21,7 @@ backward pass per sample); scaling it by a constant changes no ranking.
 
 import torch
 
-from ._sparse_grad import add_sparse_statistic_
+from ._training.sparse_grad import add_sparse_statistic_
 
 STATISTICS = ("taylor", "grad_sq")
 

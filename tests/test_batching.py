@@ -4,9 +4,14 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from sklprune._batching import ArrayDataset, BatchIterator, batch_rows, predict_logits
-from sklprune._persistence import module_from_state, module_to_state
+from sklprune._training.batching import (
+    ArrayDataset,
+    BatchIterator,
+    batch_rows,
+    predict_logits,
+)
 from sklprune.modules import MLP
+from sklprune.persistence._encoding import module_from_state, module_to_state
 
 
 def test_shuffled_batches_cover_every_row_once_and_follow_the_seed():

@@ -614,7 +614,7 @@ def test_curve_on_a_plain_install_skips_only_the_plot(plain_install, tmp_path, c
 
 def test_model_options_default_to_the_classifiers_defaults(tmp_path, capsys):
     from sklprune import PrunedClassifier
-    from sklprune._cli_parser import build_parser
+    from sklprune.cli._parser import build_parser
 
     defaults = PrunedClassifier().get_params()
     args = build_parser().parse_args(["run"])

@@ -65,6 +65,7 @@ ROUNDING_EDGE = {
     # Its refit is PrunedClassifier.fit(sample_weight=...): 3e-8 apart here.
     "PrunedClassifierCV": {
         "check_sample_weight_equivalence_on_dense_data": _WEIGHTS,
+        "check_sample_weight_equivalence_on_sparse_data": _WEIGHTS,
         "check_methods_sample_order_invariance": _ORDER,
     },
 }

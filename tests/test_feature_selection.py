@@ -23,8 +23,8 @@ from skorch import NeuralNetClassifier
 from torch import nn
 
 from sklprune import FeatureImportanceDisplay, FeatureImportancePruner, PrunedClassifier
-from sklprune._feature_importance import GRADIENT_BATCH_SIZE, neg_log_loss
 from sklprune.datasets import load_rotten_tomatoes
+from sklprune.feature_selection._scores import GRADIENT_BATCH_SIZE, neg_log_loss
 
 TINY_NET = {
     "hidden_layer_sizes": (16,),

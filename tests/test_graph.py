@@ -13,8 +13,8 @@ from torch import fx, nn
 from torch.nn import functional as F
 
 from sklprune import PrunedClassifier, PruningCallback, compact
-from sklprune._graph import is_leaf_chain, output_targets, trace
 from sklprune.compaction import SelectFeatures
+from sklprune.compaction._graph import is_leaf_chain, output_targets, trace
 from sklprune.masks import find_targets
 
 # --------------------------------------------------------------- module classes

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from sklprune import compact, to_inference
-from sklprune import inference as inference_module
 from sklprune.inference import DenseLinear, SparseLinear
+from sklprune.inference import _form as inference_module
 from sklprune.modules import MLP
 
 

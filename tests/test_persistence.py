@@ -15,13 +15,13 @@ from sklprune import (
     load_pruned,
     save_pruned,
 )
-from sklprune._persistence import (
+from sklprune.persistence import FORMAT
+from sklprune.persistence._encoding import (
     decode_tensor,
     encode_tensor,
     module_from_state,
     module_to_state,
 )
-from sklprune.persistence import FORMAT
 
 DTYPES = [torch.float32, torch.float16, torch.bfloat16]
 

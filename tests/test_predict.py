@@ -11,8 +11,8 @@ import torch
 from sklearn.exceptions import NotFittedError
 
 from sklprune import PrunedClassifier, PrunedClassifierCV
-from sklprune import inference as inference_module
 from sklprune.inference import SparseLinear
+from sklprune.inference import _form as inference_module
 
 
 @pytest.fixture(scope="module")

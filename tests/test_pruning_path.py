@@ -3,7 +3,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 
-import sklprune._weighting
+import sklprune._training.weighting
 from sklprune import PrunedClassifier, pruning_curve
 
 
@@ -55,13 +55,13 @@ def test_path_steps_weigh_the_loss_by_class_weight(monkeypatch):
         n_samples=200, n_features=6, weights=[0.8, 0.2], random_state=0
     )
     weighted_batches = []
-    original = sklprune._weighting.weighted_loss
+    original = sklprune._training.weighting.weighted_loss
 
     def counting(loss, logits, target, sample_weight=None):
         weighted_batches.append(sample_weight is not None)
         return original(loss, logits, target, sample_weight)
 
-    monkeypatch.setattr(sklprune._weighting, "weighted_loss", counting)
+    monkeypatch.setattr(sklprune._training.weighting, "weighted_loss", counting)
     clf = PrunedClassifier(
         max_epochs=2, batch_size=50, hidden_layer_sizes=(8,), class_weight="balanced"
     )
@@ -109,13 +109,13 @@ def test_sample_weight_weighs_the_fits_and_the_scores_of_each_fold(blobs, pipeli
 def test_path_steps_weigh_the_loss_by_sample_weight(blobs, monkeypatch):
     X, y = blobs
     seen = []
-    original = sklprune._weighting.weighted_loss
+    original = sklprune._training.weighting.weighted_loss
 
     def recording(loss, logits, target, sample_weight=None):
         seen.append(None if sample_weight is None else sample_weight.detach().clone())
         return original(loss, logits, target, sample_weight)
 
-    monkeypatch.setattr(sklprune._weighting, "weighted_loss", recording)
+    monkeypatch.setattr(sklprune._training.weighting, "weighted_loss", recording)
     clf = PrunedClassifier(max_epochs=1, batch_size=240, hidden_layer_sizes=(8,))
     train = np.arange(240)
     pruning_curve(

@@ -4,8 +4,8 @@ import scipy.sparse as sp
 import torch
 
 from sklprune import PrunedClassifier
-from sklprune._batching import ArrayDataset, batch_rows
-from sklprune._sparse_grad import (
+from sklprune._training.batching import ArrayDataset, batch_rows
+from sklprune._training.sparse_grad import (
     add_sparse_statistic_,
     mask_gradient_,
     mask_parameter_,

@@ -1,0 +1,140 @@
+"""The ``sklprune`` command: train, prune and report on a CSV file in one line.
+
+Usage::
+
+    sklprune run   [--train FILE --target COLUMN [--test FILE]] [options]
+    sklprune curve [--train FILE --target COLUMN [--test FILE]] [options]
+
+``python -m sklprune`` is the same command. ``sklprune COMMAND --help`` lists every
+option.
+
+``sklprune run`` trains a dense reference network (sparsity 0) and a pruned one
+(``--sparsity``, ``--strategy``, ``--granularity``, ``--scope``, ``--loss``) with
+:class:`~sklprune.PrunedClassifier`, prints a table that compares them and
+writes into ``--out`` (default ``results/``). The table gives accuracy and log-loss
+on the training and test rows; parameters and non-zero parameters; sparsity,
+compression and multiply-adds per row of the prunable weights
+(:func:`~sklprune.sparsity_report`); model size, as saved and in a sparse
+encoding (:func:`~sklprune.model_size`), and the size of the model file as
+pickled and as written (``model.skops``, or ``model.pkl``); latency per 1000 rows
+(:func:`~sklprune.measure_latency`) of ``predict``, of the network alone and of
+the network compacted
+(:func:`~sklprune.compact`, which removes pruned hidden units: the speed that
+``--granularity neuron`` buys), the median of 7 runs taken in turns with the other
+model; and the training time. The files:
+
+===================  =========================================================
+``model.skops``      the fitted pruned pipeline (preprocessing + classifier);
+                     ``model.pkl``, a pickle, when skops is not installed
+``report.json``      data, settings, both models' numbers, per-layer sparsity
+``report.csv``       one row per model, the numbers of the table
+``layers.csv``       :func:`~sklprune.sparsity_report` of the pruned model
+``training.png``     training loss of both models and sparsity, per epoch
+``layers.png``       weights and non-zero weights of each pruned layer
+``reliability.png``  reliability curves of both models, per-class recall change
+===================  =========================================================
+
+The table also says whether pruning hurt (:func:`~sklprune.robustness_report` on
+the test rows): expected calibration error (15 equal-width bins of the top-class
+confidence), Brier score, accuracy under noise added to the network's inputs
+(Gaussian, 0.1, 0.25 and 0.5 times each input's standard deviation; for a sparse
+TF-IDF input, that share of the non-zero entries dropped) and the class whose
+recall pruning lowered most; ``report.json`` holds the whole comparison (per-class
+recall and precision, the rows whose prediction changed).
+
+The plots need matplotlib and ``model.skops`` needs skops (``pip install
+'sklprune[plot,persist]'``); without them the command writes everything else,
+the model as a pickle, and says in one line what the extras would add.
+
+The model options (``--strategy``, ``--granularity``, ``--scope``, ``--schedule``,
+``--loss``, ``--hidden-layer-sizes``, ``--epochs``, ``--finetune-epochs``, ``--lr``,
+``--batch-size``) default to :class:`~sklprune.PrunedClassifier`'s own defaults.
+
+``sklprune curve`` sweeps ``--sparsities`` along a pruning path with
+:func:`~sklprune.pruning_curve`, prints accuracy, expected calibration error and
+log-loss against sparsity, and writes
+``curve.csv``, ``curve.json`` and, with matplotlib, ``curve.png``
+(:class:`~sklprune.PruningCurveDisplay`) into ``--out``. With ``--test`` the points
+are scored on the test file; without it, by ``--cv``-fold stratified
+cross-validation on the training data.
+
+**Data.** ``--train`` is read with :func:`pandas.read_csv` (``--sep``; ``.gz``,
+``.bz2``, ``.zip`` files too). ``--target`` names the column of class labels; rows
+without a label are dropped. Every other column is a feature: numeric columns are
+standardised (missing values: the median), other columns are one-hot encoded
+(missing values: a category of their own; the rarest categories beyond 100 share
+one input), and the column named by ``--text-column`` is TF-IDF encoded
+(``--max-features`` terms). ``--drop`` leaves columns out. Without ``--test``, a
+stratified ``--test-size`` share of the rows is held out for testing, and the output
+says so. Without ``--train``, a data set bundled with sklprune is used
+(``--dataset``, default ``breast_cancer``; ``rotten_tomatoes`` is a text one); see
+:mod:`sklprune.datasets`.
+
+**Loading the model.** ``model.skops`` holds no pickled code: :mod:`skops.io` loads
+it only once you have checked and trusted the types it needs, which are sklprune's
+classifier and network and torch's layer classes::
+
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(file="results/model.skops")
+    print(untrusted)  # check: numpy.dtype, sklprune.*, torch.nn.modules.* only
+    model = sio.load("results/model.skops", trusted=untrusted)
+    model.predict(new_rows)  # a DataFrame with the training file's columns
+
+**Exit status.** 0 on success; 2 for a mistake in the command line or the data,
+reported as one line on standard error that names the problem and the fix; 130 when
+interrupted. Every file is written to a temporary file first and then renamed, so a
+failed or interrupted run never leaves a half-written file.
+
+**Speed.** Training uses ``--threads`` torch threads (default 1, the fastest for
+small networks on small batches; raise it for wide layers such as a large TF-IDF
+input). A progress bar and skorch's epoch log show on a terminal (standard error),
+unless ``--quiet``.
+"""
+
+import sys
+
+from ._curve import curve
+from ._data import UsageError
+from ._parser import build_parser
+from ._pipeline import stop_on_interrupt
+from ._run import run
+
+_JOBS = {"run": run, "curve": curve}
+
+
+def main(argv=None):
+    """Run the ``sklprune`` command.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The arguments after the program name; ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 2 for a mistake in the command line or the data (one line on
+        standard error names it and the fix), 130 when interrupted.
+
+    Examples
+    --------
+    >>> from sklprune.cli import main
+    >>> main(["run", "--sparsity", "1.5"])  # one line on stderr says what is wrong
+    2
+    """
+    try:
+        args = build_parser().parse_args(argv)
+        with stop_on_interrupt():
+            return _JOBS[args.command](args)
+    except UsageError as exc:
+        message = " ".join(str(exc).split())
+        print(f"sklprune: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "sklprune: interrupted; the files already written are complete, and no "
+            "partial file is left",
+            file=sys.stderr,
+        )
+        return 130

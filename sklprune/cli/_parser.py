@@ -1,0 +1,376 @@
+"""The command line of the ``sklprune`` command: its parser, options and their types.
+
+The model options default to :class:`~sklprune.PrunedClassifier`'s own defaults,
+read from the class, so the two cannot drift.
+"""
+
+import argparse
+from pathlib import Path
+
+from .. import __version__
+from ..classifier import PrunedClassifier
+from ..datasets import list_datasets
+from ..losses import LOSSES
+from ..schedules import SCHEDULES
+from ..strategies import STRATEGIES
+from ._data import DEFAULT_DATASET, UsageError
+
+DEFAULT_SPARSITIES = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98)
+DEFAULT_CV = 3
+CLASSIFIER_DEFAULTS = PrunedClassifier().get_params()
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, as every user error is."""
+
+    def error(self, message):
+        raise UsageError(f"{message}; see {self.prog} --help")
+
+
+# --------------------------------------------------------------- option types
+
+
+def _number(text, convert, accept, expected):
+    """``convert(text)`` if ``accept`` takes it; else an error: ``expected``, got."""
+    try:
+        value = convert(text)
+    except ValueError:
+        value = None
+    if value is None or not accept(value):
+        raise argparse.ArgumentTypeError(f"{expected}; got {text!r}")
+    return value
+
+
+def _fraction(text):
+    return _number(
+        text,
+        float,
+        lambda value: 0.0 <= value < 1.0,
+        "must be a number in [0, 1), the fraction of weights set to zero "
+        "(0.9 keeps 10%)",
+    )
+
+
+def _sparsity_list(text):
+    values = [_fraction(part) for part in text.split(",") if part.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(
+            f"must be comma-separated numbers in [0, 1), e.g. 0,0.5,0.9; got {text!r}"
+        )
+    return tuple(sorted(set(values)))
+
+
+def _open_fraction(text):
+    return _number(
+        text,
+        float,
+        lambda value: 0.0 < value < 1.0,
+        "must be a number between 0 and 1, e.g. 0.25",
+    )
+
+
+def _positive_float(text):
+    return _number(text, float, lambda value: value > 0, "must be a positive number")
+
+
+def _int_at_least(minimum):
+    def parse(text):
+        return _number(
+            text,
+            int,
+            lambda value: value >= minimum,
+            f"must be a whole number >= {minimum}",
+        )
+
+    return parse
+
+
+def _epochs_or_auto(text):
+    """``"auto"`` (epochs that follow the sparsity) or a whole number >= 1."""
+    return "auto" if text == "auto" else _int_at_least(1)(text)
+
+
+def _layer_sizes(text):
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be comma-separated positive widths, e.g. 256,128; got {text!r}"
+        )
+    return sizes
+
+
+# ------------------------------------------------------------------ the parser
+
+
+def build_parser():
+    """The argument parser of the ``sklprune`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        Parses ``run`` and ``curve`` and their options; ``args.command`` names
+        the chosen command.
+
+    Examples
+    --------
+    >>> from sklprune import PrunedClassifier
+    >>> from sklprune.cli._parser import build_parser
+    >>> args = build_parser().parse_args(["run", "--sparsity", "0.8"])
+    >>> args.sparsity, args.dataset
+    (0.8, None)
+    >>> args.strategy == PrunedClassifier().strategy
+    True
+    """
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog="sklprune",
+        description="Train, prune and report on a CSV file (or bundled data) in "
+        "one line.\nErrors exit with status 2 and one line on stderr.",
+        epilog="examples:\n"
+        "  sklprune run                                 # bundled breast_cancer\n"
+        "  sklprune run --dataset rotten_tomatoes --epochs 10\n"
+        "  sklprune run --train train.csv --test test.csv --target label \\\n"
+        "               --sparsity 0.95 --strategy fisher --out results/\n"
+        "  sklprune curve --train train.csv --target label --sparsities 0,0.9,0.99\n"
+        "\nSee 'sklprune run --help' for the outputs and how to load the model.",
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(
+        title="commands", dest="command", metavar="COMMAND", required=True
+    )
+    common = _common_options()
+    run_parser = commands.add_parser(
+        "run",
+        parents=[common],
+        help="train a dense and a pruned model, compare them, save the pruned one",
+        description="Train a dense reference (sparsity 0) and a pruned network,\n"
+        "print a table comparing them, and write model.skops, report.json,\n"
+        "report.csv, layers.csv, training.png, layers.png and reliability.png\n"
+        "into --out. The model options default to sklprune.PrunedClassifier's\n"
+        "defaults.",
+        epilog=_RUN_EPILOG,
+        formatter_class=formatter,
+    )
+    run_parser.add_argument(
+        "--sparsity",
+        type=_fraction,
+        default=0.9,
+        metavar="FRACTION",
+        help="fraction of prunable weights set to zero, in [0, 1) (default: 0.9)",
+    )
+    curve_parser = commands.add_parser(
+        "curve",
+        parents=[common],
+        help="accuracy against sparsity along a pruning path",
+        description="Train once per fold, then prune further, one sparsity after\n"
+        "the other, scoring every point; print the curve and write curve.csv,\n"
+        "curve.json and curve.png into --out. With --test the points are scored\n"
+        "on the test file, without it by --cv-fold cross-validation.",
+        formatter_class=formatter,
+    )
+    curve_parser.add_argument(
+        "--sparsities",
+        type=_sparsity_list,
+        default=DEFAULT_SPARSITIES,
+        metavar="LIST",
+        help="comma-separated sparsities to score "
+        f"(default: {','.join(f'{s:g}' for s in DEFAULT_SPARSITIES)})",
+    )
+    curve_parser.add_argument(
+        "--cv",
+        type=_int_at_least(2),
+        default=None,
+        metavar="K",
+        help=f"cross-validation folds when there is no --test (default: {DEFAULT_CV})",
+    )
+    return parser
+
+
+_RUN_EPILOG = """\
+outputs (in --out):
+  model.skops    the fitted pruned pipeline: preprocessing + PrunedClassifier
+                 (model.pkl, a pickle, when skops is not installed)
+  report.json    data, settings, both models' numbers and per-layer sparsity
+  report.csv     one row per model: the numbers of the printed table
+  layers.csv     sparsity_report of the pruned model, one row per layer
+  training.png   training loss of both models and sparsity, per epoch
+  layers.png     weights and non-zero weights of each pruned layer
+  reliability.png  reliability curves of both models, per-class recall change
+  (the plots need matplotlib and model.skops needs skops, pip install
+  'sklprune[plot,persist]'; without them: no plots, and model.pkl)
+
+loading the model (skops stores no code; trust the types it lists first):
+  import skops.io as sio
+  untrusted = sio.get_untrusted_types(file="results/model.skops")
+  print(untrusted)   # numpy.dtype, sklprune.* and torch.nn.modules.* only
+  model = sio.load("results/model.skops", trusted=untrusted)
+  model.predict(rows)   # a DataFrame with the training file's feature columns
+
+exit status: 0 success, 2 a mistake in the command line or the data (one line on
+stderr that names it and the fix), 130 interrupted. Files are written to a
+temporary name and then renamed: a failed run leaves no half-written file."""
+
+
+def _option_groups():
+    """The options every command takes: ``{(group, description): {flag: spec}}``."""
+    defaults = CLASSIFIER_DEFAULTS
+    sizes = tuple(defaults["hidden_layer_sizes"])
+    finetune = (
+        "a quarter of --epochs, rounded down"
+        if defaults["finetune_epochs"] == "auto"
+        else str(defaults["finetune_epochs"])
+    )
+    data = {
+        "--train": dict(
+            metavar="FILE",
+            help="training data, a CSV file with a header row (default: a bundled "
+            "data set, see --dataset)",
+        ),
+        "--test": dict(
+            metavar="FILE",
+            help="test data with the same columns (default: hold out --test-size of "
+            "--train, stratified)",
+        ),
+        "--target": dict(
+            metavar="COLUMN", help="the column of class labels in --train"
+        ),
+        "--text-column": dict(
+            metavar="COLUMN",
+            help="one column of free text, TF-IDF encoded (other non-numeric columns "
+            "are one-hot encoded)",
+        ),
+        "--drop": dict(
+            metavar="COLUMN",
+            action="append",
+            help="leave a column out (an identifier, say); repeat for several",
+        ),
+        "--sep": dict(default=",", help="the CSV field separator (default: ',')"),
+        "--dataset": dict(
+            choices=list_datasets(),
+            metavar="NAME",
+            help="bundled data set to use without --train: "
+            f"{', '.join(list_datasets())} (default: {DEFAULT_DATASET})",
+        ),
+        "--test-size": dict(
+            type=_open_fraction,
+            default=0.25,
+            metavar="FRACTION",
+            help="share of rows held out for testing when there is no --test "
+            "(default: 0.25)",
+        ),
+        "--max-features": dict(
+            type=_int_at_least(1),
+            default=5000,
+            metavar="N",
+            help="TF-IDF vocabulary size of --text-column (default: 5000)",
+        ),
+    }
+    model = {
+        "--strategy": dict(
+            choices=["auto", *sorted(STRATEGIES)],
+            default=defaults["strategy"],
+            help="importance criterion of the weights; auto: fisher for fewer "
+            "than 50 input columns, magnitude for wider ones "
+            f"(default: {defaults['strategy']})",
+        ),
+        "--granularity": dict(
+            choices=["weight", "neuron"],
+            default=defaults["granularity"],
+            help="prune single weights, or whole hidden units (neuron: a smaller, "
+            f"faster network after compaction) (default: {defaults['granularity']})",
+        ),
+        "--scope": dict(
+            choices=["lamp", "global", "layer"],
+            default=defaults["scope"],
+            help="how sparsity is shared between layers "
+            f"(default: {defaults['scope']})",
+        ),
+        "--schedule": dict(
+            choices=sorted(SCHEDULES),
+            default=defaults["schedule"],
+            help="how sparsity grows over the pruning epochs "
+            f"(default: {defaults['schedule']})",
+        ),
+        "--loss": dict(
+            choices=sorted(LOSSES),
+            default=defaults["loss"],
+            help="training loss, also used by the gradient and fisher criteria "
+            f"(default: {defaults['loss']})",
+        ),
+        "--hidden-layer-sizes": dict(
+            type=_layer_sizes,
+            default=sizes,
+            metavar="SIZES",
+            help="widths of the hidden layers "
+            f"(default: {','.join(str(n) for n in sizes)})",
+        ),
+        "--epochs": dict(
+            type=_epochs_or_auto,
+            default=defaults["max_epochs"],
+            metavar="N",
+            help="training epochs, fine-tuning included, or auto: 40, 10 more per "
+            "doubling of the compression beyond 8x, at most 60 "
+            f"(default: {defaults['max_epochs']})",
+        ),
+        "--finetune-epochs": dict(
+            type=_int_at_least(0),
+            default=None,
+            metavar="N",
+            help=f"epochs at the final sparsity after the schedule (default: "
+            f"{finetune})",
+        ),
+        "--lr": dict(
+            type=_positive_float,
+            default=defaults["lr"],
+            help=f"learning rate (default: {defaults['lr']:g})",
+        ),
+        "--batch-size": dict(
+            type=_int_at_least(1),
+            default=defaults["batch_size"],
+            metavar="N",
+            help=f"mini-batch size (default: {defaults['batch_size']})",
+        ),
+        "--random-state": dict(
+            type=int,
+            default=0,
+            metavar="SEED",
+            help="seeds the split, weight initialisation and batch order (default: 0)",
+        ),
+        "--threads": dict(
+            type=_int_at_least(1),
+            default=1,
+            metavar="N",
+            help="torch threads (default: 1)",
+        ),
+    }
+    output = {
+        "--out": dict(
+            type=Path,
+            default=Path("results"),
+            metavar="DIR",
+            help="directory for the model, reports and plots, created if needed "
+            "(default: results)",
+        ),
+        "--quiet": dict(
+            action="store_true",
+            help="no progress bar, epoch log or notes; only the results",
+        ),
+    }
+    return {
+        ("data", None): data,
+        ("model", "defaults are those of sklprune.PrunedClassifier"): model,
+        ("output", None): output,
+    }
+
+
+def _common_options():
+    common = _Parser(add_help=False)
+    for (title, description), options in _option_groups().items():
+        group = common.add_argument_group(title, description)
+        for flag, spec in options.items():
+            group.add_argument(flag, **spec)
+    return common

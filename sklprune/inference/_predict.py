@@ -1,0 +1,126 @@
+"""The prediction path of PrunedClassifier: cheap input checks and the fast form.
+
+A one-row prediction is dominated by fixed costs: scikit-learn's ``validate_data``
+and ``check_is_fitted`` look for dataframes, array API namespaces and fitted
+attributes on every call. For the common input, a C-contiguous float ndarray of the
+fitted width, :func:`validated_input` makes the same checks directly (fitted,
+number of features, no feature names expected, finite values) and hands every other
+input to ``validate_data``, so errors and warnings are scikit-learn's own.
+
+:class:`InferenceCache` holds the fast inference form of a fitted module
+(:func:`sklprune.to_inference`), built on first use and rebuilt when the module's
+parameters change.
+"""
+
+import threading
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._training.batching import predict_logits
+from ..compaction._graph import is_leaf_chain
+from ._form import to_inference
+
+_FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+PREDICT_BATCH = 4096
+# Layers with at most this share of non-zero weights predict through CSR. A fixed
+# rule rather than a timing: the same weights then always take the same kernels, so
+# the same seed gives the same predictions to the last bit. In
+# benchmarks/bench_inference.py, layers at 90 % sparsity and above ran faster sparse
+# at batch 4,096 on both widths.
+SPARSE_DENSITY = 0.15
+
+
+def validated_input(estimator, X):
+    """``validate_data(estimator, X, reset=False)`` as float32, cheap when it can be.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``module_`` and ``n_features_in_``
+    X : array-like or scipy sparse matrix
+
+    Returns
+    -------
+    X : ndarray of float32 or scipy sparse matrix
+    """
+    state = estimator.__dict__
+    if (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and X.shape[0] > 0
+        and X.dtype in _FAST_DTYPES
+        and X.flags.c_contiguous
+        and "module_" in state
+        and "feature_names_in_" not in state
+        and X.shape[1] == state.get("n_features_in_")
+    ):
+        X32 = X.astype(np.float32, copy=False)
+        if sklearn.get_config()["assume_finite"] or np.isfinite(X32.sum()):
+            return X32
+    check_is_fitted(estimator)
+    return validate_data(
+        estimator, X, accept_sparse=("csr", "csc"), dtype=np.float32, reset=False
+    )
+
+
+class InferenceCache:
+    """The fast inference form of one fitted module, built when first needed.
+
+    The form is used for dense input; sparse input goes to the module itself,
+    which multiplies sparse batches directly. Dead units are removed for a chain
+    of layers (the default MLP), and for any other module only when no other
+    Python thread runs (see ``_form``); sparse layers skip them anyway.
+    When the form cannot be built (a module it does not compute correctly), the
+    module itself is used.
+    """
+
+    def __init__(self):
+        self.key = None
+        self.form = None
+        self.params = []
+
+    def logits(self, module, X, device):
+        """Logits of ``X`` (dense float32 ndarray or sparse) as float32 ndarray."""
+        if not isinstance(X, np.ndarray):
+            return predict_logits(module, X, device=device)
+        form = self._form(module, X)
+        if form is None:
+            return predict_logits(module, X, device=device)
+        if X.shape[0] > PREDICT_BATCH:
+            return predict_logits(form, X, batch_size=PREDICT_BATCH, device=device)
+        if not X.flags.writeable:
+            X = X.copy()
+        with torch.inference_mode():
+            return form(torch.from_numpy(X).to(device)).cpu().numpy()
+
+    def _form(self, module, X):
+        if self.key is None or self.key != _version_key(module, self.params):
+            params = list(module.parameters())
+            # compact traces a module with torch.fx, which patches every
+            # nn.Module call process-wide while it runs: forwards in other threads
+            # (folds fitted in a thread pool) would break, so dead units are
+            # removed only when no other Python thread runs, or when the module is
+            # a chain of layers, whose graph is built without tracing.
+            alone = threading.active_count() == 1 or is_leaf_chain(module)
+            try:
+                form = to_inference(
+                    module,
+                    torch.from_numpy(X[:8].copy()),
+                    sparse="threshold",
+                    density_threshold=SPARSE_DENSITY,
+                    batch_size=PREDICT_BATCH,
+                    remove_dead_units=alone,
+                )
+            except (ValueError, RuntimeError, NotImplementedError):
+                form = None  # the module computes something the form cannot
+            self.form, self.params = form, params
+            self.key = _version_key(module, params)
+        return self.form
+
+
+def _version_key(module, params):
+    """Changes when a training step or a load changes a parameter in place (its
+    version counter moves), or when the module is replaced."""
+    return (id(module), tuple((id(p), p._version) for p in params))

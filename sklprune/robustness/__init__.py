@@ -1,0 +1,35 @@
+"""Did pruning hurt? Per-class scores, calibration, noise and changed predictions.
+
+Average accuracy hides who pays for the lost weights. Hooker et al. (2019, "What do
+compressed deep neural networks forget?") found that pruning costs some classes far
+more than the mean, and that the examples whose prediction changes under pruning are
+the atypical ones; Liebenwein et al. (2021, "Lost in pruning") found that a sparsity
+which keeps test accuracy need not keep accuracy on perturbed input.
+:func:`robustness_report` puts both questions, and calibration, to any two fitted
+scikit-learn classifiers, and :class:`RobustnessDisplay` draws the answer.
+
+This module knows scikit-learn only: the models may be any classifiers with
+``predict_proba``, pipelines included, not only :class:`~sklprune.PrunedClassifier`.
+"""
+
+from ._report import (
+    DEFAULT_N_BINS,
+    DEFAULT_NOISE_LEVELS,
+    SCORES,
+    SIDES,
+    RobustnessDisplay,
+    RobustnessReport,
+    expected_calibration_error,
+    robustness_report,
+)
+
+__all__ = [
+    "DEFAULT_NOISE_LEVELS",
+    "DEFAULT_N_BINS",
+    "SCORES",
+    "SIDES",
+    "RobustnessDisplay",
+    "RobustnessReport",
+    "expected_calibration_error",
+    "robustness_report",
+]
