@@ -19,6 +19,7 @@ from skorch.helper import predefined_split
 from skorch.history import History
 from torch import nn
 
+from ._defaults import ESTIMATOR_DEFAULTS as _DEFAULTS
 from ._training.auto import resolve_max_epochs, resolve_strategy
 from ._training.batching import (
     ArrayDataset,
@@ -255,30 +256,30 @@ callable, default="cross_entropy"
 
     def __init__(
         self,
-        module=None,
-        module_kwargs=None,
-        hidden_layer_sizes=(256, 128),
-        sparsity=0.9,
-        strategy="auto",
-        granularity="weight",
-        scope="lamp",
-        schedule="polynomial",
-        loss="cross_entropy",
-        class_weight=None,
-        optimizer="adam",
-        lr=1e-3,
-        weight_decay=1e-4,
-        batch_size=64,
-        max_epochs="auto",
-        finetune_epochs="auto",
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=5,
-        tol=1e-4,
-        compact=False,
-        device="cpu",
-        random_state=None,
-        verbose=0,
+        module=_DEFAULTS["module"],
+        module_kwargs=_DEFAULTS["module_kwargs"],
+        hidden_layer_sizes=_DEFAULTS["hidden_layer_sizes"],
+        sparsity=_DEFAULTS["sparsity"],
+        strategy=_DEFAULTS["strategy"],
+        granularity=_DEFAULTS["granularity"],
+        scope=_DEFAULTS["scope"],
+        schedule=_DEFAULTS["schedule"],
+        loss=_DEFAULTS["loss"],
+        class_weight=_DEFAULTS["class_weight"],
+        optimizer=_DEFAULTS["optimizer"],
+        lr=_DEFAULTS["lr"],
+        weight_decay=_DEFAULTS["weight_decay"],
+        batch_size=_DEFAULTS["batch_size"],
+        max_epochs=_DEFAULTS["max_epochs"],
+        finetune_epochs=_DEFAULTS["finetune_epochs"],
+        early_stopping=_DEFAULTS["early_stopping"],
+        validation_fraction=_DEFAULTS["validation_fraction"],
+        n_iter_no_change=_DEFAULTS["n_iter_no_change"],
+        tol=_DEFAULTS["tol"],
+        compact=_DEFAULTS["compact"],
+        device=_DEFAULTS["device"],
+        random_state=_DEFAULTS["random_state"],
+        verbose=_DEFAULTS["verbose"],
     ):
         self.module = module
         self.module_kwargs = module_kwargs
