@@ -12,16 +12,10 @@ This module knows scikit-learn only: the models may be any classifiers with
 ``predict_proba``, pipelines included, not only :class:`~sklprune.PrunedClassifier`.
 """
 
-from ._report import (
-    DEFAULT_N_BINS,
-    DEFAULT_NOISE_LEVELS,
-    SCORES,
-    SIDES,
-    RobustnessDisplay,
-    RobustnessReport,
-    expected_calibration_error,
-    robustness_report,
-)
+from ._display import RobustnessDisplay
+from ._metrics import DEFAULT_N_BINS, SCORES, expected_calibration_error
+from ._noise import DEFAULT_NOISE_LEVELS
+from ._report import SIDES, RobustnessReport, robustness_report
 
 __all__ = [
     "DEFAULT_NOISE_LEVELS",
