@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ._plotting import import_pyplot
 from .pruning_path import DEFAULT_SPARSITIES, pruning_curve
 
 
@@ -120,65 +121,42 @@ default="errorbar"
                 'std_display_style must be "errorbar", "fill_between" or None; got '
                 f"{std_display_style!r}."
             )
-        plt = _pyplot("PruningCurveDisplay.plot")
+        plt = import_pyplot("PruningCurveDisplay.plot")
         if ax is None:
             _, ax = plt.subplots()
+        x_data = self._x_positions(x)
+        self.lines_ = self.errorbar_ = self.fill_between_ = None
+        if std_display_style == "errorbar":
+            self.errorbar_ = _errorbars(ax, x_data, scores, errorbar_kw)
+        else:
+            self.lines_ = _mean_lines(ax, x_data, scores, line_kw)
+        if std_display_style == "fill_between":
+            self.fill_between_ = _std_bands(ax, x_data, scores, fill_between_kw)
+        _label_x_axis(ax, x)
+        ax.set_ylabel(self._y_label(score_name, negate_score))
+        ax.legend()
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    def _x_positions(self, x):
+        """Achieved (else target) sparsity of every point, or its compression ratio."""
         sparsity = np.asarray(
             self.sparsities
             if self.achieved_sparsity is None
             else np.asarray(self.achieved_sparsity).mean(axis=1),
             dtype=float,
         )
-        x_data = sparsity if x == "sparsity" else 1.0 / (1.0 - sparsity)
-        self.lines_ = self.errorbar_ = self.fill_between_ = None
-        if std_display_style == "errorbar":
-            self.errorbar_ = [
-                ax.errorbar(
-                    x_data,
-                    s.mean(axis=1),
-                    s.std(axis=1),
-                    **{
-                        "label": label,
-                        "marker": "o",
-                        "capsize": 3,
-                        **(errorbar_kw or {}),
-                    },
-                )
-                for label, s in scores.items()
-            ]
-        else:
-            self.lines_ = [
-                ax.plot(
-                    x_data,
-                    s.mean(axis=1),
-                    **{"label": label, "marker": "o", **(line_kw or {})},
-                )[0]
-                for label, s in scores.items()
-            ]
-        if std_display_style == "fill_between":
-            self.fill_between_ = [
-                ax.fill_between(
-                    x_data,
-                    s.mean(axis=1) - s.std(axis=1),
-                    s.mean(axis=1) + s.std(axis=1),
-                    **{"alpha": 0.3, **(fill_between_kw or {})},
-                )
-                for s in scores.values()
-            ]
-        if x == "compression":
-            ax.set_xscale("log")
-            ax.set_xlabel("Compression ratio (prunable weights / non-zero)")
-        else:
-            ax.set_xlabel("Sparsity (fraction of prunable weights at zero)")
-        if score_name is None:
-            score_name = self.score_name or "Score"
-            if negate_score:
-                score_name = f"Negative {score_name.lower()}"
-        ax.set_ylabel(score_name)
-        ax.legend()
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+        return sparsity if x == "sparsity" else 1.0 / (1.0 - sparsity)
+
+    def _y_label(self, score_name, negate_score):
+        """``score_name`` if given, else the stored name (negated for neg_ scorers)."""
+        if score_name is not None:
+            return score_name
+        score_name = self.score_name or "Score"
+        if negate_score:
+            score_name = f"Negative {score_name.lower()}"
+        return score_name
 
     def _scores(self, score_type, negate_score):
         test = np.asarray(self.test_scores, dtype=float)
@@ -321,7 +299,7 @@ n_jobs, verbose
         >>> [container.get_label() for container in display.errorbar_]
         ['Train', 'Test']
         """
-        _pyplot("PruningCurveDisplay.from_estimator")
+        import_pyplot("PruningCurveDisplay.from_estimator")
         results = pruning_curve(
             estimator,
             X,
@@ -346,11 +324,48 @@ def _splits(cv_results, key):
     return np.column_stack(columns) if columns else None
 
 
-def _pyplot(caller):
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(
-            f"{caller} needs matplotlib: pip install matplotlib (or sklprune[plot])."
-        ) from exc
-    return plt
+def _errorbars(ax, x_data, scores, errorbar_kw):
+    """One errorbar per score: the mean over folds, the standard deviation as bars."""
+    return [
+        ax.errorbar(
+            x_data,
+            s.mean(axis=1),
+            s.std(axis=1),
+            **{"label": label, "marker": "o", "capsize": 3, **(errorbar_kw or {})},
+        )
+        for label, s in scores.items()
+    ]
+
+
+def _mean_lines(ax, x_data, scores, line_kw):
+    """One line per score: the mean over folds."""
+    return [
+        ax.plot(
+            x_data,
+            s.mean(axis=1),
+            **{"label": label, "marker": "o", **(line_kw or {})},
+        )[0]
+        for label, s in scores.items()
+    ]
+
+
+def _std_bands(ax, x_data, scores, fill_between_kw):
+    """One band per score: the mean over folds plus and minus its standard deviation."""
+    return [
+        ax.fill_between(
+            x_data,
+            s.mean(axis=1) - s.std(axis=1),
+            s.mean(axis=1) + s.std(axis=1),
+            **{"alpha": 0.3, **(fill_between_kw or {})},
+        )
+        for s in scores.values()
+    ]
+
+
+def _label_x_axis(ax, x):
+    """Label the x axis; compression ratios go on a log scale."""
+    if x == "compression":
+        ax.set_xscale("log")
+        ax.set_xlabel("Compression ratio (prunable weights / non-zero)")
+    else:
+        ax.set_xlabel("Sparsity (fraction of prunable weights at zero)")

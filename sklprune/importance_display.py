@@ -5,6 +5,8 @@ import numbers
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._plotting import import_pyplot
+
 
 class FeatureImportanceDisplay:
     """Bar chart of the most important input features.
@@ -89,8 +91,7 @@ class FeatureImportanceDisplay:
         if not isinstance(top, numbers.Integral) or isinstance(top, bool) or top < 1:
             raise ValueError(f"top must be a positive integer; got {top!r}.")
         if ax is None:
-            plt = _pyplot()
-            _, ax = plt.subplots()
+            _, ax = import_pyplot("FeatureImportanceDisplay.plot").subplots()
         importances = np.asarray(self.importances, dtype=float)
         names = self.feature_names
         if names is None:
@@ -143,12 +144,3 @@ class FeatureImportanceDisplay:
         )
         return display.plot(ax=ax, top=top, bar_kw=bar_kw)
 
-
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "Plotting needs matplotlib: pip install matplotlib (or sklprune[plot])."
-        ) from exc
-    return plt
