@@ -143,4 +143,3 @@ class FeatureImportanceDisplay:
             method=pruner.method_,
         )
         return display.plot(ax=ax, top=top, bar_kw=bar_kw)
-

@@ -394,7 +394,6 @@ def _changed_by_class(predictions, classes):
     return frame
 
 
-
 _MOVED = {
     "RobustnessDisplay": "._display",
     "expected_calibration_error": "._metrics",
