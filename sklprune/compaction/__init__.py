@@ -19,9 +19,9 @@ Any module that :func:`torch.fx.symbolic_trace` can trace: a
 that keep its ``forward``), a module class of your own whose ``forward`` calls a
 Sequential or layers held as attributes, functional activations (``F.relu(x)``,
 ``torch.relu(x)``, ``x.relu()``), residual additions and concatenations. The walk
-(:mod:`sklprune._walk`) follows, for every tensor, which unit is behind each position
-of its last dimension (after a ``Linear``) or its channels (after a ``Conv``), and
-which positions hold a constant:
+follows, for every tensor, which unit is behind each position of its last dimension
+(after a ``Linear``) or its channels (after a ``Conv``), and which positions hold a
+constant:
 
 * units added together (``x + f(x)``) are removed together or kept together: a
   position of a sum is removable only when it is dead in every branch, and the
@@ -107,6 +107,15 @@ the original on a random batch and raises if they disagree.
 The result is equal to the original in evaluation mode (``BatchNorm`` constants are
 folded with the running statistics), and it is returned in evaluation mode: it is
 meant for inference.
+
+Where it happens
+----------------
+:func:`compact` (``compaction/_compact.py``) traces the module (``_graph.py``), then
+loops until no unit is removed: the walk (``_walk.py``, with the rules for layers in
+``_walk_layers.py``, for functions and methods in ``_walk_calls.py``, and the tables
+of ``_ops.py``) follows the units of every tensor (``_units.py``) and fills a plan;
+``Plan.removed_units`` (``_plan.py``) decides which units are removed, and
+``narrow`` (``_narrow.py``) removes them from the layers.
 """
 
 from ._compact import compact

@@ -11,6 +11,7 @@ layers compute the module's output (their units are the outputs and must not be 
 
 import inspect
 import warnings
+from typing import NamedTuple
 
 from torch import fx, nn
 
@@ -26,16 +27,19 @@ class _Tracer(fx.Tracer):
     """An fx tracer that expands ``__sklprune_chain__`` and names control flow."""
 
     def __init__(self):
+        """A tracer that has not met a hook nor followed a forward yet."""
         super().__init__()
         self.uses_hook = False
         self.follows_forward = False
 
     def is_leaf_module(self, m, module_qualified_name):
+        """Whether ``m`` is called as one node: fx's leaves and ``SelectFeatures``."""
         return type(m) is SelectFeatures or super().is_leaf_module(
             m, module_qualified_name
         )
 
     def call_module(self, m, forward, args, kwargs):
+        """Trace a call of ``m``: its hook's chain, one node, or its forward."""
         if callable(getattr(type(m), HOOK, None)):
             self.uses_hook = True
             (x,) = args
@@ -49,8 +53,9 @@ class _Tracer(fx.Tracer):
         return super().call_module(m, forward, args, kwargs)
 
     def to_bool(self, obj):
+        """Refuse control flow on a traced value, naming the node."""
         raise ValueError(
-            f"compact cannot follow {describe('', self.root)} at node "
+            f"compact cannot follow {describe_layer('', self.root)} at node "
             f"{obj.node.name!r}, {describe_node(obj.node, None)}: "
             "its value decides the control flow of forward (an if or while on a "
             "tensor), which torch.fx cannot trace. Compute both branches with tensor "
@@ -58,14 +63,16 @@ class _Tracer(fx.Tracer):
         )
 
     def iter(self, obj):
+        """Refuse iteration over a traced value, naming the node."""
         raise ValueError(
-            f"compact cannot follow {describe('', self.root)} at node "
+            f"compact cannot follow {describe_layer('', self.root)} at node "
             f"{obj.node.name!r}, {describe_node(obj.node, None)}: "
             "forward iterates over a tensor, which torch.fx cannot trace."
         )
 
 
 def _hook_chain(m):
+    """The layers ``m.__sklprune_chain__()`` returns, checked to be its submodules."""
     chain = getattr(m, HOOK)()
     owned = {id(sub) for sub in m.modules() if sub is not m}
     try:
@@ -83,7 +90,7 @@ def _hook_chain(m):
     return chain
 
 
-class Trace:
+class Trace(NamedTuple):
     """A traced module: its graph and how it was traced.
 
     Attributes
@@ -96,10 +103,9 @@ class Trace:
         layers in place keeps the module's own forward right.
     """
 
-    def __init__(self, graph, uses_hook, is_chain):
-        self.graph = graph
-        self.uses_hook = uses_hook
-        self.is_chain = is_chain
+    graph: fx.Graph
+    uses_hook: bool
+    is_chain: bool
 
 
 def trace(module):
@@ -119,8 +125,8 @@ def trace(module):
         raise
     except Exception as exc:
         raise ValueError(
-            f"compact cannot follow {describe('', module)}: torch.fx cannot trace "
-            f"its forward ({type(exc).__name__}: {exc}). Only forwards without "
+            f"compact cannot follow {describe_layer('', module)}: torch.fx cannot "
+            f"trace its forward ({type(exc).__name__}: {exc}). Only forwards without "
             "data-dependent control flow can be followed."
         ) from exc
     finally:
@@ -190,21 +196,46 @@ def _defaults(module):
 
 
 def _chain_forward(self, x):
+    """A forward that applies the layers of the module's chain hook in order."""
     for layer in _hook_chain(self):
         x = layer(x)
     return x
 
 
-def describe(name, layer):
+def describe_layer(name, layer):
+    """How error messages name a layer: ``layer 'name' (Linear)``, or the module.
+
+    Parameters
+    ----------
+    name : str
+        The layer's name in the module; ``""`` for the module itself.
+    layer : torch.nn.Module
+
+    Returns
+    -------
+    text : str
+    """
     where = f"layer {name!r}" if name else "the module"
     return f"{where} ({type(layer).__name__})"
 
 
 def describe_node(node, root):
+    """How error messages name a graph node: the layer, method or function it calls.
+
+    Parameters
+    ----------
+    node : torch.fx.Node
+    root : torch.nn.Module or None
+        The traced module, to name the type of a layer; ``None``: by name only.
+
+    Returns
+    -------
+    text : str
+    """
     if node.op == "call_module":
         if root is None:
             return f"layer {node.target!r}"
-        return describe(node.target, root.get_submodule(node.target))
+        return describe_layer(node.target, root.get_submodule(node.target))
     if node.op == "call_method":
         return f"method {node.target!r}"
     if node.op == "call_function":

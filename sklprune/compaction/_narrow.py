@@ -1,4 +1,8 @@
-"""Layer surgery for compaction: narrow layers and fold constants into biases."""
+"""Layer surgery: narrow the layers a plan names, folding constants into biases.
+
+:meth:`sklprune.compaction._plan.Plan.removed_units` decides which units die;
+:func:`narrow` carries the decision out on the layers, in place.
+"""
 
 import torch
 from torch import nn
@@ -6,31 +10,53 @@ from torch import nn
 
 @torch.no_grad()
 def narrow(plan):
-    """Remove the units a walk found removable; return whether any was removed."""
+    """Remove the units that ``plan`` decides to remove from the layers.
+
+    A layer that reads a removed unit loses that input (its constant, if any, is
+    folded into the layer's bias first), a ``BatchNorm`` or ``PReLU`` loses the
+    unit's entry, and the layer that produced the unit loses its row (column,
+    index entry).
+
+    Parameters
+    ----------
+    plan : Plan
+        What a walk of the module found; :meth:`Plan.removed_units` says which
+        units go.
+
+    Returns
+    -------
+    narrowed : bool
+        Whether any unit was removed.
+    """
     removed = plan.removed_units()
     if not bool(removed.any()):
         return False
-    for _, layer, ids, const, known, _, _ in plan.consumers:
-        gone = removed[ids]
+    for consumer in plan.consumers:
+        gone = removed[consumer.ids]
         if bool(gone.any()):
-            _fold(layer, gone & known, const)
-            _narrow_inputs(layer, ~gone)
-    for _, layer, ids in plan.per_unit:
-        keep = ~removed[ids]
+            _fold(consumer.layer, gone & consumer.known, consumer.const)
+            _narrow_inputs(consumer.layer, ~gone)
+    for per_unit in plan.per_unit:
+        keep = ~removed[per_unit.ids]
         if not bool(keep.all()):
-            _narrow_per_unit(layer, keep)
-    for _, layer, kind, ids in plan.producers:
-        keep = ~removed[ids]
-        if bool(keep.all()):
-            continue
-        if kind == "index":
-            layer.index = layer.index[keep.to(layer.index.device)]
-        elif kind == "columns":
-            _set_param(layer, "weight", layer.weight[:, keep])
-            layer.embedding_dim = int(keep.sum())
-        else:
-            _narrow_rows(layer, keep)
+            _narrow_per_unit(per_unit.layer, keep)
+    for producer in plan.producers:
+        keep = ~removed[producer.ids]
+        if not bool(keep.all()):
+            _narrow_outputs(producer, keep)
     return True
+
+
+def _narrow_outputs(producer, keep):
+    """Keep the units of a producer's output where ``keep`` is true."""
+    layer = producer.layer
+    if producer.part == "index":
+        layer.index = layer.index[keep.to(layer.index.device)]
+    elif producer.part == "columns":
+        _set_param(layer, "weight", layer.weight[:, keep])
+        layer.embedding_dim = int(keep.sum())
+    else:
+        _narrow_rows(layer, keep)
 
 
 def _fold(layer, folded, const):
@@ -54,6 +80,7 @@ def _fold(layer, folded, const):
 
 
 def _narrow_rows(layer, keep):
+    """Keep the output rows (channels) of a ``Linear`` or ``Conv`` where ``keep``."""
     keep = keep.to(layer.weight.device)
     _set_param(layer, "weight", layer.weight[keep])
     if layer.bias is not None:
@@ -66,6 +93,7 @@ def _narrow_rows(layer, keep):
 
 
 def _narrow_inputs(layer, keep):
+    """Keep the input columns (channels) of a ``Linear`` or ``Conv`` where ``keep``."""
     keep = keep.to(layer.weight.device)
     _set_param(layer, "weight", layer.weight[:, keep])
     if type(layer) is nn.Linear:
@@ -75,6 +103,7 @@ def _narrow_inputs(layer, keep):
 
 
 def _narrow_per_unit(layer, keep):
+    """Keep the entries of a ``BatchNorm`` or ``PReLU`` where ``keep`` is true."""
     if type(layer) is nn.PReLU:
         _set_param(layer, "weight", layer.weight[keep.to(layer.weight.device)])
         layer.num_parameters = int(keep.sum())
@@ -91,6 +120,7 @@ def _narrow_per_unit(layer, keep):
 
 
 def _set_param(layer, name, value):
+    """Replace a parameter of ``layer`` by ``value``, as ``requires_grad`` as before."""
     old = getattr(layer, name)
     setattr(
         layer,

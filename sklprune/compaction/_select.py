@@ -49,6 +49,7 @@ class SelectFeatures(nn.Module):
         self.register_buffer("index", index)
 
     def forward(self, x):
+        """The kept features of ``x``, a batch of the original inputs."""
         if x.shape[1] != self.n_features_in:
             raise ValueError(
                 f"Expected input with {self.n_features_in} features along dimension "
@@ -57,6 +58,7 @@ class SelectFeatures(nn.Module):
         return x.index_select(1, self.index)
 
     def extra_repr(self):
+        """The sizes shown in the layer's repr."""
         return f"n_features_in={self.n_features_in}, n_selected={self.index.numel()}"
 
 
