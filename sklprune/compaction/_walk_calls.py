@@ -103,7 +103,9 @@ class CallRules:
         units : Units or None
         """
         if target in DROPOUT_FUNCTIONS:
-            return self.env[args[0]] if isinstance(args[0], fx.Node) else self.unknown()
+            if not isinstance(args[0], fx.Node):
+                raise self.unknown()
+            return self.env[args[0]]
         if target in UNARY_FUNCTIONS:
             return self.unary(args, kwargs, target)
         if target in BINARY:
