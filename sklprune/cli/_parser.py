@@ -164,6 +164,7 @@ def _commands():
 
 
 def _run_command():
+    """``sklprune run``: its help texts, and ``--sparsity``, the classifier's."""
     sparsity = ESTIMATOR_DEFAULTS["sparsity"]
     texts = dict(
         help="train a dense and a pruned model, compare them, save the pruned one",
@@ -187,6 +188,7 @@ def _run_command():
 
 
 def _curve_command():
+    """``sklprune curve``: its help texts, and the sparsities and folds it scores."""
     texts = dict(
         help="accuracy against sparsity along a pruning path",
         description="Train once per fold, then prune further, one sparsity after\n"
@@ -247,6 +249,7 @@ def _common_options():
 
 
 def _add_options(parser, options):
+    """Add every ``{flag: spec}`` of ``options`` to ``parser`` (or to a group)."""
     for flag, spec in options.items():
         parser.add_argument(flag, **spec)
 
@@ -263,6 +266,7 @@ def _option_groups():
 
 
 def _data_options():
+    """Which data to read, how to split it, how to encode its text."""
     return {
         "--train": dict(
             metavar="FILE",
@@ -407,6 +411,7 @@ def _training_options():
 
 
 def _output_options():
+    """Where the files go, and how much the command prints."""
     return {
         "--out": dict(
             type=Path,
