@@ -1,9 +1,12 @@
-"""The default settings of the estimators, readable without importing torch.
+"""The default settings of the estimators, and the names they accept, without torch.
 
 :class:`~sklprune.PrunedClassifier` takes its constructor defaults from
 :data:`ESTIMATOR_DEFAULTS`, and the ``sklprune`` command reads them from here to
 build its options, so ``sklprune --help`` does not load torch and a default is
-written in one place only.
+written in one place only. The names of the built-in strategies, schedules and
+losses are the keys of the registries in :mod:`sklprune.strategies`,
+:mod:`sklprune.schedules` and :mod:`sklprune.losses`, which load torch; the command
+offers them from here, and ``tests/test_defaults.py`` keeps both the same.
 """
 
 ESTIMATOR_DEFAULTS = {
@@ -32,3 +35,18 @@ ESTIMATOR_DEFAULTS = {
     "random_state": None,
     "verbose": 0,
 }
+
+# The keys of sklprune.strategies.STRATEGIES, in its order.
+STRATEGY_NAMES = ("magnitude", "gradient", "fisher", "random")
+
+# The keys of sklprune.schedules.SCHEDULES, in its order.
+SCHEDULE_NAMES = ("one_shot", "iterative", "polynomial")
+
+# The keys of sklprune.losses.LOSSES, in its order.
+LOSS_NAMES = ("cross_entropy", "mse", "focal", "label_smoothing")
+
+# What a strategy prunes: single weights, or whole output units.
+GRANULARITIES = ("weight", "neuron")
+
+# How the target sparsity is shared between the pruned layers.
+SCOPES = ("lamp", "global", "layer")

@@ -92,15 +92,17 @@ input). A progress bar and skorch's epoch log show on a terminal (standard error
 unless ``--quiet``.
 """
 
+import importlib
 import sys
 
-from ._curve import curve
-from ._data import UsageError
+from ._errors import UsageError
+from ._interrupt import stop_on_interrupt
 from ._parser import build_parser
-from ._pipeline import stop_on_interrupt
-from ._run import run
+from ._settings import resolve_settings
 
-_JOBS = {"run": run, "curve": curve}
+# The jobs load torch, so their modules are imported only when one runs: the help
+# and the mistakes in a command line are answered without torch.
+_JOBS = {"run": ("._run", "run"), "curve": ("._curve", "curve")}
 
 
 def main(argv=None):
@@ -124,9 +126,11 @@ def main(argv=None):
     2
     """
     try:
-        args = build_parser().parse_args(argv)
+        settings = resolve_settings(build_parser().parse_args(argv))
+        module, name = _JOBS[settings.command]
+        job = getattr(importlib.import_module(module, __name__), name)
         with stop_on_interrupt():
-            return _JOBS[args.command](args)
+            return job(settings)
     except UsageError as exc:
         message = " ".join(str(exc).split())
         print(f"sklprune: error: {message}", file=sys.stderr)

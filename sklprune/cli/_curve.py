@@ -9,9 +9,9 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 from ..pruning_path import pruning_curve
-from ._data import UsageError
+from ._errors import UsageError
 from ._parser import DEFAULT_CV
-from ._pipeline import build_pipeline, show_progress, training
+from ._pipeline import build_pipeline, training
 from ._report import (
     curve_figure,
     curve_frame,
@@ -21,7 +21,6 @@ from ._report import (
     write_json,
 )
 from ._steps import (
-    installed_extras,
     prepare,
     print_header,
     print_missing_extras,
@@ -40,19 +39,19 @@ _POINT_KEYS = (
 )
 
 
-def curve(args):
+def curve(settings):
     """``sklprune curve``: accuracy along a pruning path of sparsities."""
-    out, table = prepare(args)
-    estimator = build_pipeline(table, args, float(min(args.sparsities)))
-    X, y, cv, scored_on, scheme = _scoring(args, table)
-    print_header("curve", args, table, scheme)
-    show = show_progress(args)
+    out, table = prepare(settings)
+    estimator = build_pipeline(table, settings, float(min(settings.sparsities)))
+    X, y, cv, scored_on, scheme = _scoring(table, settings.cv, settings.random_state)
+    print_header(settings, table, scheme)
+    show = settings.show_progress
     with training(table, show):
         results = pruning_curve(
             estimator,
             X,
             y,
-            sparsities=args.sparsities,
+            sparsities=settings.sparsities,
             cv=cv,
             return_train_score=True,
             return_calibration=True,
@@ -61,29 +60,31 @@ def curve(args):
     print()
     print(curve_table(results), flush=True)
     title = (
-        f"{table.source}: {args.strategy} strategy, {args.granularity} "
+        f"{table.source}: {settings.strategy} strategy, {settings.granularity} "
         f"granularity ({scored_on})"
     )
     files = {
         "curve.csv": lambda path: write_csv(path, curve_frame(results)),
         "curve.json": lambda path: write_json(
-            path, _curve_report(args, table, results, scheme)
+            path, _curve_report(settings, table, results, scheme)
         ),
     }
-    extras = installed_extras()
-    if extras["matplotlib"]:
+    if "matplotlib" in settings.extras:
         files["curve.png"] = lambda path: write_figure(
             path, curve_figure(results, title)
         )
     write_all(out, files)
-    print_missing_extras(extras, {"matplotlib": "the plot curve.png"})
+    print_missing_extras(settings.extras, {"matplotlib": "the plot curve.png"})
     return 0
 
 
-def _scoring(args, table):
-    """The rows, the splits and how they are scored: a test file, or CV folds."""
+def _scoring(table, n_folds, random_state):
+    """The rows, the splits and how they are scored: a test file, or CV folds.
+
+    ``n_folds`` is ``--cv`` as given, ``None`` when left out.
+    """
     if table.X_test is not None:
-        if args.cv is not None:
+        if n_folds is not None:
             raise UsageError(
                 "--cv and --test cannot be used together: a test file scores the "
                 "curve once; leave out one of them"
@@ -91,10 +92,11 @@ def _scoring(args, table):
         n_train, n_test = len(table.X_train), len(table.X_test)
         X = pd.concat([table.X_train, table.X_test], ignore_index=True)
         y = np.concatenate([table.y_train, table.y_test])
-        cv = [(np.arange(n_train), np.arange(n_train, n_train + n_test))]
+        splits = [(np.arange(n_train), np.arange(n_train, n_train + n_test))]
         scheme = f"trained on {n_train} rows, scored on the {n_test} rows of --test"
-        return X, y, cv, "test file", scheme
-    n_folds = DEFAULT_CV if args.cv is None else args.cv
+        return X, y, splits, "test file", scheme
+    if n_folds is None:
+        n_folds = DEFAULT_CV
     counts = pd.Series(table.y_train).value_counts()
     if counts.min() < n_folds:
         raise UsageError(
@@ -103,21 +105,22 @@ def _scoring(args, table):
             "with --test"
         )
     X, y = table.X_train, table.y_train
-    cv = StratifiedKFold(n_folds, shuffle=True, random_state=args.random_state)
+    splits = StratifiedKFold(n_folds, shuffle=True, random_state=random_state)
     scheme = (
         f"{n_folds}-fold stratified cross-validation over the {len(X)} rows "
         "(pass --test FILE to score on a test file instead)"
     )
-    return X, y, cv, f"{n_folds}-fold cross-validation", scheme
+    return X, y, splits, f"{n_folds}-fold cross-validation", scheme
 
 
-def _curve_report(args, table, results, scheme):
+def _curve_report(settings, table, results, scheme):
+    """The contents of ``curve.json``: data, settings, and every point's scores."""
     points = [
         {"sparsity": float(sparsity)}
         | {key: [float(v) for v in results[key][i]] for key in _POINT_KEYS}
         for i, sparsity in enumerate(results.sparsities)
     ]
-    return report_head("curve", args, table) | {
+    return report_head(settings, table) | {
         "scoring": scheme,
         "score_name": results.score_name,
         "points": points,

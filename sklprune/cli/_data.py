@@ -18,8 +18,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
 from ..datasets import list_datasets, load_rotten_tomatoes, load_tabular
-
-DEFAULT_DATASET = "breast_cancer"
+from ._errors import UsageError
+from ._parser import DEFAULT_DATASET
 
 # A non-numeric column with at least this many distinct values, more than half the
 # rows, is an identifier or free text: one-hot encoding it learns nothing.
@@ -27,10 +27,6 @@ _MIN_DISTINCT_UNENCODABLE = 20
 # Categories beyond this many (the rarest) share one "infrequent" input.
 _MAX_CATEGORIES = 100
 _MISSING_CATEGORY = "(missing)"
-
-
-class UsageError(Exception):
-    """A mistake in the command line or the data, reported as one line, exit 2."""
 
 
 @dataclass
@@ -58,40 +54,47 @@ class Table:
         return [*self.numeric, *self.categorical, *([self.text] if self.text else [])]
 
 
-def load_table(args):
-    """Read ``--train``/``--test`` CSV files, or a bundled data set, into a Table."""
-    if args.train is None:
+def load_table(source):
+    """Read the CSV files of ``source``, or a bundled data set, into a Table.
+
+    ``source`` is the :class:`~sklprune.cli._settings.DataSource` of the run.
+    """
+    if source.train is None:
         for option, value in (
-            ("--test", args.test),
-            ("--target", args.target),
-            ("--text-column", args.text_column),
+            ("--test", source.test),
+            ("--target", source.target),
+            ("--text-column", source.text_column),
         ):
             if value is not None:
                 raise UsageError(
                     f"{option} needs --train: pass --train FILE.csv, or leave out "
                     f"{option} to use a bundled data set (--dataset)"
                 )
-        frame, target, text, source = _bundled(args.dataset or DEFAULT_DATASET)
+        frame, target, text, name = _bundled(source.dataset or DEFAULT_DATASET)
         test = None
-        train_name = source
+        train_name = name
     else:
-        if args.dataset is not None:
+        if source.dataset is not None:
             raise UsageError(
                 "--dataset and --train cannot be used together: pass one of them"
             )
-        frame = read_csv(args.train, "--train", args.sep)
-        if args.target is None:
+        frame = read_csv(source.train, "--train", source.sep)
+        if source.target is None:
             raise UsageError(
                 "--target is required with --train: name the column of class labels "
-                f"(columns of {args.train}: {_names(frame.columns)})"
+                f"(columns of {source.train}: {_names(frame.columns)})"
             )
-        target, text = args.target, args.text_column
-        test = None if args.test is None else read_csv(args.test, "--test", args.sep)
-        source = train_name = args.train
-    table = _check_columns(frame, target, text, args.drop or [], train_name)
-    table.source = source
+        target, text = source.target, source.text_column
+        test = (
+            None
+            if source.test is None
+            else read_csv(source.test, "--test", source.sep)
+        )
+        name = train_name = source.train
+    table = _check_columns(frame, target, text, list(source.drop), train_name)
+    table.source = name
     if test is not None:
-        _attach_test(table, test, args.test)
+        _attach_test(table, test, source.test)
     return table
 
 
@@ -166,8 +169,8 @@ def hold_out(table, test_size, random_state):
     table.held_out = True
 
 
-def describe(table):
-    """Lines that say where the data came from and how it is encoded."""
+def table_summary(table):
+    """Lines that say where the data came from, how it is encoded, how many rows."""
     kinds = []
     if table.numeric:
         kinds.append(f"{len(table.numeric)} numeric (standardised)")

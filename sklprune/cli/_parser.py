@@ -1,23 +1,31 @@
-"""The command line of the ``sklprune`` command: its parser, options and their types.
+"""The command line of the ``sklprune`` command: its options, as tables, and the parser.
 
-The model options default to :class:`~sklprune.PrunedClassifier`'s own defaults,
-read from the class, so the two cannot drift.
+Every option is an entry ``{flag: argparse settings}`` of a table: the options every
+command takes, in the groups the help shows (data, model, output), and the options
+of each command. The model options default to :class:`~sklprune.PrunedClassifier`'s
+own defaults and offer the names it accepts, both read from :mod:`sklprune._defaults`,
+so the two cannot drift and ``sklprune --help`` loads no torch.
 """
 
 import argparse
 from pathlib import Path
 
 from .. import __version__
-from ..classifier import PrunedClassifier
+from .._defaults import (
+    ESTIMATOR_DEFAULTS,
+    GRANULARITIES,
+    LOSS_NAMES,
+    SCHEDULE_NAMES,
+    SCOPES,
+    STRATEGY_NAMES,
+)
 from ..datasets import list_datasets
-from ..losses import LOSSES
-from ..schedules import SCHEDULES
-from ..strategies import STRATEGIES
-from ._data import DEFAULT_DATASET, UsageError
+from ._errors import UsageError
 
+DEFAULT_DATASET = "breast_cancer"
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98)
 DEFAULT_CV = 3
-CLASSIFIER_DEFAULTS = PrunedClassifier().get_params()
+_FORMATTER = argparse.RawDescriptionHelpFormatter
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,15 +124,14 @@ def build_parser():
 
     Examples
     --------
-    >>> from sklprune import PrunedClassifier
+    >>> from sklprune._defaults import ESTIMATOR_DEFAULTS
     >>> from sklprune.cli._parser import build_parser
     >>> args = build_parser().parse_args(["run", "--sparsity", "0.8"])
     >>> args.sparsity, args.dataset
     (0.8, None)
-    >>> args.strategy == PrunedClassifier().strategy
+    >>> args.strategy == ESTIMATOR_DEFAULTS["strategy"]
     True
     """
-    formatter = argparse.RawDescriptionHelpFormatter
     parser = _Parser(
         prog="sklprune",
         description="Train, prune and report on a CSV file (or bundled data) in "
@@ -136,16 +143,30 @@ def build_parser():
         "               --sparsity 0.95 --strategy fisher --out results/\n"
         "  sklprune curve --train train.csv --target label --sparsities 0,0.9,0.99\n"
         "\nSee 'sklprune run --help' for the outputs and how to load the model.",
-        formatter_class=formatter,
+        formatter_class=_FORMATTER,
     )
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(
         title="commands", dest="command", metavar="COMMAND", required=True
     )
     common = _common_options()
-    run_parser = commands.add_parser(
-        "run",
-        parents=[common],
+    for name, (texts, options) in _commands().items():
+        command = commands.add_parser(
+            name, parents=[common], formatter_class=_FORMATTER, **texts
+        )
+        _add_options(command, options)
+    return parser
+
+
+def _commands():
+    """Every command: ``{name: (its help texts, {flag: spec} of its own options)}``."""
+    return {"run": _run_command(), "curve": _curve_command()}
+
+
+def _run_command():
+    """``sklprune run``: its help texts, and ``--sparsity``, the classifier's."""
+    sparsity = ESTIMATOR_DEFAULTS["sparsity"]
+    texts = dict(
         help="train a dense and a pruned model, compare them, save the pruned one",
         description="Train a dense reference (sparsity 0) and a pruned network,\n"
         "print a table comparing them, and write model.skops, report.json,\n"
@@ -153,41 +174,45 @@ def build_parser():
         "into --out. The model options default to sklprune.PrunedClassifier's\n"
         "defaults.",
         epilog=_RUN_EPILOG,
-        formatter_class=formatter,
     )
-    run_parser.add_argument(
-        "--sparsity",
-        type=_fraction,
-        default=0.9,
-        metavar="FRACTION",
-        help="fraction of prunable weights set to zero, in [0, 1) (default: 0.9)",
-    )
-    curve_parser = commands.add_parser(
-        "curve",
-        parents=[common],
+    options = {
+        "--sparsity": dict(
+            type=_fraction,
+            default=sparsity,
+            metavar="FRACTION",
+            help="fraction of prunable weights set to zero, in [0, 1) "
+            f"(default: {sparsity:g})",
+        ),
+    }
+    return texts, options
+
+
+def _curve_command():
+    """``sklprune curve``: its help texts, and the sparsities and folds it scores."""
+    texts = dict(
         help="accuracy against sparsity along a pruning path",
         description="Train once per fold, then prune further, one sparsity after\n"
         "the other, scoring every point; print the curve and write curve.csv,\n"
         "curve.json and curve.png into --out. With --test the points are scored\n"
         "on the test file, without it by --cv-fold cross-validation.",
-        formatter_class=formatter,
     )
-    curve_parser.add_argument(
-        "--sparsities",
-        type=_sparsity_list,
-        default=DEFAULT_SPARSITIES,
-        metavar="LIST",
-        help="comma-separated sparsities to score "
-        f"(default: {','.join(f'{s:g}' for s in DEFAULT_SPARSITIES)})",
-    )
-    curve_parser.add_argument(
-        "--cv",
-        type=_int_at_least(2),
-        default=None,
-        metavar="K",
-        help=f"cross-validation folds when there is no --test (default: {DEFAULT_CV})",
-    )
-    return parser
+    options = {
+        "--sparsities": dict(
+            type=_sparsity_list,
+            default=DEFAULT_SPARSITIES,
+            metavar="LIST",
+            help="comma-separated sparsities to score "
+            f"(default: {','.join(f'{s:g}' for s in DEFAULT_SPARSITIES)})",
+        ),
+        "--cv": dict(
+            type=_int_at_least(2),
+            default=None,
+            metavar="K",
+            help=f"cross-validation folds when there is no --test (default: "
+            f"{DEFAULT_CV})",
+        ),
+    }
+    return texts, options
 
 
 _RUN_EPILOG = """\
@@ -215,16 +240,34 @@ stderr that names it and the fix), 130 interrupted. Files are written to a
 temporary name and then renamed: a failed run leaves no half-written file."""
 
 
+def _common_options():
+    """A parent parser with the options every command takes, in their groups."""
+    common = _Parser(add_help=False)
+    for (title, description), options in _option_groups().items():
+        _add_options(common.add_argument_group(title, description), options)
+    return common
+
+
+def _add_options(parser, options):
+    """Add every ``{flag: spec}`` of ``options`` to ``parser`` (or to a group)."""
+    for flag, spec in options.items():
+        parser.add_argument(flag, **spec)
+
+
 def _option_groups():
     """The options every command takes: ``{(group, description): {flag: spec}}``."""
-    defaults = CLASSIFIER_DEFAULTS
-    sizes = tuple(defaults["hidden_layer_sizes"])
-    finetune = (
-        "a quarter of --epochs, rounded down"
-        if defaults["finetune_epochs"] == "auto"
-        else str(defaults["finetune_epochs"])
-    )
-    data = {
+    return {
+        ("data", None): _data_options(),
+        ("model", "defaults are those of sklprune.PrunedClassifier"): (
+            _pruning_options() | _training_options()
+        ),
+        ("output", None): _output_options(),
+    }
+
+
+def _data_options():
+    """Which data to read, how to split it, how to encode its text."""
+    return {
         "--train": dict(
             metavar="FILE",
             help="training data, a CSV file with a header row (default: a bundled "
@@ -269,34 +312,52 @@ def _option_groups():
             help="TF-IDF vocabulary size of --text-column (default: 5000)",
         ),
     }
-    model = {
+
+
+def _pruning_options():
+    """What is pruned, by which criterion, on which schedule."""
+    defaults = ESTIMATOR_DEFAULTS
+    return {
         "--strategy": dict(
-            choices=["auto", *sorted(STRATEGIES)],
+            choices=["auto", *sorted(STRATEGY_NAMES)],
             default=defaults["strategy"],
             help="importance criterion of the weights; auto: fisher for fewer "
             "than 50 input columns, magnitude for wider ones "
             f"(default: {defaults['strategy']})",
         ),
         "--granularity": dict(
-            choices=["weight", "neuron"],
+            choices=list(GRANULARITIES),
             default=defaults["granularity"],
             help="prune single weights, or whole hidden units (neuron: a smaller, "
             f"faster network after compaction) (default: {defaults['granularity']})",
         ),
         "--scope": dict(
-            choices=["lamp", "global", "layer"],
+            choices=list(SCOPES),
             default=defaults["scope"],
             help="how sparsity is shared between layers "
             f"(default: {defaults['scope']})",
         ),
         "--schedule": dict(
-            choices=sorted(SCHEDULES),
+            choices=sorted(SCHEDULE_NAMES),
             default=defaults["schedule"],
             help="how sparsity grows over the pruning epochs "
             f"(default: {defaults['schedule']})",
         ),
+    }
+
+
+def _training_options():
+    """The network, its loss and how it trains."""
+    defaults = ESTIMATOR_DEFAULTS
+    sizes = tuple(defaults["hidden_layer_sizes"])
+    finetune = (
+        "a quarter of --epochs, rounded down"
+        if defaults["finetune_epochs"] == "auto"
+        else str(defaults["finetune_epochs"])
+    )
+    return {
         "--loss": dict(
-            choices=sorted(LOSSES),
+            choices=sorted(LOSS_NAMES),
             default=defaults["loss"],
             help="training loss, also used by the gradient and fisher criteria "
             f"(default: {defaults['loss']})",
@@ -347,7 +408,11 @@ def _option_groups():
             help="torch threads (default: 1)",
         ),
     }
-    output = {
+
+
+def _output_options():
+    """Where the files go, and how much the command prints."""
+    return {
         "--out": dict(
             type=Path,
             default=Path("results"),
@@ -360,17 +425,3 @@ def _option_groups():
             help="no progress bar, epoch log or notes; only the results",
         ),
     }
-    return {
-        ("data", None): data,
-        ("model", "defaults are those of sklprune.PrunedClassifier"): model,
-        ("output", None): output,
-    }
-
-
-def _common_options():
-    common = _Parser(add_help=False)
-    for (title, description), options in _option_groups().items():
-        group = common.add_argument_group(title, description)
-        for flag, spec in options.items():
-            group.add_argument(flag, **spec)
-    return common

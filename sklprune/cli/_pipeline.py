@@ -1,117 +1,52 @@
 """The training side of the ``sklprune`` command: build the pipelines, fit them.
 
 A pipeline is the data's preprocessing followed by a
-:class:`~sklprune.PrunedClassifier` configured from the command line. Every
+:class:`~sklprune.PrunedClassifier` configured from the run's settings. Every
 training call runs inside :func:`training`, which sends skorch's epoch log to
 standard error, turns an empty TF-IDF vocabulary into a user error, and makes
-Ctrl-C stop the command (see :func:`stop_on_interrupt`).
+Ctrl-C stop the command (see :mod:`sklprune.cli._interrupt`).
 """
 
 import contextlib
-import signal
 import sys
 import time
 
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from .._training.auto import resolve_max_epochs
-from .._training.validation import resolve_finetune_epochs
 from ..classifier import PrunedClassifier
-from ._data import UsageError, build_preprocessor
-from ._parser import CLASSIFIER_DEFAULTS
-
-_interrupts = []
-
-
-@contextlib.contextmanager
-def stop_on_interrupt():
-    """Make Ctrl-C stop the command, with :func:`_check_interrupt` after training.
-
-    skorch ends training quietly on Ctrl-C and returns the network as it is; the
-    command would then measure and save a half-trained model as if nothing happened.
-    """
-
-    def handler(signum, frame):
-        _interrupts.append(signum)
-        raise KeyboardInterrupt
-
-    _interrupts.clear()
-    try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread: Python's own handling stays
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    _check_interrupt()
+from ._data import build_preprocessor
+from ._errors import UsageError
+from ._interrupt import check_interrupt
 
 
-def _check_interrupt():
-    """Raise KeyboardInterrupt if Ctrl-C was pressed while skorch was training."""
-    if _interrupts:
-        _interrupts.clear()
-        raise KeyboardInterrupt
-
-
-def _finetune_classifier_param(args):
-    """--finetune-epochs as PrunedClassifier's parameter: an int, or its "auto"."""
-    if args.finetune_epochs is None:
-        return CLASSIFIER_DEFAULTS["finetune_epochs"]
-    return args.finetune_epochs
-
-
-def _max_sparsity(args):
-    return args.sparsity if hasattr(args, "sparsity") else max(args.sparsities)
-
-
-def max_epochs(args):
-    """The training epochs, resolved as PrunedClassifier resolves them."""
-    return resolve_max_epochs(args.epochs, _max_sparsity(args))
-
-
-def finetune_epochs(args):
-    """The fine-tuning epochs, resolved as PrunedClassifier resolves them."""
-    return resolve_finetune_epochs(
-        _finetune_classifier_param(args), max_epochs(args), _max_sparsity(args)
-    )
-
-
-def build_pipeline(table, args, sparsity):
-    """Preprocessing of ``table`` + the classifier the options describe."""
+def build_pipeline(table, settings, sparsity):
+    """Preprocessing of ``table`` + the classifier ``settings`` describe."""
     classifier = PrunedClassifier(
-        hidden_layer_sizes=args.hidden_layer_sizes,
+        hidden_layer_sizes=settings.hidden_layer_sizes,
         sparsity=sparsity,
-        strategy=args.strategy,
-        granularity=args.granularity,
-        scope=args.scope,
-        schedule=args.schedule,
-        loss=args.loss,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        max_epochs=args.epochs,
-        finetune_epochs=_finetune_classifier_param(args),
-        random_state=args.random_state,
-        verbose=2 if show_progress(args) else 0,
+        strategy=settings.strategy,
+        granularity=settings.granularity,
+        scope=settings.scope,
+        schedule=settings.schedule,
+        loss=settings.loss,
+        lr=settings.lr,
+        batch_size=settings.batch_size,
+        max_epochs=settings.max_epochs,
+        finetune_epochs=settings.finetune_epochs,
+        random_state=settings.random_state,
+        verbose=2 if settings.show_progress else 0,
     )
-    features = build_preprocessor(table, args.max_features)
+    features = build_preprocessor(table, settings.max_features)
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
-def show_progress(args):
-    """Whether the progress bar and the epoch log show: on a terminal, not quiet."""
-    return not args.quiet and sys.stderr.isatty()
-
-
-def fit(model, table, args, what):
+def fit(model, table, show_progress, what):
     """Fit ``model`` on the training rows; returns the seconds it took."""
-    show = show_progress(args)
-    if show:
+    if show_progress:
         print(f"sklprune: {what}", file=sys.stderr, flush=True)
     start = time.perf_counter()
-    with training(table, show):
+    with training(table, show_progress):
         model.fit(table.X_train, table.y_train)
     return time.perf_counter() - start
 
@@ -132,9 +67,9 @@ def training(table, show):
         with _training_output(show), _text_errors(table):
             yield
     except Exception:
-        _check_interrupt()  # a fit cut short by Ctrl-C can fail on its way out
+        check_interrupt()  # a fit cut short by Ctrl-C can fail on its way out
         raise
-    _check_interrupt()
+    check_interrupt()
 
 
 @contextlib.contextmanager

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, log_loss
 
-from ..compaction._compact import compact
+from ..compaction import compact
 from ..evaluation import measure_latency, model_size, sparsity_report
 from ..persistence._atomic import write_atomic
-from ._data import UsageError
+from ._errors import UsageError
 
 LATENCY_ROWS = 1000
 LATENCY_REPEATS = 7

@@ -9,7 +9,7 @@ deterministic preprocessing on the same rows, so their networks see the same inp
 
 import pandas as pd
 
-from ..robustness._report import robustness_report
+from ..robustness import RobustnessDisplay, robustness_report
 
 NOISE_LEVELS = (0.0, 0.1, 0.25, 0.5)
 N_REPEATS = 3
@@ -64,8 +64,8 @@ def model_numbers(report):
     }
 
 
-def describe(report):
-    """Two lines under the table: what the new rows mean, and the changed rows."""
+def robustness_notes(report):
+    """Two lines under the table: what its robustness rows mean, and the changes."""
     levels = "/".join(f"{level:g}" for level in NOISE_LEVELS[1:])
     if report.noise_kind == "dropout":
         noise = f"a share {levels} of the non-zero network inputs dropped"
@@ -85,7 +85,7 @@ def describe(report):
     )
 
 
-def report_json(report):
+def robustness_json(report):
     """The ``robustness`` part of ``report.json``; the reference is "dense"."""
 
     def records(frame, index):
@@ -110,8 +110,6 @@ def report_json(report):
 def reliability_figure(report, title):
     """Reliability curves of both networks and per-class recall change."""
     from matplotlib.figure import Figure
-
-    from ..robustness._report import RobustnessDisplay
 
     figure = Figure(figsize=(14, 4.4), layout="constrained")
     RobustnessDisplay.from_report(report, ax=figure.subplots(1, 3))

@@ -5,6 +5,8 @@ Both are measured (:mod:`sklprune.cli._report`) and compared for robustness
 gives the size of its file, then the report, the tables and the plots.
 """
 
+from dataclasses import dataclass
+
 import pandas as pd
 from sklearn.base import clone
 
@@ -22,11 +24,14 @@ from ._report import (
     write_json,
     write_model,
 )
-from ._robustness import compare, model_numbers, reliability_figure
-from ._robustness import describe as describe_robustness
-from ._robustness import report_json as robustness_json
+from ._robustness import (
+    compare,
+    model_numbers,
+    reliability_figure,
+    robustness_json,
+    robustness_notes,
+)
 from ._steps import (
-    installed_extras,
     prepare,
     print_header,
     print_missing_extras,
@@ -34,98 +39,155 @@ from ._steps import (
     write_all,
 )
 
+_GAINS = {
+    "matplotlib": "the plots training.png, layers.png and reliability.png",
+    "skops": "model.skops, a model file that loads without pickle",
+}
 
-def run(args):
+
+@dataclass
+class _Comparison:
+    """The two fitted pipelines of a run and what was measured of them.
+
+    ``models``, ``results`` and ``reports`` map ``"dense"`` and ``"pruned"`` to
+    the pipeline, the numbers of the printed table and its
+    :func:`~sklprune.sparsity_report`; ``robustness`` is their
+    :func:`~sklprune.robustness_report`.
+    """
+
+    models: dict
+    results: dict
+    reports: dict
+    robustness: object = None
+
+
+def run(settings):
     """``sklprune run``: a dense reference and a pruned model, compared."""
-    out, table = prepare(args)
+    out, table = prepare(settings)
     if table.X_test is None:
-        hold_out(table, args.test_size, args.random_state)
-    print_header("run", args, table)
-    pruned = build_pipeline(table, args, args.sparsity)
-    # No weight is pruned at sparsity 0, so the criterion goes unused: magnitude
-    # gathers no gradient statistics.
-    dense = clone(pruned).set_params(
-        classifier__sparsity=0.0, classifier__strategy="magnitude"
-    )
-    models, results, reports = {"dense": dense, "pruned": pruned}, {}, {}
-    warm_up(dense, table)
-    for name, model in models.items():
-        fit_time = fit(model, table, args, f"training the {name} model")
-        model.set_params(classifier__verbose=0)
-        results[name], reports[name] = measure(model, table, fit_time)
-    for name, latencies in measure_latencies(models, table.X_test).items():
-        results[name].update(latencies)
-    if args.strategy == "auto":
-        classifier = pruned[-1]
+        hold_out(table, settings.test_size, settings.random_state)
+    print_header(settings, table)
+    comparison = _train_and_measure(settings, table)
+    if settings.strategy == "auto":
+        classifier = comparison.models["pruned"][-1]
         print(
             f"strategy auto chose {classifier.strategy_} for "
             f"{classifier.n_features_in_} network inputs",
             flush=True,
         )
-    robustness = compare(dense, pruned, table.X_test, table.y_test, args.random_state)
-    for name, numbers in model_numbers(robustness).items():
-        results[name].update(numbers)
-    extras = installed_extras()
+    comparison.robustness = compare(
+        comparison.models["dense"],
+        comparison.models["pruned"],
+        table.X_test,
+        table.y_test,
+        settings.random_state,
+    )
+    for name, numbers in model_numbers(comparison.robustness).items():
+        comparison.results[name].update(numbers)
     # The model file is written first, so the table gives its size on disk.
-    model_file = out / ("model.skops" if extras["skops"] else "model.pkl")
-    write_model(model_file, pruned, extras["skops"])
-    results["pruned"]["size_file_bytes"] = model_file.stat().st_size
-    results["dense"]["size_file_bytes"] = model_file_bytes(dense, extras["skops"])
+    model_file = _write_model_file(out, comparison, "skops" in settings.extras)
     print()
-    print(run_table(results), flush=True)
-    print(describe_robustness(robustness), flush=True)
-    title = f"{table.source}: dense and pruned (sparsity {args.sparsity:g})"
-    layers = _layers_frame(reports["pruned"])
-    files = {
-        model_file.name: lambda path: model_file,
-        "report.json": lambda path: write_json(
-            path, _run_report(args, table, pruned, results, layers, robustness)
-        ),
-        "report.csv": lambda path: write_csv(
-            path, pd.DataFrame.from_dict(results, orient="index"), "model"
-        ),
-        "layers.csv": lambda path: write_csv(path, layers, "name"),
-    }
-    if extras["matplotlib"]:
-        files["training.png"] = lambda path: write_figure(
-            path,
-            training_figure({n: m[-1].history_ for n, m in models.items()}, title),
-        )
-        files["layers.png"] = lambda path: write_figure(
-            path,
-            layers_figure(
-                reports["pruned"], f"Pruned layers of the {table.source} model"
-            ),
-        )
-        files["reliability.png"] = lambda path: write_figure(
-            path, reliability_figure(robustness, f"{title}: calibration and recall")
-        )
-    write_all(out, files)
-    if extras["skops"]:
+    print(run_table(comparison.results), flush=True)
+    print(robustness_notes(comparison.robustness), flush=True)
+    write_all(out, _run_files(settings, table, comparison, model_file))
+    if "skops" in settings.extras:
         print(
             "load the model with skops.io.load(path, trusted=...) after checking "
             "skops.io.get_untrusted_types(file=path); see sklprune run --help"
         )
     else:
         print("load the model with pickle.load, from a file you trust")
-    print_missing_extras(
-        extras,
-        {
-            "matplotlib": "the plots training.png, layers.png and reliability.png",
-            "skops": "model.skops, a model file that loads without pickle",
-        },
-    )
+    print_missing_extras(settings.extras, _GAINS)
     return 0
 
 
-def _run_report(args, table, pruned, results, layers, robustness):
-    report = report_head("run", args, table)
-    report["data"]["n_network_inputs"] = int(pruned[-1].n_features_in_)
-    report["settings"]["strategy_used"] = pruned[-1].strategy_
+def _train_and_measure(settings, table):
+    """Fit the dense and the pruned pipeline, then measure both."""
+    pruned = build_pipeline(table, settings, settings.sparsity)
+    # No weight is pruned at sparsity 0, so the criterion goes unused: magnitude
+    # gathers no gradient statistics.
+    dense = clone(pruned).set_params(
+        classifier__sparsity=0.0, classifier__strategy="magnitude"
+    )
+    comparison = _Comparison({"dense": dense, "pruned": pruned}, {}, {})
+    warm_up(dense, table)
+    for name, model in comparison.models.items():
+        what = f"training the {name} model"
+        fit_time = fit(model, table, settings.show_progress, what)
+        model.set_params(classifier__verbose=0)
+        comparison.results[name], comparison.reports[name] = measure(
+            model, table, fit_time
+        )
+    latencies = measure_latencies(comparison.models, table.X_test)
+    for name, numbers in latencies.items():
+        comparison.results[name].update(numbers)
+    return comparison
+
+
+def _write_model_file(out, comparison, use_skops):
+    """Save the pruned pipeline; both models' results get their file's size."""
+    model_file = out / ("model.skops" if use_skops else "model.pkl")
+    write_model(model_file, comparison.models["pruned"], use_skops)
+    results = comparison.results
+    results["pruned"]["size_file_bytes"] = model_file.stat().st_size
+    results["dense"]["size_file_bytes"] = model_file_bytes(
+        comparison.models["dense"], use_skops
+    )
+    return model_file
+
+
+def _run_files(settings, table, comparison, model_file):
+    """The files of ``sklprune run``, ``{name: writer(path)}``, in their order."""
+    layers = _layers_frame(comparison.reports["pruned"])
+    files = {
+        model_file.name: lambda path: model_file,
+        "report.json": lambda path: write_json(
+            path, _run_report(settings, table, comparison, layers)
+        ),
+        "report.csv": lambda path: write_csv(
+            path, pd.DataFrame.from_dict(comparison.results, orient="index"), "model"
+        ),
+        "layers.csv": lambda path: write_csv(path, layers, "name"),
+    }
+    if "matplotlib" in settings.extras:
+        files |= _run_figures(settings, table, comparison)
+    return files
+
+
+def _run_figures(settings, table, comparison):
+    """The plots of ``sklprune run``, ``{name: writer(path)}``."""
+    title = f"{table.source}: dense and pruned (sparsity {settings.sparsity:g})"
+    histories = {name: model[-1].history_ for name, model in comparison.models.items()}
+    return {
+        "training.png": lambda path: write_figure(
+            path, training_figure(histories, title)
+        ),
+        "layers.png": lambda path: write_figure(
+            path,
+            layers_figure(
+                comparison.reports["pruned"],
+                f"Pruned layers of the {table.source} model",
+            ),
+        ),
+        "reliability.png": lambda path: write_figure(
+            path,
+            reliability_figure(
+                comparison.robustness, f"{title}: calibration and recall"
+            ),
+        ),
+    }
+
+
+def _run_report(settings, table, comparison, layers):
+    """The contents of ``report.json``."""
+    pruned = comparison.models["pruned"][-1]
+    report = report_head(settings, table)
+    report["data"]["n_network_inputs"] = int(pruned.n_features_in_)
+    report["settings"]["strategy_used"] = pruned.strategy_
     return report | {
-        "models": results,
+        "models": comparison.results,
         "layers": layers.reset_index(names="name").to_dict("records"),
-        "robustness": robustness_json(robustness),
+        "robustness": robustness_json(comparison.robustness),
     }
 
 
