@@ -32,7 +32,7 @@ from ._training.validation import check_sparsities, resolve_finetune_epochs
 from ._training.weighting import make_dataset, training_weights
 from .callbacks import PruningCallback
 from .classifier import PrunedClassifier
-from .robustness._report import expected_calibration_error
+from .robustness import expected_calibration_error
 
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
 

@@ -1,6 +1,5 @@
 """The report: :func:`robustness_report` and the RobustnessReport it returns."""
 
-import importlib
 
 import numpy as np
 import pandas as pd
@@ -392,20 +391,3 @@ def _changed_by_class(predictions, classes):
             frame["support"] > 0
         )
     return frame
-
-
-_MOVED = {
-    "RobustnessDisplay": "._display",
-    "expected_calibration_error": "._metrics",
-}
-
-
-def __getattr__(name):
-    """The display and the metric, still reachable from this module.
-
-    ``sklprune.cli`` and ``sklprune.pruning_path`` import them from here. They are
-    loaded on first use: the display's module imports this one.
-    """
-    if name not in _MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_MOVED[name], __package__), name)
