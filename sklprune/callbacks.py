@@ -265,7 +265,7 @@ class PruningCallback(Callback):
             self._recover_masks_from_zeros(net, runtime)
         else:
             self._check_masks_fit(runtime)
-            self._apply_masks(net, runtime)
+            self._mask_weights_and_momenta(net, runtime)
         if self.rewind_epoch == 0 and self.rewind_state_ is None:
             self.rewind_state_ = snapshot(net.module_)
 
@@ -275,7 +275,7 @@ class PruningCallback(Callback):
             return
         self.masks_ = masks
         self.target_sparsity_ = achieved_sparsity(masks.values())
-        self._apply_masks(net, runtime)
+        self._mask_weights_and_momenta(net, runtime)
 
     def _check_masks_fit(self, runtime):
         shapes = {n: tuple(p.shape) for n, p in runtime.params.items()}
@@ -297,26 +297,26 @@ class PruningCallback(Callback):
 
     def _mask_gradients(self, runtime):
         masks, bits = runtime.masked(self.masks_)
-        grads, dense = {}, {}
+        grads, grad_masks = {}, {}
         for name, mask in masks.items():
             grad = runtime.params[name].grad
             if grad is not None and grad.is_sparse:  # only the entries it holds
                 mask_gradient_(grad, mask)
             elif grad is not None:
-                grads[name], dense[name] = grad, mask
-        apply_masks(grads, dense, keep_bits=bits)
+                grads[name], grad_masks[name] = grad, mask
+        apply_masks(grads, grad_masks, keep_bits=bits)
 
     @torch.no_grad()
     def _mask_weights(self, runtime):
         masks, bits = runtime.masked(self.masks_)
-        dense = {}
+        whole = {}  # the masks of the weights a dense step moved everywhere
         for name, mask in masks.items():
             p = runtime.params[name]
             if p.grad is not None and p.grad.is_sparse:
                 mask_parameter_(p, mask)  # only the entries a lazy step moved
             else:
-                dense[name] = mask
-        apply_masks(runtime.params, dense, keep_bits=bits)
+                whole[name] = mask
+        apply_masks(runtime.params, whole, keep_bits=bits)
 
     def _prune_if_scheduled(self, net, epoch):
         target = self.schedule_(epoch)
@@ -349,7 +349,7 @@ class PruningCallback(Callback):
             for name, p in runtime.params.items()
         )
         if revived:
-            self._apply_masks(net, runtime)
+            self._mask_weights_and_momenta(net, runtime)
             self._report(
                 f"PruningCallback: {revived} pruned weights were non-zero in the "
                 "weights restored at the end of training; masked again."
@@ -423,7 +423,8 @@ class PruningCallback(Callback):
             )
         return self._runtime_
 
-    def _apply_masks(self, net, runtime):
+    def _mask_weights_and_momenta(self, net, runtime):
+        """Write the masks into the weights and into the optimizer's momenta."""
         apply_masks(runtime.params, self.masks_)
         clear_optimizer_state(net, runtime.params, self.masks_)
 
@@ -446,7 +447,7 @@ class PruningCallback(Callback):
             neuron_dims=runtime.neuron_dims,
         )
         self.target_sparsity_ = target
-        self._apply_masks(net, runtime)
+        self._mask_weights_and_momenta(net, runtime)
         runtime.gather = False
         achieved = achieved_sparsity(runtime.params.values())
         self._report(f"PruningCallback: target {target:.4f}, achieved {achieved:.4f}")
