@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _results import RESULTS, aim, write_section
 
-from sklprune.callbacks import _keep_bits, _zero_pruned
+from sklprune.masks import apply_masks, keep_bits
 
 HEADING = "## Masking pruned entries"
 SHAPES = [(48, 64), (256, 1024), (512, 4096)]
@@ -42,13 +42,13 @@ MAX_RATIO = 1.25
 def methods(mask, dtype):
     keep = mask.to(dtype)
     pruned = ~mask
-    bits = _keep_bits(mask, dtype)
+    bits = {"t": keep_bits(mask, dtype)}
     zero = torch.zeros((), dtype=dtype)
     return {
         "mul_": lambda t: t.mul_(keep),
         "masked_fill_": lambda t: t.masked_fill_(pruned, 0.0),
         "torch.where": lambda t: torch.where(mask, t, zero, out=t),
-        "bitwise_and_": lambda t: _zero_pruned(t, mask, bits),
+        "bitwise_and_": lambda t: apply_masks({"t": t}, {"t": mask}, keep_bits=bits),
     }
 
 

@@ -5,10 +5,12 @@ import warnings
 
 import torch
 from skorch.callbacks import Callback
-from torch import nn
 
+from ._training.optimizer_state import clear_optimizer_state, optimizers
+from ._training.pruning_runtime import PruningRuntime
+from ._training.saved_weights import callbacks_after, mask_state_dict, snapshot
 from ._training.sparse_grad import mask_gradient_, mask_parameter_
-from .compaction._graph import output_targets
+from ._training.starting_masks import masks_from_zeros
 from .masks import (
     GRANULARITIES,
     SCOPES,
@@ -16,16 +18,9 @@ from .masks import (
     apply_masks,
     check_sparsity,
     compute_masks,
-    find_targets,
-    neuron_dim,
 )
 from .schedules import get_schedule
-from .strategies import StatisticsAccumulator, accumulation_dtype, get_strategy
-
-# Optimizer state that only divides a step (see _clear_optimizer_state).
-SECOND_MOMENTS = frozenset(
-    {"exp_avg_sq", "max_exp_avg_sq", "square_avg", "sum", "acc_delta", "exp_inf"}
-)
+from .strategies import accumulation_dtype, get_strategy
 
 
 class PruningCallback(Callback):
@@ -200,7 +195,7 @@ class PruningCallback(Callback):
     def on_grad_computed(self, net, named_parameters, training=None, **kwargs):
         runtime = self._runtime_for(net)
         if runtime.gather:
-            _gather_statistics(runtime)
+            runtime.gather_statistics()
         self._mask_gradients(runtime)
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
@@ -270,24 +265,17 @@ class PruningCallback(Callback):
             self._recover_masks_from_zeros(net, runtime)
         else:
             self._check_masks_fit(runtime)
-            self._apply_masks(net, runtime)
+            self._mask_weights_and_momenta(net, runtime)
         if self.rewind_epoch == 0 and self.rewind_state_ is None:
-            self.rewind_state_ = _snapshot(net.module_)
+            self.rewind_state_ = snapshot(net.module_)
 
     def _recover_masks_from_zeros(self, net, runtime):
-        if self.masks_from_zeros is False:
-            return
-        masks = {}
-        for name, p in runtime.params.items():
-            keep = p != 0
-            if self.masks_from_zeros == "auto":
-                keep |= _initialisation_zeros(net.module_, name, p)
-            masks[name] = keep
-        if all(bool(keep.all()) for keep in masks.values()):
+        masks = masks_from_zeros(net.module_, runtime.params, self.masks_from_zeros)
+        if masks is None:
             return
         self.masks_ = masks
         self.target_sparsity_ = achieved_sparsity(masks.values())
-        self._apply_masks(net, runtime)
+        self._mask_weights_and_momenta(net, runtime)
 
     def _check_masks_fit(self, runtime):
         shapes = {n: tuple(p.shape) for n, p in runtime.params.items()}
@@ -308,20 +296,27 @@ class PruningCallback(Callback):
             runtime.gather = bool(runtime.statistics.names)
 
     def _mask_gradients(self, runtime):
-        for p, mask, bits in runtime.masked(self.masks_):
-            if p.grad is not None:
-                if p.grad.is_sparse:  # only the entries the gradient holds
-                    mask_gradient_(p.grad, mask)
-                else:
-                    _zero_pruned(p.grad, mask, bits)
+        masks, bits = runtime.masked(self.masks_)
+        grads, grad_masks = {}, {}
+        for name, mask in masks.items():
+            grad = runtime.params[name].grad
+            if grad is not None and grad.is_sparse:  # only the entries it holds
+                mask_gradient_(grad, mask)
+            elif grad is not None:
+                grads[name], grad_masks[name] = grad, mask
+        apply_masks(grads, grad_masks, keep_bits=bits)
 
     @torch.no_grad()
     def _mask_weights(self, runtime):
-        for p, mask, bits in runtime.masked(self.masks_):
+        masks, bits = runtime.masked(self.masks_)
+        whole = {}  # the masks of the weights a dense step moved everywhere
+        for name, mask in masks.items():
+            p = runtime.params[name]
             if p.grad is not None and p.grad.is_sparse:
                 mask_parameter_(p, mask)  # only the entries a lazy step moved
             else:
-                _zero_pruned(p, mask, bits)
+                whole[name] = mask
+        apply_masks(runtime.params, whole, keep_bits=bits)
 
     def _prune_if_scheduled(self, net, epoch):
         target = self.schedule_(epoch)
@@ -332,7 +327,7 @@ class PruningCallback(Callback):
 
     def _snapshot_if_rewind_epoch(self, net, epoch):
         if self.rewind_epoch is not None and epoch == self.rewind_epoch:
-            self.rewind_state_ = _snapshot(net.module_)
+            self.rewind_state_ = snapshot(net.module_)
 
     def _rewind_if_final_step(self, net, epoch):
         if self._is_final_step(epoch) and self.rewind_state_ is not None:
@@ -354,7 +349,7 @@ class PruningCallback(Callback):
             for name, p in runtime.params.items()
         )
         if revived:
-            self._apply_masks(net, runtime)
+            self._mask_weights_and_momenta(net, runtime)
             self._report(
                 f"PruningCallback: {revived} pruned weights were non-zero in the "
                 "weights restored at the end of training; masked again."
@@ -370,11 +365,11 @@ class PruningCallback(Callback):
         """
         if self.masks_ is None:
             return
-        later = _callbacks_after(net, self)
+        later = callbacks_after(net, self)
         for name, callback in later:
             saved = getattr(callback, "best_model_weights_", None)
             if isinstance(saved, dict):
-                _mask_state_dict(saved, self.masks_)
+                mask_state_dict(saved, self.masks_)
             elif getattr(callback, "load_best", False):
                 warnings.warn(
                     f"Callback {name!r} ({type(callback).__name__}, load_best=True) "
@@ -423,14 +418,15 @@ class PruningCallback(Callback):
     def _runtime_for(self, net):
         module = net.module_
         if self._runtime_ is None or self._runtime_.module is not module:
-            self._runtime_ = _Runtime(
+            self._runtime_ = PruningRuntime(
                 module, self.targets, self.strategy_, self.granularity
             )
         return self._runtime_
 
-    def _apply_masks(self, net, runtime):
+    def _mask_weights_and_momenta(self, net, runtime):
+        """Write the masks into the weights and into the optimizer's momenta."""
         apply_masks(runtime.params, self.masks_)
-        _clear_optimizer_state(net, runtime.params, self.masks_)
+        clear_optimizer_state(net, runtime.params, self.masks_)
 
     def _prune(self, net, runtime, target):
         weights = {n: p.detach() for n, p in runtime.params.items()}
@@ -451,7 +447,7 @@ class PruningCallback(Callback):
             neuron_dims=runtime.neuron_dims,
         )
         self.target_sparsity_ = target
-        self._apply_masks(net, runtime)
+        self._mask_weights_and_momenta(net, runtime)
         runtime.gather = False
         achieved = achieved_sparsity(runtime.params.values())
         self._report(f"PruningCallback: target {target:.4f}, achieved {achieved:.4f}")
@@ -460,114 +456,8 @@ class PruningCallback(Callback):
     def _rewind(self, net, runtime):
         net.module_.load_state_dict(self.rewind_state_)
         apply_masks(runtime.params, self.masks_)
-        for optimizer in _optimizers(net):
+        for optimizer in optimizers(net):
             optimizer.state.clear()
-
-
-class _Runtime:
-    """Per-fit caches: target parameters, statistics. Dropped when pickled."""
-
-    def __init__(self, module, targets, strategy, granularity):
-        self.module = module
-        self.params = find_targets(module, targets)
-        if granularity == "neuron" and targets is None and len(self.params) > 1:
-            # The output layer's units are the network's outputs (the class
-            # logits): removing one would remove a class, not a hidden unit.
-            for name in output_targets(module, self.params):
-                del self.params[name]
-        self.neuron_dims = {name: neuron_dim(module, name) for name in self.params}
-        self.statistics = StatisticsAccumulator(strategy.statistics)
-        self.gather = False
-        self.masks = None
-        self.entries = []
-
-    @torch.no_grad()
-    def masked(self, masks):
-        """(parameter, mask, keep bits) triples, rebuilt once per mask update."""
-        if masks is not self.masks:
-            self.masks = masks
-            laid_out = {  # like its parameter (column-major after LazyAdam)
-                name: torch.empty_like(p, dtype=torch.bool).copy_(masks[name])
-                for name, p in self.params.items()
-                if masks is not None
-            }
-            self.entries = [
-                (p, laid_out[name], _keep_bits(laid_out[name], p.dtype))
-                for name, p in self.params.items()
-                if masks is not None
-            ]
-        return self.entries
-
-
-# Signed integer of each element size: the view a float tensor is masked through.
-_INT_OF_SIZE = {2: torch.int16, 4: torch.int32, 8: torch.int64}
-
-
-def _keep_bits(mask, dtype):
-    """An integer word per entry: all bits set where kept, none where pruned."""
-    int_dtype = _INT_OF_SIZE.get(dtype.itemsize)
-    if int_dtype is None or not dtype.is_floating_point:
-        return None
-    return mask.to(int_dtype).neg_()
-
-
-def _zero_pruned(tensor, mask, bits):
-    """Write exact zeros at the pruned entries of ``tensor``, NaN and inf included.
-
-    A bitwise AND of the float's bits with the keep word gives +0.0 where pruned
-    whatever was there, and leaves kept entries untouched. Multiplying by a 0/1
-    mask would leave NaN (``nan * 0``) and turn inf into NaN; ``masked_fill_`` and
-    ``torch.where`` are exact but much slower on large tensors
-    (``benchmarks/bench_masking.py``), and this runs twice per training batch.
-    """
-    if bits is not None and tensor.layout == torch.strided:
-        tensor.view(bits.dtype).bitwise_and_(bits)
-    elif tensor.layout == torch.strided:
-        tensor.masked_fill_(~mask, 0.0)
-    else:  # sparse gradients (Embedding(sparse=True)) hold no dense storage
-        tensor.mul_(mask.to(tensor.dtype))
-
-
-def _gather_statistics(runtime):
-    grads = {n: p.grad for n, p in runtime.params.items() if p.grad is not None}
-    runtime.statistics.update(runtime.params, grads)
-
-
-def _initialisation_zeros(module, name, param):
-    """Entries that an initialisation leaves at zero, not a pruned model.
-
-    A whole target of zeros (``nn.init.zeros_``) and the ``padding_idx`` row of an
-    ``Embedding`` or ``EmbeddingBag``.
-    """
-    if not bool(param.any()):
-        return torch.ones_like(param, dtype=torch.bool)
-    zeros = torch.zeros_like(param, dtype=torch.bool)
-    layer_name, _, param_name = name.rpartition(".")
-    layer = module.get_submodule(layer_name)
-    padding_idx = getattr(layer, "padding_idx", None)
-    if (
-        isinstance(layer, nn.Embedding | nn.EmbeddingBag)
-        and param_name == "weight"
-        and padding_idx is not None
-    ):
-        zeros[padding_idx] = True
-    return zeros
-
-
-def _callbacks_after(net, callback):
-    callbacks = list(getattr(net, "callbacks_", []))
-    for i, (_, cb) in enumerate(callbacks):
-        if cb is callback:
-            return callbacks[i + 1 :]
-    return []
-
-
-@torch.no_grad()
-def _mask_state_dict(state, masks):
-    for name, mask in masks.items():
-        value = state.get(name)
-        if torch.is_tensor(value) and value.shape == mask.shape:
-            value.masked_fill_(~mask.to(value.device), 0.0)
 
 
 def _check_int(name, value, minimum):
@@ -590,34 +480,3 @@ def _check_scores(scores, weights, strategy):
                 f"{tuple(scores[name].shape)} for {name!r} of shape {tuple(w.shape)}."
             )
 
-
-def _snapshot(module):
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
-
-
-def _optimizers(net):
-    for name in net._optimizers or ["optimizer"]:
-        optimizer = getattr(net, name + "_", None)
-        if isinstance(optimizer, torch.optim.Optimizer):
-            yield optimizer
-
-
-def _clear_optimizer_state(net, params, masks):
-    """Zero the momentum of pruned entries, so no update can revive them.
-
-    Second-moment accumulators (Adam's ``exp_avg_sq``, RMSprop's ``square_avg``,
-    Adagrad's ``sum``) only scale a step whose numerator is now zero, so they are
-    left alone: zeroing them changes no weight, and ``sqrt`` of exact zeros was
-    measured five times slower than of other values on CPU, which slowed Adam.
-    """
-    by_id = {id(p): masks[name] for name, p in params.items()}
-    for optimizer in _optimizers(net):
-        for p, state in optimizer.state.items():
-            mask = by_id.get(id(p))
-            if mask is None:
-                continue
-            for key, value in state.items():
-                if key in SECOND_MOMENTS or not torch.is_tensor(value):
-                    continue
-                if value.shape == mask.shape:
-                    value.masked_fill_(~mask, 0.0)

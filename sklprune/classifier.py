@@ -1,59 +1,25 @@
-"""PrunedClassifier: a scikit-learn classifier that trains a pruned network."""
+"""PrunedClassifier: a scikit-learn classifier that trains a pruned network.
 
-import copy
-import functools
-import numbers
+What is about classes lives here: the labels and ``classes_``, class weights, the
+classification loss and the predictions. The network, its training and pruning,
+the fast prediction path and pickling are the shared core of
+:mod:`sklprune._estimator`.
+"""
 
 import numpy as np
-import scipy.sparse as sp
-import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.model_selection import train_test_split
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
-from skorch.callbacks import EarlyStopping, ProgressBar
-from skorch.helper import predefined_split
-from skorch.history import History
 from torch import nn
 
 from ._defaults import ESTIMATOR_DEFAULTS as _DEFAULTS
-from ._training.auto import resolve_max_epochs, resolve_strategy
-from ._training.batching import (
-    ArrayDataset,
-    BatchIterator,
-    accepts_sparse_input,
-    dense_rows,
-)
-from ._training.seeding import TORCH_RNG_LOCK, seeded_torch
-from ._training.sparse_grad import contiguous_parameters_
-from ._training.validation import resolve_finetune_epochs
-from ._training.weighting import (
-    WeightedNeuralNetClassifier,
-    make_dataset,
-    training_weights,
-)
-from .callbacks import PruningCallback
-from .compaction._compact import compact
-from .inference._predict import InferenceCache, validated_input
-from .losses import LOSSES, get_loss, supports_sample_weight
-from .masks import find_targets
-from .modules import MLP
-from .optim import LazyAdam, LazyAdamW
-from .persistence._encoding import module_from_state, module_to_state
-from .schedules import SCHEDULES
-from .strategies import STRATEGIES, PruningStrategy
-
-OPTIMIZERS = {
-    "adam": LazyAdam,
-    "adamw": LazyAdamW,
-    "sgd": torch.optim.SGD,
-}
+from ._estimator import BasePrunedEstimator
+from ._training.weighting import WeightedNeuralNetClassifier, training_weights
+from .losses import LOSSES, get_loss
 
 
-class PrunedClassifier(ClassifierMixin, BaseEstimator):
+class PrunedClassifier(ClassifierMixin, BasePrunedEstimator):
     """A neural-network classifier pruned while it trains.
 
     Builds a network (a default MLP, or a module class of your own), trains it with
@@ -221,37 +187,13 @@ callable, default="cross_entropy"
     0.9
     """
 
+    _net_class = WeightedNeuralNetClassifier
+    _outputs_keyword = "n_classes"
+
     _parameter_constraints = {
-        "module": [None, type, nn.Module],
-        "module_kwargs": [None, dict],
-        "hidden_layer_sizes": ["array-like"],
-        "sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
-        "strategy": [StrOptions({"auto", *STRATEGIES}), PruningStrategy, callable],
-        "granularity": [StrOptions({"weight", "neuron"})],
-        "scope": [StrOptions({"global", "lamp", "layer"})],
-        "schedule": [StrOptions(set(SCHEDULES)), callable],
+        **BasePrunedEstimator._parameter_constraints,
         "loss": [StrOptions(set(LOSSES)), nn.Module, callable],
         "class_weight": [dict, StrOptions({"balanced"}), None],
-        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "max_epochs": [
-            Interval(numbers.Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "finetune_epochs": [
-            Interval(numbers.Integral, 0, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(RealNotInt, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
-        "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "compact": ["boolean"],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -281,30 +223,32 @@ callable, default="cross_entropy"
         random_state=_DEFAULTS["random_state"],
         verbose=_DEFAULTS["verbose"],
     ):
-        self.module = module
-        self.module_kwargs = module_kwargs
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.sparsity = sparsity
-        self.strategy = strategy
-        self.granularity = granularity
-        self.scope = scope
-        self.schedule = schedule
-        self.loss = loss
+        super().__init__(
+            module=module,
+            module_kwargs=module_kwargs,
+            hidden_layer_sizes=hidden_layer_sizes,
+            sparsity=sparsity,
+            strategy=strategy,
+            granularity=granularity,
+            scope=scope,
+            schedule=schedule,
+            loss=loss,
+            optimizer=optimizer,
+            lr=lr,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            finetune_epochs=finetune_epochs,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            compact=compact,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
         self.class_weight = class_weight
-        self.optimizer = optimizer
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.finetune_epochs = finetune_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.compact = compact
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -328,47 +272,7 @@ callable, default="cross_entropy"
         self : PrunedClassifier
             The fitted classifier.
         """
-        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                "PrunedClassifier needs samples of at least 2 classes in the data; "
-                f"got 1 class: {self.classes_[0]!r}."
-            )
-        y_encoded = encoder.transform(y).astype(np.int64)
-        weights = training_weights(X, y, sample_weight, self.class_weight)
-        self._finetune_epochs()  # checks it against max_epochs, early
-        if sp.issparse(X):
-            X = sp.csr_matrix(X)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        with seeded_torch(seed, self.device):
-            module = self._build_module(X, len(self.classes_))
-            if self.compact:
-                compact(module)  # refuse a module compaction cannot follow, early
-            net = self._build_net(module, len(self.classes_))
-            if weights is not None and not supports_sample_weight(net.criterion):
-                raise TypeError(
-                    f"The loss {self.loss!r} cannot weight samples, as sample_weight "
-                    "and class_weight need: give it a sample_weight keyword (a "
-                    "module's forward or a function), or use a named loss."
-                )
-            train, valid = self._split(
-                X, y_encoded, weights, rng, self._dataset_kwargs(module)
-            )
-            if valid is not None:
-                net.set_params(train_split=predefined_split(valid))
-            net.fit(train, None)
-            self._torch_rng_state_ = torch.get_rng_state().numpy()
-        _raise_if_interrupted(net)
-        self._set_fitted_attributes(net)
-        if self.compact:
-            self.module_ = net.module_ = compact(net.module_)
-        self._set_size_attributes()
-        self._inference = InferenceCache()
-        return self
+        return self._fit(X, y, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -424,60 +328,54 @@ callable, default="cross_entropy"
         >>> clf.n_iter_, round(clf.sparsity_, 2)
         (3, 0.5)
         """
-        first_call = not hasattr(self, "net_")
-        if self.compact:
-            raise ValueError(
-                "compact=True cannot be used with partial_fit: a compacted network "
-                "cannot be trained further. Set compact=False and call "
-                "sklprune.compact(clf.module_) when training is over."
-            )
-        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' cannot be used with partial_fit: one chunk "
-                "does not show the class frequencies of the stream. Pass a dict, "
-                "e.g. from sklearn.utils.class_weight.compute_class_weight on all "
-                "labels."
-            )
-        X, y = validate_data(
-            self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32,
-            reset=first_call,
-        )
-        check_classification_targets(y)
-        y_encoded = self._encode_partial(y, classes, first_call)
-        if sp.issparse(X):
-            X = sp.csr_matrix(X)
-        if first_call:
-            self._finetune_epochs()  # checks it against max_epochs
-            rng = check_random_state(self.random_state)
-            seed = int(rng.randint(np.iinfo(np.int32).max))
-            with seeded_torch(seed, self.device):
-                module = self._build_module(X, len(self.classes_))
-                net = self._build_net(module, len(self.classes_), early_stopping=False)
-                self._torch_rng_state_ = torch.get_rng_state().numpy()
-        else:
-            net = self.net_
-            module = net.module_
-        epochs = 0 if first_call else len(net.history)
-        with TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
-            torch.set_rng_state(torch.from_numpy(self._torch_rng_state_))
-            weights = training_weights(X, y, sample_weight, self.class_weight)
-            if weights is not None and not supports_sample_weight(net.criterion):
-                raise TypeError(
-                    f"The loss {self.loss!r} cannot weight samples, as sample_weight "
-                    "and class_weight need: give it a sample_weight keyword."
-                )
-            dataset_kwargs = self._dataset_kwargs(module)
-            train = make_dataset(X, y_encoded, weights, **dataset_kwargs)
-            net.partial_fit(train, None, epochs=1)
-            self._torch_rng_state_ = torch.get_rng_state().numpy()
-        if len(net.history) != epochs + 1 or "sparsity" not in net.history[-1]:
-            raise KeyboardInterrupt("Training was interrupted during partial_fit.")
-        self._set_fitted_attributes(net)
-        self._set_size_attributes()
-        self._inference = InferenceCache()
-        return self
+        return self._partial_fit(X, y, sample_weight, classes=classes)
 
-    def _encode_partial(self, y, classes, first_call):
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        proba = self._network_outputs(X).astype(np.float64)
+        proba -= proba.max(axis=1, keepdims=True)
+        np.exp(proba, out=proba)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)  # checks that the classifier is fitted
+        return self.classes_[proba.argmax(axis=1)]
+
+    # ----------------------------------------------------------------- classes
+
+    def _encode_targets(self, y):
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "PrunedClassifier needs samples of at least 2 classes in the data; "
+                f"got 1 class: {self.classes_[0]!r}."
+            )
+        return encoder.transform(y).astype(np.int64)
+
+    def _encode_stream_targets(self, y, first_call, classes=None):
+        check_classification_targets(y)
         if first_call:
             if classes is None:
                 raise ValueError(
@@ -508,281 +406,33 @@ callable, default="cross_entropy"
             )
         return np.searchsorted(self.classes_, y).astype(np.int64)
 
-    def _set_fitted_attributes(self, net):
-        contiguous_parameters_(net.module_)  # LazyAdam stores some column-major
-        self.net_ = net
-        self.module_ = net.module_
-        self.history_ = net.history
-        self.n_iter_ = len(net.history)
-        self.finetune_epochs_ = self._finetune_epochs()
-        self.strategy_ = resolve_strategy(self.strategy, self.n_features_in_)
-        self.sparsity_ = float(net.history[-1, "sparsity"])
+    def _n_outputs(self):
+        return len(self.classes_)
 
-    def predict_proba(self, X):
-        """Class probabilities.
+    def _describe_outputs(self, n_outputs):
+        return f"the data has {n_outputs} classes: it must return one logit per class"
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    def _criterion(self):
+        return get_loss(self.loss)
 
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        X = validated_input(self, X)
-        if "_inference" not in self.__dict__:  # dropped from pickles
-            self._inference = InferenceCache()
-        proba = self._inference.logits(self.module_, X, _module_device(self.module_))
-        proba = proba.astype(np.float64)
-        proba -= proba.max(axis=1, keepdims=True)
-        np.exp(proba, out=proba)
-        proba /= proba.sum(axis=1, keepdims=True)
-        return proba
+    def _net_kwargs(self, n_outputs):
+        return {"classes": list(range(n_outputs)), "predict_nonlinearity": softmax}
 
-    def predict(self, X):
-        """Predicted class labels.
+    def _training_weights(self, X, y, sample_weight):
+        return training_weights(X, y, sample_weight, self.class_weight)
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    def _stratify(self, y):
+        return y if np.bincount(y).min() >= 2 else None
 
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)  # checks that the classifier is fitted
-        return self.classes_[proba.argmax(axis=1)]
-
-    def __getstate__(self):
-        # The module is stored as numpy arrays and the skorch net is rebuilt on
-        # load, so pickle and skops files hold no torch objects or optimizer state.
-        state = dict(super().__getstate__())
-        state.pop("_inference", None)  # the fast inference form is rebuilt on use
-        if "module_" in state:
-            state["module_"] = module_to_state(state["module_"])
-            # Epoch rows only: the per-batch losses would dwarf a pruned model.
-            state["history_"] = [
-                {k: v for k, v in row.items() if k != "batches"}
-                for row in state["history_"]
-            ]
-            del state["net_"]
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "module_" in state:
-            device = self.device if _device_available(self.device) else "cpu"
-            self.module_ = module_from_state(state["module_"], device)
-            self.history_ = History(state["history_"])
-            self.net_ = self._build_net(self.module_, len(self.classes_))
-            self.net_.set_params(device=device).initialize()
-            self.net_.history = self.history_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
-    # ---------------------------------------------------------------- building
-
-    def _module_kwargs(self):
-        kwargs = dict(self.module_kwargs or {})
-        if self.module is None:
-            kwargs.setdefault("hidden_layer_sizes", tuple(self.hidden_layer_sizes))
-        return kwargs
-
-    def _build_module(self, X, n_classes):
-        if self.module is None or isinstance(self.module, type):
-            factory = MLP if self.module is None else self.module
-            try:
-                module = factory(
-                    n_features=X.shape[1], n_classes=n_classes, **self._module_kwargs()
-                )
-            except TypeError as exc:
-                raise TypeError(
-                    f"Could not build {factory.__name__}(n_features=..., "
-                    f"n_classes=..., **module_kwargs): {exc}. A module class must "
-                    "accept the keyword "
-                    "arguments n_features and n_classes."
-                ) from exc
-        else:
-            module = copy.deepcopy(self.module)
-        module = module.to(self.device)
-        self._check_output_shape(module, X, n_classes)
-        find_targets(module)  # a module without prunable layers fails here, early
-        return module
-
-    def _check_output_shape(self, module, X, n_classes):
-        probe = dense_rows(X, slice(0, 2)).to(self.device)
-        with torch.no_grad():
-            try:
-                out = module.eval()(probe)
-            except Exception as exc:
-                raise ValueError(
-                    f"The module failed on input of shape {tuple(probe.shape)} "
-                    f"({X.shape[1]} features): {exc}"
-                ) from exc
-            finally:
-                module.train()
-        if tuple(out.shape) != (probe.shape[0], n_classes):
+    def _check_partial_fit_params(self):
+        super()._check_partial_fit_params()
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
             raise ValueError(
-                f"The module returns output of shape {tuple(out.shape)} for "
-                f"{probe.shape[0]} samples, but the data has {n_classes} classes: it "
-                f"must return one logit per class, shape ({probe.shape[0]}, "
-                f"{n_classes})."
+                "class_weight='balanced' cannot be used with partial_fit: one chunk "
+                "does not show the class frequencies of the stream. Pass a dict, "
+                "e.g. from sklearn.utils.class_weight.compute_class_weight on all "
+                "labels."
             )
-
-    def _max_epochs(self):
-        return resolve_max_epochs(self.max_epochs, self.sparsity)
-
-    def _finetune_epochs(self):
-        return resolve_finetune_epochs(
-            self.finetune_epochs, self._max_epochs(), self.sparsity
-        )
-
-    def _build_net(self, module, n_classes, early_stopping=None):
-        # Where the module is: self.device, or the CPU for a model trained on a GPU
-        # and loaded on a machine without one.
-        device = _module_device(module)
-        end_epoch = self._max_epochs() - self._finetune_epochs()
-        callbacks = [
-            (
-                "prune",
-                PruningCallback(
-                    sparsity=float(self.sparsity),
-                    strategy=resolve_strategy(self.strategy, self.n_features_in_),
-                    scope=self.scope,
-                    granularity=self.granularity,
-                    schedule=self.schedule,
-                    start_epoch=1,
-                    end_epoch=end_epoch,
-                ),
-            )
-        ]
-        if self.early_stopping if early_stopping is None else early_stopping:
-            callbacks.append(
-                (
-                    "early_stopping",
-                    _FinetuneEarlyStopping(
-                        after_epoch=end_epoch,
-                        patience=self.n_iter_no_change,
-                        threshold=self.tol,
-                        threshold_mode="abs",
-                        load_best=True,
-                    ),
-                )
-            )
-        if self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
-        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
-        optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
-        if optimizer is torch.optim.SGD:
-            optimizer_kwargs.update(optimizer__momentum=0.9, optimizer__nesterov=True)
-        elif optimizer in (torch.optim.Adam, torch.optim.AdamW, LazyAdam, LazyAdamW):
-            # One fused kernel per step instead of a loop of small ones; see
-            # benchmarks/bench_callback.py for its effect on training time.
-            optimizer_kwargs["optimizer__fused"] = _fused_supported(device)
-        return WeightedNeuralNetClassifier(
-            module,
-            criterion=get_loss(self.loss),
-            optimizer=optimizer,
-            lr=self.lr,
-            max_epochs=self._max_epochs(),
-            batch_size=self.batch_size,
-            iterator_train=BatchIterator,
-            iterator_train__shuffle=True,
-            iterator_valid=BatchIterator,
-            dataset=ArrayDataset,
-            **{f"dataset__{k}": v for k, v in self._dataset_kwargs(module).items()},
-            train_split=None,
-            classes=list(range(n_classes)),
-            predict_nonlinearity=softmax,
-            callbacks=callbacks,
-            device=device,
-            verbose=self.verbose,
-            **optimizer_kwargs,
-        )
-
-    def _dataset_kwargs(self, module):
-        keep_sparse = accepts_sparse_input(module)
-        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
-        sparse_grad = keep_sparse and optimizer in (LazyAdam, LazyAdamW)
-        return {"keep_sparse": keep_sparse, "sparse_grad": sparse_grad}
-
-    def _split(self, X, y, weights, rng, dataset_kwargs):
-        if not self.early_stopping:
-            return make_dataset(X, y, weights, **dataset_kwargs), None
-        stratify = y if np.bincount(y).min() >= 2 else None
-        arrays = (X, y) if weights is None else (X, y, weights)
-        parts = train_test_split(
-            *arrays,
-            test_size=self.validation_fraction,
-            random_state=rng,
-            stratify=stratify,
-        )
-        train, valid = parts[0::2], parts[1::2]
-        if weights is None:
-            train, valid = (*train, None), (*valid, None)
-        return (
-            make_dataset(*train, **dataset_kwargs),
-            make_dataset(*valid, **dataset_kwargs),
-        )
-
-    def _set_size_attributes(self):
-        params = list(self.module_.parameters())
-        self.n_parameters_ = int(sum(p.numel() for p in params))
-        self.n_nonzero_ = int(sum(int(torch.count_nonzero(p)) for p in params))
-
-
-class _FinetuneEarlyStopping(EarlyStopping):
-    """skorch's EarlyStopping, counting only epochs after the pruning schedule."""
-
-    def __init__(self, after_epoch=0, **kwargs):
-        super().__init__(**kwargs)
-        self.after_epoch = after_epoch
-
-    def initialize(self):
-        super().initialize()
-        self.stopped_ = False
-        return self
-
-    def on_epoch_end(self, net, **kwargs):
-        if len(net.history) > self.after_epoch:
-            try:
-                super().on_epoch_end(net, **kwargs)
-            except KeyboardInterrupt:  # skorch stops training by raising it
-                self.stopped_ = True
-                raise
-
-
-def _raise_if_interrupted(net):
-    """skorch swallows Ctrl-C and returns a half-trained net; fit must not."""
-    early_stopped = any(getattr(cb, "stopped_", False) for _, cb in net.callbacks_)
-    finished = len(net.history) == net.max_epochs or early_stopped
-    last_epoch_complete = len(net.history) > 0 and "sparsity" in net.history[-1]
-    if not (finished and last_epoch_complete):
-        raise KeyboardInterrupt(
-            f"Training was interrupted after {len(net.history)} of {net.max_epochs} "
-            "epochs; the classifier was not fitted."
-        )
-
-
-@functools.cache
-def _fused_supported(device):
-    probe = torch.zeros(1, device=device, requires_grad=True)
-    try:
-        torch.optim.Adam([probe], fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return False
-    return True
-
-
-def _module_device(module):
-    return next(module.parameters()).device
-
-
-def _device_available(device):
-    return not str(device).startswith("cuda") or torch.cuda.is_available()
 
 
 def softmax(logits):

@@ -1,4 +1,7 @@
+import ast
+import inspect
 import pickle
+import re
 import sys
 
 import numpy as np
@@ -16,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from sklprune import MagnitudeStrategy, PrunedClassifier
+from sklprune._defaults import ESTIMATOR_DEFAULTS
 from sklprune.datasets import load_rotten_tomatoes
 
 FAST = {"max_epochs": 15, "finetune_epochs": 3, "hidden_layer_sizes": (64,), "lr": 0.01}
@@ -178,6 +182,29 @@ def test_ensembles_of_pruned_nets(blobs):
 def test_html_repr_shows_parameters():
     html = PrunedClassifier(sparsity=0.8)._repr_html_()
     assert "PrunedClassifier" in html and "0.8" in html
+
+
+def _documented_defaults(estimator_class):
+    """``{name: default}`` of the ``name : type, default=value`` lines of the
+    numpydoc Parameters section of a class docstring."""
+    doc = inspect.getdoc(estimator_class)
+    section = doc.split("Parameters\n----------\n", 1)[1].split("\n\n", 1)[0]
+    section = section.split("\nAttributes\n", 1)[0]
+    entries = re.findall(r"^(\w+) : .*, default=(.+)$", section, flags=re.MULTILINE)
+    return {name: ast.literal_eval(value) for name, value in entries}
+
+
+def test_every_documented_default_is_the_one_of_the_defaults_table():
+    documented = _documented_defaults(PrunedClassifier)
+    signature = {
+        name: parameter.default
+        for name, parameter in inspect.signature(PrunedClassifier).parameters.items()
+    }
+    assert list(documented) == list(signature) == list(ESTIMATOR_DEFAULTS)
+    for name, default in ESTIMATOR_DEFAULTS.items():
+        assert type(documented[name]) is type(default), name
+        assert documented[name] == default, name
+        assert signature[name] is default, name
 
 
 class UserNet(nn.Module):

@@ -5,8 +5,10 @@ from torch import nn
 from sklprune.masks import (
     GLOBAL_FLOOR,
     achieved_sparsity,
+    apply_masks,
     compute_masks,
     find_targets,
+    keep_bits,
     neuron_dim,
 )
 
@@ -168,3 +170,43 @@ def test_global_floor_holds_over_many_pruning_steps(scope):
     floor = int(GLOBAL_FLOOR * 0.02 * n + 0.5)
     assert int(masks["2.weight"].sum()) >= floor
     assert abs(sum(int((~m).sum()) for m in masks.values()) - 0.98 * 50432) <= 3
+
+
+def _poisoned(shape, dtype):
+    """NaN, inf and -inf in turn."""
+    values = torch.tensor([float("nan"), float("inf"), -float("inf")], dtype=dtype)
+    return values[torch.arange(shape[0] * shape[1]) % 3].reshape(shape)
+
+
+@pytest.mark.parametrize(
+    "dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64]
+)
+@pytest.mark.parametrize("with_keep_bits", [False, True])
+def test_apply_masks_writes_positive_zeros_over_nan_and_inf(dtype, with_keep_bits):
+    mask = torch.rand(6, 5, generator=torch.Generator().manual_seed(0)) > 0.5
+    tensor = _poisoned(mask.shape, dtype)
+    kept = tensor[mask].clone()
+    bits = {"w": keep_bits(mask, dtype)} if with_keep_bits else None
+    apply_masks({"w": tensor}, {"w": mask}, keep_bits=bits)
+    assert bool((tensor[~mask] == 0).all())
+    assert not bool(torch.signbit(tensor[~mask]).any())
+    assert torch.equal(tensor[mask].isnan(), kept.isnan())
+    assert torch.equal(tensor[mask].nan_to_num(), kept.nan_to_num())
+
+
+def test_apply_masks_on_a_module_finds_its_parameters_by_name():
+    module = _mlp()
+    masks = compute_masks(_scores(module), 0.75, scope="layer")
+    apply_masks(module, masks)
+    for name, p in find_targets(module).items():
+        assert torch.equal(p != 0, masks[name])
+    assert bool(module[0].bias.ne(0).any())  # only the masked tensors change
+
+
+def test_keep_bits_exist_for_floats_only():
+    mask = torch.tensor([True, False])
+    assert keep_bits(mask, torch.float64).tolist() == [-1, 0]
+    assert keep_bits(mask, torch.int32) is None
+    counts = torch.tensor([3, 4], dtype=torch.int32)
+    apply_masks({"c": counts}, {"c": mask})  # filled with zeros instead
+    assert counts.tolist() == [3, 0]

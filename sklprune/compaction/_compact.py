@@ -18,7 +18,7 @@ import torch
 from torch import fx, nn
 from torch.nn.utils import parametrize
 
-from ..masks import check_masks
+from ..masks import apply_masks, check_masks, check_module
 from ._graph import HOOK, describe_layer, trace
 from ._narrow import narrow
 from ._ops import WEIGHTED
@@ -111,19 +111,13 @@ def compact(module, masks=None, *, prune_inputs=False):
     >>> torch.allclose(small(x), net(x), atol=1e-6)
     True
     """
-    if not isinstance(module, nn.Module):
-        hint = ""
-        if hasattr(module, "module_") or hasattr(module, "module"):
-            hint = " For a fitted skorch net or PrunedClassifier, pass its .module_."
-        raise TypeError(
-            f"compact takes a torch.nn.Module; got {type(module).__name__}.{hint}"
-        )
+    check_module(module, "compact")
     if not isinstance(prune_inputs, bool):
         raise TypeError(f"prune_inputs must be True or False; got {prune_inputs!r}.")
     masks = check_masks(module, masks)
     _check_reparametrisations(module)
     compacted = copy.deepcopy(module).eval()
-    _apply_masks(compacted, masks)
+    apply_masks(compacted, masks)
     traced = trace(compacted)
     select = _selection(compacted, traced.graph) if prune_inputs else None
     added = select is not None and not any(m is select for m in compacted.modules())
@@ -207,16 +201,6 @@ def _check_reparametrisations(module):
             raise ValueError(
                 f"compact cannot follow {describe_layer(name, layer)}: {problem}."
             )
-
-
-# --------------------------------------------------------------------- masks
-
-
-@torch.no_grad()
-def _apply_masks(module, masks):
-    for name, mask in masks.items():
-        param = module.get_parameter(name)
-        param.masked_fill_(~mask.to(param.device), 0.0)
 
 
 @torch.no_grad()

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from ..compaction._compact import compact
-from ..masks import check_masks
+from ..masks import apply_masks, check_masks, check_module
 
 SPARSE_MODES = ("calibrate", "threshold", "never")
 
@@ -317,13 +317,7 @@ def to_inference(
     >>> to_inference(net, sparse="never")[0]
     Linear(in_features=64, out_features=30, bias=True)
     """
-    if not isinstance(module, nn.Module):
-        hint = ""
-        if hasattr(module, "module_") or hasattr(module, "module"):
-            hint = " For a fitted skorch net or PrunedClassifier, pass its .module_."
-        raise TypeError(
-            f"to_inference takes a torch.nn.Module; got {type(module).__name__}.{hint}"
-        )
+    check_module(module, "to_inference")
     if sparse not in SPARSE_MODES:
         raise ValueError(f"sparse must be one of {list(SPARSE_MODES)}; got {sparse!r}.")
     if isinstance(density_threshold, bool) or not (
@@ -337,7 +331,7 @@ def to_inference(
     ):
         raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}.")
     masked = copy.deepcopy(module).eval()
-    _apply_masks(masked, masks)
+    apply_masks(masked, check_masks(masked, masks))
     fast = masked
     if remove_dead_units:
         try:
@@ -351,16 +345,6 @@ def to_inference(
     if example_input is not None:
         _verify(masked, fast, example_input)
     return fast
-
-
-# --------------------------------------------------------------------- masks
-
-
-@torch.no_grad()
-def _apply_masks(module, masks):
-    for name, mask in check_masks(module, masks).items():
-        param = module.get_parameter(name)
-        param.masked_fill_(~mask.to(param.device), 0.0)
 
 
 # --------------------------------------------------------------------- layers

@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._names import join_name, split_name
+
 LAYOUTS = ("dense", "mask", "csr")
 
 # What one more array costs in a file beyond its bytes: pickle adds about 150
@@ -63,7 +65,7 @@ def module_to_state(module):
             for key, tensor in slots.items():
                 if tensor is None:
                     continue
-                name = _join(layer_name, key)
+                name = join_name(layer_name, key)
                 if id(tensor) in first_name:  # a tied (shared) tensor
                     store[name] = {"tied_to": first_name[id(tensor)]}
                     continue
@@ -247,9 +249,6 @@ def _index_dtype(largest):
 
 
 def _locate(module, name):
-    layer_name, _, key = name.rpartition(".")
+    layer_name, key = split_name(name)
     return module.get_submodule(layer_name), key
 
-
-def _join(prefix, name):
-    return f"{prefix}.{name}" if prefix else name

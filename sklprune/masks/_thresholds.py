@@ -1,31 +1,12 @@
-"""Targets, thresholds and masks: from importance scores to exact zeros.
+"""Thresholds: from importance scores to keep-masks at a cumulative sparsity.
 
-This module knows only PyTorch. It answers three questions:
-
-* which parameter tensors may be pruned (:func:`find_targets`),
-* given a score for every weight, which weights to remove so that a *cumulative*
-  sparsity is reached (:func:`compute_masks`), and
-* how sparse a set of tensors really is (:func:`achieved_sparsity`).
-
-Sparsity is always the fraction of all target weights that are zero, counted from the
-dense model: ``0.9`` means 90 % of the target weights are zero, whatever was pruned
-before. Masks only grow: a weight pruned once stays pruned.
+One ranking per target (``scope="layer"``), or one across targets over raw
+(``"global"``) or layer-normalised (``"lamp"``) scores, of single weights or of whole
+output units (``granularity="neuron"``).
 """
-
-from collections.abc import Mapping
-from fnmatch import fnmatchcase
 
 import numpy as np
 import torch
-from torch import nn
-
-DEFAULT_TARGET_TYPES = (
-    nn.Linear,
-    nn.Conv1d,
-    nn.Conv2d,
-    nn.Embedding,
-    nn.EmbeddingBag,
-)
 
 SCOPES = ("global", "lamp", "layer")
 GRANULARITIES = ("weight", "neuron")
@@ -34,87 +15,6 @@ GRANULARITIES = ("weight", "neuron")
 # would keep under ``scope="layer"``. Without a floor, global magnitude pruning of a
 # 64-256-128-10 MLP at 98 % empties the middle layer and the net predicts one class.
 GLOBAL_FLOOR = 0.25
-
-
-def find_targets(module, targets=None):
-    """Return the prunable parameters of a module.
-
-    Parameters
-    ----------
-    module : torch.nn.Module
-        The network to prune.
-    targets : None, str, type, callable or list of those, default=None
-        Which parameters may be pruned. ``None`` selects the ``weight`` of every
-        ``Linear``, ``Conv1d``, ``Conv2d``, ``Embedding`` and ``EmbeddingBag`` layer
-        (never biases or normalisation layers). A string is a glob pattern matched
-        against parameter names (``"hidden*.weight"``); a module type selects the
-        ``weight`` of every layer of that type; a callable receives
-        ``(name, parameter)`` and returns whether to prune it.
-
-    Returns
-    -------
-    targets : dict of str to torch.nn.Parameter
-        Parameter name to parameter, in the module's order.
-
-    Raises
-    ------
-    ValueError
-        If nothing matches.
-
-    Examples
-    --------
-    >>> from torch import nn
-    >>> from sklprune.masks import find_targets
-    >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
-    >>> list(find_targets(net))
-    ['0.weight', '2.weight']
-    >>> list(find_targets(net, targets="2.*"))
-    ['2.weight', '2.bias']
-    """
-    selectors = _as_selectors(targets)
-    named_params = dict(module.named_parameters())
-    selected = set()
-    for selector in selectors:
-        if isinstance(selector, type):
-            for layer_name, layer in module.named_modules():
-                weight = getattr(layer, "weight", None)
-                if isinstance(layer, selector) and isinstance(weight, nn.Parameter):
-                    selected.add(_join(layer_name, "weight"))
-        elif isinstance(selector, str):
-            selected.update(n for n in named_params if fnmatchcase(n, selector))
-        elif callable(selector):
-            selected.update(n for n, p in named_params.items() if selector(n, p))
-        else:
-            raise TypeError(
-                "targets must be None, a glob pattern, a module type, a callable "
-                f"(name, parameter) -> bool, or a list of those; got {selector!r}."
-            )
-    found = {name: p for name, p in named_params.items() if name in selected}
-    if not found:
-        raise ValueError(
-            f"The module {type(module).__name__} has no prunable target for "
-            f"targets={targets!r}. Pass targets= as parameter-name patterns such as "
-            "'fc*.weight', or give the module a Linear, Conv or Embedding layer."
-        )
-    return found
-
-
-def neuron_dim(module, name):
-    """Return the dimension of a target that indexes its output units.
-
-    Rows (dimension 0) for ``Linear`` and ``Conv`` weights; columns (dimension 1,
-    the embedding features) for ``Embedding`` and ``EmbeddingBag``.
-
-    Examples
-    --------
-    >>> from torch import nn
-    >>> from sklprune.masks import neuron_dim
-    >>> neuron_dim(nn.Sequential(nn.Embedding(10, 3)), "0.weight")
-    1
-    """
-    layer_name = name.rsplit(".", 1)[0] if "." in name else ""
-    layer = module.get_submodule(layer_name)
-    return 1 if isinstance(layer, nn.Embedding | nn.EmbeddingBag) else 0
 
 
 def compute_masks(
@@ -211,110 +111,6 @@ def check_sparsity(sparsity, name="sparsity"):
             f"zero; 0.9 keeps 10%); got {sparsity!r}."
         )
 
-
-def achieved_sparsity(tensors):
-    """Fraction of exact zeros over a collection of tensors.
-
-    Parameters
-    ----------
-    tensors : iterable of torch.Tensor
-
-    Returns
-    -------
-    sparsity : float
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklprune.masks import achieved_sparsity
-    >>> achieved_sparsity([torch.tensor([0.0, 1.0]), torch.zeros(2)])
-    0.75
-    """
-    zeros = total = 0
-    for t in tensors:
-        zeros += t.numel() - int(torch.count_nonzero(t))
-        total += t.numel()
-    return zeros / total if total else 0.0
-
-
-def check_masks(module, masks):
-    """Check masks against a module: boolean tensors shaped like its parameters.
-
-    Parameters
-    ----------
-    module : torch.nn.Module
-        The module the masks belong to.
-    masks : dict of str to bool tensor, or None
-        Parameter name to keep-mask, such as ``PruningCallback.masks_``.
-
-    Returns
-    -------
-    masks : dict of str to torch.Tensor
-        The masks as boolean tensors (empty for ``None``).
-
-    Raises
-    ------
-    TypeError
-        If ``masks`` is not a mapping or a mask is not boolean.
-    ValueError
-        If a name is not a parameter of the module or a shape differs.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from torch import nn
-    >>> from sklprune.masks import check_masks
-    >>> net = nn.Linear(2, 1)
-    >>> check_masks(net, {"weight": torch.tensor([[True, False]])})
-    {'weight': tensor([[ True, False]])}
-    """
-    if masks is None:
-        return {}
-    if not isinstance(masks, Mapping):
-        raise TypeError(
-            "masks must be a dict of parameter name to boolean tensor, such as "
-            f"PruningCallback.masks_; got {type(masks).__name__}."
-        )
-    params = dict(module.named_parameters())
-    unknown = sorted(set(masks) - set(params))
-    if unknown:
-        raise ValueError(
-            f"masks name parameters the module does not have: {unknown}. Keys are "
-            f"parameter names of the module, such as {list(params)[:3]}."
-        )
-    checked = {}
-    for name, mask in masks.items():
-        mask = torch.as_tensor(mask)
-        if mask.dtype != torch.bool:
-            raise TypeError(
-                f"The mask of {name!r} must be boolean (True keeps a weight); got "
-                f"dtype {mask.dtype}."
-            )
-        if tuple(mask.shape) != tuple(params[name].shape):
-            raise ValueError(
-                f"The mask of {name!r} has shape {tuple(mask.shape)}, but the "
-                f"parameter has shape {tuple(params[name].shape)}: the masks belong "
-                "to another module."
-            )
-        checked[name] = mask
-    return checked
-
-
-@torch.no_grad()
-def apply_masks(params, masks):
-    """Write masks into parameters: pruned entries become exact zeros.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklprune.masks import apply_masks
-    >>> w = torch.nn.Parameter(torch.ones(2))
-    >>> apply_masks({"w": w}, {"w": torch.tensor([True, False])})
-    >>> w.data
-    tensor([1., 0.])
-    """
-    for name, mask in masks.items():
-        params[name].masked_fill_(~mask, 0.0)
 
 
 class _Groups:
@@ -469,13 +265,3 @@ def _allocate(candidates, sizes, budget):
     return [int(t) for t in taken]
 
 
-def _as_selectors(targets):
-    if targets is None:
-        return list(DEFAULT_TARGET_TYPES)
-    if isinstance(targets, str | type) or callable(targets):
-        return [targets]
-    return list(targets)
-
-
-def _join(prefix, name):
-    return f"{prefix}.{name}" if prefix else name

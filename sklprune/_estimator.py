@@ -1,0 +1,491 @@
+"""The core the pruned estimators share: parameters, the network and its skorch
+net, training with pruning, the cached fast prediction path, and pickling.
+
+:class:`BasePrunedEstimator` is to :class:`~sklprune.PrunedClassifier` what
+scikit-learn's ``BaseMultilayerPerceptron`` is to ``MLPClassifier``: it holds what
+does not depend on the targets. A subclass adds the targets through these hooks:
+
+``_encode_targets(y)``, ``_encode_stream_targets(y, first_call, **stream)``
+    Check ``y``, set the fitted attributes of the targets (``classes_``) and return
+    the targets the network trains on, in ``fit`` and in ``partial_fit``.
+``_n_outputs()``, ``_outputs_keyword``, ``_describe_outputs(n_outputs)``
+    How many outputs the network has, the keyword that tells a module class so,
+    and what the outputs must be, for the error of a module that gets it wrong.
+``_criterion()``
+    The training loss that ``loss`` names.
+``_net_class``, ``_net_kwargs(n_outputs)``
+    The skorch net class and its arguments that depend on the task.
+``_training_weights(X, y, sample_weight)``, ``_stratify(y)``
+    The weight of every sample in the loss; the labels whose proportions the
+    early-stopping validation split keeps.
+``_check_partial_fit_params()``
+    Parameters ``partial_fit`` refuses.
+"""
+
+import copy
+import numbers
+from abc import ABCMeta, abstractmethod
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils.validation import validate_data
+from skorch.callbacks import ProgressBar
+from skorch.helper import predefined_split
+from skorch.history import History
+from torch import nn
+
+from ._training.auto import resolve_max_epochs, resolve_strategy
+from ._training.batching import (
+    ArrayDataset,
+    BatchIterator,
+    accepts_sparse_input,
+    dense_rows,
+)
+from ._training.optimizers import (
+    OPTIMIZERS,
+    optimizer_settings,
+    resolve_optimizer,
+    updates_lazily,
+)
+from ._training.seeding import TORCH_RNG_LOCK, seeded_torch
+from ._training.sparse_grad import contiguous_parameters_
+from ._training.stopping import FinetuneEarlyStopping, raise_if_interrupted
+from ._training.validation import resolve_finetune_epochs
+from ._training.weighting import make_dataset, training_weights
+from .callbacks import PruningCallback
+from .compaction._compact import compact
+from .inference._predict import InferenceCache, validated_input
+from .losses import supports_sample_weight
+from .masks import find_targets
+from .modules import MLP
+from .persistence._encoding import module_from_state, module_to_state
+from .schedules import SCHEDULES
+from .strategies import STRATEGIES, PruningStrategy
+
+
+class BasePrunedEstimator(BaseEstimator, metaclass=ABCMeta):
+    """Base class of the estimators that train a pruned network.
+
+    Do not use it directly: the parameters are documented in the subclasses
+    (:class:`~sklprune.PrunedClassifier`), which add the targets through the hooks
+    that the module docstring lists.
+    """
+
+    # Set by a subclass: the skorch net class, and the keyword argument of a module
+    # class that takes the number of outputs.
+    _net_class = None
+    _outputs_keyword = None
+
+    _parameter_constraints = {
+        "module": [None, type, nn.Module],
+        "module_kwargs": [None, dict],
+        "hidden_layer_sizes": ["array-like"],
+        "sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
+        "strategy": [StrOptions({"auto", *STRATEGIES}), PruningStrategy, callable],
+        "granularity": [StrOptions({"weight", "neuron"})],
+        "scope": [StrOptions({"global", "lamp", "layer"})],
+        "schedule": [StrOptions(set(SCHEDULES)), callable],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_epochs": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "finetune_epochs": [
+            Interval(numbers.Integral, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(RealNotInt, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "compact": ["boolean"],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        *,
+        module,
+        module_kwargs,
+        hidden_layer_sizes,
+        sparsity,
+        strategy,
+        granularity,
+        scope,
+        schedule,
+        loss,
+        optimizer,
+        lr,
+        weight_decay,
+        batch_size,
+        max_epochs,
+        finetune_epochs,
+        early_stopping,
+        validation_fraction,
+        n_iter_no_change,
+        tol,
+        compact,
+        device,
+        random_state,
+        verbose,
+    ):
+        self.module = module
+        self.module_kwargs = module_kwargs
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.sparsity = sparsity
+        self.strategy = strategy
+        self.granularity = granularity
+        self.scope = scope
+        self.schedule = schedule
+        self.loss = loss
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.finetune_epochs = finetune_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.compact = compact
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ----------------------------------------------------------------- targets
+
+    @abstractmethod
+    def _encode_targets(self, y):
+        """Check the targets of ``fit``, set their fitted attributes, encode them."""
+
+    @abstractmethod
+    def _encode_stream_targets(self, y, first_call, **stream):
+        """As :meth:`_encode_targets`, for one chunk of ``partial_fit``."""
+
+    @abstractmethod
+    def _n_outputs(self):
+        """The number of outputs of the network, once the targets are known."""
+
+    @abstractmethod
+    def _describe_outputs(self, n_outputs):
+        """What the ``n_outputs`` outputs of the module must be, for an error."""
+
+    @abstractmethod
+    def _criterion(self):
+        """The training loss (a torch module) that ``loss`` names."""
+
+    @abstractmethod
+    def _net_kwargs(self, n_outputs):
+        """The arguments of ``_net_class`` that depend on the task."""
+
+    def _training_weights(self, X, y, sample_weight):
+        """The weight of every sample in the loss, or None when all are equal."""
+        return training_weights(X, y, sample_weight)
+
+    def _stratify(self, y):
+        """The labels whose proportions the validation split keeps, or None."""
+        return None
+
+    def _check_partial_fit_params(self):
+        """Raise a ValueError for a parameter that ``partial_fit`` cannot honour."""
+        if self.compact:
+            raise ValueError(
+                "compact=True cannot be used with partial_fit: a compacted network "
+                "cannot be trained further. Set compact=False and call "
+                "sklprune.compact(clf.module_) when training is over."
+            )
+
+    # ----------------------------------------------------------------- fitting
+
+    def _fit(self, X, y, sample_weight):
+        """Train and prune a new network on all of ``X``: the work of ``fit``."""
+        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32)
+        y_encoded = self._encode_targets(y)
+        weights = self._training_weights(X, y, sample_weight)
+        self._finetune_epochs()  # checks it against max_epochs, early
+        if sp.issparse(X):
+            X = sp.csr_matrix(X)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        with seeded_torch(seed, self.device):
+            module = self._build_module(X)
+            if self.compact:
+                compact(module)  # refuse a module compaction cannot follow, early
+            net = self._build_net(module)
+            if weights is not None and not supports_sample_weight(net.criterion):
+                raise TypeError(
+                    f"The loss {self.loss!r} cannot weight samples, as sample_weight "
+                    "and class_weight need: give it a sample_weight keyword (a "
+                    "module's forward or a function), or use a named loss."
+                )
+            train, valid = self._split(
+                X, y_encoded, weights, rng, self._dataset_kwargs(module)
+            )
+            if valid is not None:
+                net.set_params(train_split=predefined_split(valid))
+            net.fit(train, None)
+            self._torch_rng_state_ = torch.get_rng_state().numpy()
+        raise_if_interrupted(net, self.__sklearn_tags__().estimator_type)
+        self._set_fitted_attributes(net)
+        if self.compact:
+            self.module_ = net.module_ = compact(net.module_)
+        self._set_size_attributes()
+        self._inference = InferenceCache()
+        return self
+
+    def _partial_fit(self, X, y, sample_weight, **stream):
+        """Train for one epoch on one chunk: the work of ``partial_fit``.
+
+        ``stream`` holds what the subclass needs to know of the targets of the
+        whole stream (the classifier's ``classes``).
+        """
+        first_call = not hasattr(self, "net_")
+        self._check_partial_fit_params()
+        X, y = validate_data(
+            self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32,
+            reset=first_call,
+        )
+        y_encoded = self._encode_stream_targets(y, first_call, **stream)
+        if sp.issparse(X):
+            X = sp.csr_matrix(X)
+        if first_call:
+            net, module = self._start_stream(X)
+        else:
+            net = self.net_
+            module = net.module_
+        epochs = 0 if first_call else len(net.history)
+        with TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(torch.from_numpy(self._torch_rng_state_))
+            weights = self._training_weights(X, y, sample_weight)
+            if weights is not None and not supports_sample_weight(net.criterion):
+                raise TypeError(
+                    f"The loss {self.loss!r} cannot weight samples, as sample_weight "
+                    "and class_weight need: give it a sample_weight keyword."
+                )
+            dataset_kwargs = self._dataset_kwargs(module)
+            train = make_dataset(X, y_encoded, weights, **dataset_kwargs)
+            net.partial_fit(train, None, epochs=1)
+            self._torch_rng_state_ = torch.get_rng_state().numpy()
+        if len(net.history) != epochs + 1 or "sparsity" not in net.history[-1]:
+            raise KeyboardInterrupt("Training was interrupted during partial_fit.")
+        self._set_fitted_attributes(net)
+        self._set_size_attributes()
+        self._inference = InferenceCache()
+        return self
+
+    def _start_stream(self, X):
+        """The net and module of the first ``partial_fit`` call."""
+        self._finetune_epochs()  # checks it against max_epochs
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        with seeded_torch(seed, self.device):
+            module = self._build_module(X)
+            net = self._build_net(module, early_stopping=False)
+            self._torch_rng_state_ = torch.get_rng_state().numpy()
+        return net, module
+
+    def _set_fitted_attributes(self, net):
+        contiguous_parameters_(net.module_)  # LazyAdam stores some column-major
+        self.net_ = net
+        self.module_ = net.module_
+        self.history_ = net.history
+        self.n_iter_ = len(net.history)
+        self.finetune_epochs_ = self._finetune_epochs()
+        self.strategy_ = resolve_strategy(self.strategy, self.n_features_in_)
+        self.sparsity_ = float(net.history[-1, "sparsity"])
+
+    def _set_size_attributes(self):
+        params = list(self.module_.parameters())
+        self.n_parameters_ = int(sum(p.numel() for p in params))
+        self.n_nonzero_ = int(sum(int(torch.count_nonzero(p)) for p in params))
+
+    # -------------------------------------------------------------- predicting
+
+    def _network_outputs(self, X):
+        """The network's outputs for ``X`` (float32), through the fast form."""
+        X = validated_input(self, X)
+        if "_inference" not in self.__dict__:  # dropped from pickles
+            self._inference = InferenceCache()
+        return self._inference.logits(self.module_, X, _module_device(self.module_))
+
+    # ---------------------------------------------------------------- pickling
+
+    def __getstate__(self):
+        # The module is stored as numpy arrays and the skorch net is rebuilt on
+        # load, so pickle and skops files hold no torch objects or optimizer state.
+        state = dict(super().__getstate__())
+        state.pop("_inference", None)  # the fast inference form is rebuilt on use
+        if "module_" in state:
+            state["module_"] = module_to_state(state["module_"])
+            # Epoch rows only: the per-batch losses would dwarf a pruned model.
+            state["history_"] = [
+                {k: v for k, v in row.items() if k != "batches"}
+                for row in state["history_"]
+            ]
+            del state["net_"]
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "module_" in state:
+            device = self.device if _device_available(self.device) else "cpu"
+            self.module_ = module_from_state(state["module_"], device)
+            self.history_ = History(state["history_"])
+            self.net_ = self._build_net(self.module_)
+            self.net_.set_params(device=device).initialize()
+            self.net_.history = self.history_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # ---------------------------------------------------------------- building
+
+    def _module_kwargs(self):
+        kwargs = dict(self.module_kwargs or {})
+        if self.module is None:
+            kwargs.setdefault("hidden_layer_sizes", tuple(self.hidden_layer_sizes))
+        return kwargs
+
+    def _build_module(self, X):
+        n_outputs = self._n_outputs()
+        if self.module is None or isinstance(self.module, type):
+            factory = MLP if self.module is None else self.module
+            size = {"n_features": X.shape[1], self._outputs_keyword: n_outputs}
+            try:
+                module = factory(**size, **self._module_kwargs())
+            except TypeError as exc:
+                raise TypeError(
+                    f"Could not build {factory.__name__}(n_features=..., "
+                    f"{self._outputs_keyword}=..., **module_kwargs): {exc}. A module "
+                    "class must accept the keyword arguments n_features and "
+                    f"{self._outputs_keyword}."
+                ) from exc
+        else:
+            module = copy.deepcopy(self.module)
+        module = module.to(self.device)
+        self._check_output_shape(module, X, n_outputs)
+        find_targets(module)  # a module without prunable layers fails here, early
+        return module
+
+    def _check_output_shape(self, module, X, n_outputs):
+        probe = dense_rows(X, slice(0, 2)).to(self.device)
+        with torch.no_grad():
+            try:
+                out = module.eval()(probe)
+            except Exception as exc:
+                raise ValueError(
+                    f"The module failed on input of shape {tuple(probe.shape)} "
+                    f"({X.shape[1]} features): {exc}"
+                ) from exc
+            finally:
+                module.train()
+        if tuple(out.shape) != (probe.shape[0], n_outputs):
+            raise ValueError(
+                f"The module returns output of shape {tuple(out.shape)} for "
+                f"{probe.shape[0]} samples, but {self._describe_outputs(n_outputs)}, "
+                f"shape ({probe.shape[0]}, {n_outputs})."
+            )
+
+    def _max_epochs(self):
+        return resolve_max_epochs(self.max_epochs, self.sparsity)
+
+    def _finetune_epochs(self):
+        return resolve_finetune_epochs(
+            self.finetune_epochs, self._max_epochs(), self.sparsity
+        )
+
+    def _build_net(self, module, early_stopping=None):
+        # Where the module is: self.device, or the CPU for a model trained on a GPU
+        # and loaded on a machine without one.
+        device = _module_device(module)
+        optimizer = resolve_optimizer(self.optimizer)
+        return self._net_class(
+            module,
+            criterion=self._criterion(),
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self._max_epochs(),
+            batch_size=self.batch_size,
+            iterator_train=BatchIterator,
+            iterator_train__shuffle=True,
+            iterator_valid=BatchIterator,
+            dataset=ArrayDataset,
+            **{f"dataset__{k}": v for k, v in self._dataset_kwargs(module).items()},
+            train_split=None,
+            callbacks=self._callbacks(early_stopping),
+            device=device,
+            verbose=self.verbose,
+            **self._net_kwargs(self._n_outputs()),
+            **optimizer_settings(optimizer, self.weight_decay, device),
+        )
+
+    def _callbacks(self, early_stopping=None):
+        """The net's callbacks: pruning, then early stopping and a progress bar."""
+        end_epoch = self._max_epochs() - self._finetune_epochs()
+        prune = PruningCallback(
+            sparsity=float(self.sparsity),
+            strategy=resolve_strategy(self.strategy, self.n_features_in_),
+            scope=self.scope,
+            granularity=self.granularity,
+            schedule=self.schedule,
+            start_epoch=1,
+            end_epoch=end_epoch,
+        )
+        callbacks = [("prune", prune)]
+        if self.early_stopping if early_stopping is None else early_stopping:
+            stopping = FinetuneEarlyStopping(
+                after_epoch=end_epoch,
+                patience=self.n_iter_no_change,
+                threshold=self.tol,
+                threshold_mode="abs",
+                load_best=True,
+            )
+            callbacks.append(("early_stopping", stopping))
+        if self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        return callbacks
+
+    def _dataset_kwargs(self, module):
+        keep_sparse = accepts_sparse_input(module)
+        sparse_grad = keep_sparse and updates_lazily(resolve_optimizer(self.optimizer))
+        return {"keep_sparse": keep_sparse, "sparse_grad": sparse_grad}
+
+    def _split(self, X, y, weights, rng, dataset_kwargs):
+        if not self.early_stopping:
+            return make_dataset(X, y, weights, **dataset_kwargs), None
+        arrays = (X, y) if weights is None else (X, y, weights)
+        parts = train_test_split(
+            *arrays,
+            test_size=self.validation_fraction,
+            random_state=rng,
+            stratify=self._stratify(y),
+        )
+        train, valid = parts[0::2], parts[1::2]
+        if weights is None:
+            train, valid = (*train, None), (*valid, None)
+        return (
+            make_dataset(*train, **dataset_kwargs),
+            make_dataset(*valid, **dataset_kwargs),
+        )
+
+
+def _module_device(module):
+    return next(module.parameters()).device
+
+
+def _device_available(device):
+    return not str(device).startswith("cuda") or torch.cuda.is_available()
