@@ -3,7 +3,9 @@ net, training with pruning, the cached fast prediction path, and pickling.
 
 :class:`BasePrunedEstimator` is to :class:`~sklprune.PrunedClassifier` what
 scikit-learn's ``BaseMultilayerPerceptron`` is to ``MLPClassifier``: it holds what
-does not depend on the targets. A subclass adds the targets through these hooks:
+does not depend on the targets (how it builds the module, the skorch net and the
+training data is in :class:`~sklprune._training.network.NetworkBuildingMixin`). A
+subclass adds the targets through these hooks:
 
 ``_encode_targets(y)``, ``_encode_stream_targets(y, first_call, **stream)``
     Check ``y``, set the fitted attributes of the targets (``classes_``) and return
@@ -22,7 +24,6 @@ does not depend on the targets. A subclass adds the targets through these hooks:
     Parameters ``partial_fit`` refuses.
 """
 
-import copy
 import numbers
 from abc import ABCMeta, abstractmethod
 
@@ -30,45 +31,35 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import validate_data
-from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 from skorch.history import History
 from torch import nn
 
-from ._training.auto import resolve_max_epochs, resolve_strategy
-from ._training.batching import (
-    ArrayDataset,
-    BatchIterator,
-    accepts_sparse_input,
-    dense_rows,
+from ._training.auto import resolve_strategy
+from ._training.network import (
+    NetworkBuildingMixin,
+    device_available,
+    module_device,
 )
 from ._training.optimizers import (
     OPTIMIZERS,
-    optimizer_settings,
-    resolve_optimizer,
-    updates_lazily,
 )
 from ._training.seeding import TORCH_RNG_LOCK, seeded_torch
 from ._training.sparse_grad import contiguous_parameters_
-from ._training.stopping import FinetuneEarlyStopping, raise_if_interrupted
-from ._training.validation import resolve_finetune_epochs
+from ._training.stopping import raise_if_interrupted
 from ._training.weighting import make_dataset, training_weights
-from .callbacks import PruningCallback
 from .compaction._compact import compact
 from .inference._predict import InferenceCache, validated_input
 from .losses import supports_sample_weight
-from .masks import find_targets
-from .modules import MLP
 from .persistence._encoding import module_from_state, module_to_state
 from .schedules import SCHEDULES
 from .strategies import STRATEGIES, PruningStrategy
 
 
-class BasePrunedEstimator(BaseEstimator, metaclass=ABCMeta):
+class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the estimators that train a pruned network.
 
     Do not use it directly: the parameters are documented in the subclasses
@@ -318,7 +309,7 @@ class BasePrunedEstimator(BaseEstimator, metaclass=ABCMeta):
         X = validated_input(self, X)
         if "_inference" not in self.__dict__:  # dropped from pickles
             self._inference = InferenceCache()
-        return self._inference.logits(self.module_, X, _module_device(self.module_))
+        return self._inference.logits(self.module_, X, module_device(self.module_))
 
     # ---------------------------------------------------------------- pickling
 
@@ -340,7 +331,7 @@ class BasePrunedEstimator(BaseEstimator, metaclass=ABCMeta):
     def __setstate__(self, state):
         super().__setstate__(state)
         if "module_" in state:
-            device = self.device if _device_available(self.device) else "cpu"
+            device = self.device if device_available(self.device) else "cpu"
             self.module_ = module_from_state(state["module_"], device)
             self.history_ = History(state["history_"])
             self.net_ = self._build_net(self.module_)
@@ -351,141 +342,3 @@ class BasePrunedEstimator(BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-    # ---------------------------------------------------------------- building
-
-    def _module_kwargs(self):
-        kwargs = dict(self.module_kwargs or {})
-        if self.module is None:
-            kwargs.setdefault("hidden_layer_sizes", tuple(self.hidden_layer_sizes))
-        return kwargs
-
-    def _build_module(self, X):
-        n_outputs = self._n_outputs()
-        if self.module is None or isinstance(self.module, type):
-            factory = MLP if self.module is None else self.module
-            size = {"n_features": X.shape[1], self._outputs_keyword: n_outputs}
-            try:
-                module = factory(**size, **self._module_kwargs())
-            except TypeError as exc:
-                raise TypeError(
-                    f"Could not build {factory.__name__}(n_features=..., "
-                    f"{self._outputs_keyword}=..., **module_kwargs): {exc}. A module "
-                    "class must accept the keyword arguments n_features and "
-                    f"{self._outputs_keyword}."
-                ) from exc
-        else:
-            module = copy.deepcopy(self.module)
-        module = module.to(self.device)
-        self._check_output_shape(module, X, n_outputs)
-        find_targets(module)  # a module without prunable layers fails here, early
-        return module
-
-    def _check_output_shape(self, module, X, n_outputs):
-        probe = dense_rows(X, slice(0, 2)).to(self.device)
-        with torch.no_grad():
-            try:
-                out = module.eval()(probe)
-            except Exception as exc:
-                raise ValueError(
-                    f"The module failed on input of shape {tuple(probe.shape)} "
-                    f"({X.shape[1]} features): {exc}"
-                ) from exc
-            finally:
-                module.train()
-        if tuple(out.shape) != (probe.shape[0], n_outputs):
-            raise ValueError(
-                f"The module returns output of shape {tuple(out.shape)} for "
-                f"{probe.shape[0]} samples, but {self._describe_outputs(n_outputs)}, "
-                f"shape ({probe.shape[0]}, {n_outputs})."
-            )
-
-    def _max_epochs(self):
-        return resolve_max_epochs(self.max_epochs, self.sparsity)
-
-    def _finetune_epochs(self):
-        return resolve_finetune_epochs(
-            self.finetune_epochs, self._max_epochs(), self.sparsity
-        )
-
-    def _build_net(self, module, early_stopping=None):
-        # Where the module is: self.device, or the CPU for a model trained on a GPU
-        # and loaded on a machine without one.
-        device = _module_device(module)
-        optimizer = resolve_optimizer(self.optimizer)
-        return self._net_class(
-            module,
-            criterion=self._criterion(),
-            optimizer=optimizer,
-            lr=self.lr,
-            max_epochs=self._max_epochs(),
-            batch_size=self.batch_size,
-            iterator_train=BatchIterator,
-            iterator_train__shuffle=True,
-            iterator_valid=BatchIterator,
-            dataset=ArrayDataset,
-            **{f"dataset__{k}": v for k, v in self._dataset_kwargs(module).items()},
-            train_split=None,
-            callbacks=self._callbacks(early_stopping),
-            device=device,
-            verbose=self.verbose,
-            **self._net_kwargs(self._n_outputs()),
-            **optimizer_settings(optimizer, self.weight_decay, device),
-        )
-
-    def _callbacks(self, early_stopping=None):
-        """The net's callbacks: pruning, then early stopping and a progress bar."""
-        end_epoch = self._max_epochs() - self._finetune_epochs()
-        prune = PruningCallback(
-            sparsity=float(self.sparsity),
-            strategy=resolve_strategy(self.strategy, self.n_features_in_),
-            scope=self.scope,
-            granularity=self.granularity,
-            schedule=self.schedule,
-            start_epoch=1,
-            end_epoch=end_epoch,
-        )
-        callbacks = [("prune", prune)]
-        if self.early_stopping if early_stopping is None else early_stopping:
-            stopping = FinetuneEarlyStopping(
-                after_epoch=end_epoch,
-                patience=self.n_iter_no_change,
-                threshold=self.tol,
-                threshold_mode="abs",
-                load_best=True,
-            )
-            callbacks.append(("early_stopping", stopping))
-        if self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
-        return callbacks
-
-    def _dataset_kwargs(self, module):
-        keep_sparse = accepts_sparse_input(module)
-        sparse_grad = keep_sparse and updates_lazily(resolve_optimizer(self.optimizer))
-        return {"keep_sparse": keep_sparse, "sparse_grad": sparse_grad}
-
-    def _split(self, X, y, weights, rng, dataset_kwargs):
-        if not self.early_stopping:
-            return make_dataset(X, y, weights, **dataset_kwargs), None
-        arrays = (X, y) if weights is None else (X, y, weights)
-        parts = train_test_split(
-            *arrays,
-            test_size=self.validation_fraction,
-            random_state=rng,
-            stratify=self._stratify(y),
-        )
-        train, valid = parts[0::2], parts[1::2]
-        if weights is None:
-            train, valid = (*train, None), (*valid, None)
-        return (
-            make_dataset(*train, **dataset_kwargs),
-            make_dataset(*valid, **dataset_kwargs),
-        )
-
-
-def _module_device(module):
-    return next(module.parameters()).device
-
-
-def _device_available(device):
-    return not str(device).startswith("cuda") or torch.cuda.is_available()
