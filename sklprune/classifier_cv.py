@@ -218,6 +218,9 @@ finetune_epochs_
 
     def __setstate__(self, state):
         super().__setstate__(state)
+        # Parameters added since the file was saved take their defaults.
+        for parameter in _CLASSIFIER_PARAMETERS:
+            self.__dict__.setdefault(parameter.name, parameter.default)
         if "best_estimator_" in state:
             self._expose_fitted_attributes()
 

@@ -21,6 +21,7 @@ quantization quantizes ``MatMul`` nodes only.
 
 import contextlib
 import copy
+import io
 import logging
 import re
 import threading
@@ -282,12 +283,19 @@ def _exported(form, n_features, opset):
 
 @contextlib.contextmanager
 def _quiet():
-    """Silence torch.onnx's warnings and log lines while it exports."""
-    logger = logging.getLogger("torch.onnx")
+    """Silence torch.onnx while it exports: its warnings, torch's log lines and
+    the graphs it prints to stderr when it fails (Python's sys.stdout and
+    sys.stderr are redirected for the export's duration)."""
+    logger = logging.getLogger("torch")
     level = logger.level
     logger.setLevel(logging.ERROR)
+    sink = io.StringIO()
     try:
-        with warnings.catch_warnings():
+        with (
+            warnings.catch_warnings(),
+            contextlib.redirect_stdout(sink),
+            contextlib.redirect_stderr(sink),
+        ):
             warnings.simplefilter("ignore")
             yield
     finally:
@@ -295,20 +303,33 @@ def _quiet():
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_OPERATION = re.compile(r"No ONNX function found for <OpOverload\(op='([^']+)'")
+_DATA_DEPENDENT = re.compile(
+    r"The following call raised this error:\s*(File .*?)\s*The error above", re.S
+)
 
 
 def _summary(exc):
-    """The lines of torch.onnx's "Exception summary" that name the problem."""
+    """What torch.onnx could not export, in a sentence: the operation, or the line
+    of forward that decides on a tensor's value."""
     text = _ANSI.sub("", str(exc))
+    operation = _OPERATION.search(text)
+    if operation:
+        return (
+            f"its forward calls {operation.group(1)!r}, an operation that no ONNX "
+            "operator computes."
+        )
+    call = _DATA_DEPENDENT.search(text)
+    if "data-dependent" in text and call:
+        line = " ".join(call.group(1).split())
+        return (
+            f"its forward decides on the value of a tensor ({line}), which "
+            "torch.export cannot follow; compute both branches with torch.where."
+        )
     if "## Exception summary" in text:
         text = text.split("## Exception summary", 1)[1]
-        text = text.split("(Refer to the full stack trace", 1)[0]
-    lines = [
-        line.strip().lstrip("⬆️").strip()
-        for line in text.splitlines()
-        if line.strip() and not line.startswith(("For ", "consider ", "If you "))
-    ]
-    summary = " ".join(line for line in lines if line)
+    text = re.sub(r"<class '[^']+'>: ", "", text.split("(Refer to the full", 1)[0])
+    summary = " ".join(text.split())
     return summary[:600] + (" ..." if len(summary) > 600 else "")
 
 

@@ -159,9 +159,7 @@ def onnx_inputs(session, X):
     """
     inputs = session.get_inputs()
     if hasattr(X, "columns"):
-        return {
-            item.name: _column(X[item.name].to_numpy(), item) for item in inputs
-        }
+        return {item.name: _column(X[item.name].to_numpy(), item) for item in inputs}
     if hasattr(X, "toarray"):
         raise TypeError(
             "ONNX models take dense rows: pass X.toarray() for a few rows, or the "

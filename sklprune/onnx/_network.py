@@ -121,24 +121,16 @@ def add_cast(scope, container, source, target, proto_type):
 def label_values(classes):
     """The class labels as an ONNX tensor's values: int64 numbers or UTF-8 bytes.
 
-    Integer, boolean and integral float labels are written as int64 (skl2onnx's
-    convention), strings as strings. Other labels cannot be ONNX labels.
+    Integer, boolean and (whole-number) float labels are written as int64, as
+    skl2onnx writes them; strings as strings.
     """
     classes = np.asarray(classes)
-    if classes.dtype.kind in "iub":
+    if classes.dtype.kind in "iubf":  # scikit-learn accepts whole floats only
         return TensorProto.INT64, classes.astype(np.int64)
-    if classes.dtype.kind == "f":
-        if not np.array_equal(classes, np.round(classes)):
-            raise ValueError(
-                f"The class labels {classes.tolist()} are floats that are not "
-                "whole numbers, which ONNX's integer labels cannot hold: encode "
-                "them as strings or integers before fitting, or convert with "
-                "options={'nocl': True} to get class indices."
-            )
-        return TensorProto.INT64, classes.astype(np.int64)
-    if all(isinstance(label, str) for label in classes.tolist()):
-        return TensorProto.STRING, np.array([c.encode("utf-8") for c in classes])
+    values = classes.tolist()
+    if all(isinstance(label, str) for label in values):
+        return TensorProto.STRING, np.array([c.encode("utf-8") for c in values])
     raise ValueError(
-        f"The class labels are of type {classes.dtype}: ONNX labels are "
-        "integers or strings. Encode them so before fitting."
+        f"The class labels {values[:5]} are neither numbers nor strings: ONNX "
+        "labels are all integers or all strings. Encode them so before fitting."
     )

@@ -78,8 +78,6 @@ def register_converters():
             estimator = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError):  # an estimator this version lacks
             continue
-        update_registered_converter(
-            estimator, alias, shape, converter, options=options
-        )
+        update_registered_converter(estimator, alias, shape, converter, options=options)
         registered.append(estimator)
     return registered
