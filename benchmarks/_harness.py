@@ -5,7 +5,7 @@ of them take the same common flags with the same meaning:
 
 * ``--quick``: a small smoke run, for the tests; it writes no file;
 * ``--repeats N``: interleaved repeats of every timing (the section reports
-  medians); a benchmark that times nothing measures once and says so in ``--help``;
+  medians); a benchmark that repeats no measurement says so in ``--help``;
 * ``--results PATH``: the markdown file whose section a run rewrites (default
   ``benchmarks/RESULTS.md``);
 * ``--no-write``: print the section, write no file.
@@ -75,7 +75,7 @@ class BenchmarkParser(argparse.ArgumentParser):
         The script's docstring; its first line describes it in ``--help``.
     repeats : tuple of (int, int) or None, default=None
         Default ``--repeats`` of a full run and of a quick run. None: the script
-        times nothing and measures once, whatever ``--repeats`` says.
+        repeats no measurement, whatever ``--repeats`` says.
     """
 
     def __init__(self, script, doc, repeats=None):
@@ -86,7 +86,7 @@ class BenchmarkParser(argparse.ArgumentParser):
             "--quick", action="store_true", help="a small smoke run; writes no file"
         )
         if repeats is None:
-            repeats_help = "no effect: this benchmark times nothing and measures once"
+            repeats_help = "no effect here: this benchmark repeats no measurement"
         else:
             repeats_help = (
                 "interleaved repeats of every timing; the section gives medians "
