@@ -29,7 +29,11 @@ MEASURED = re.compile(r"\b\d+\.\d+ ?(x|s|ms|µs|MB|KB|MiB)\b")
 def used_names():
     names = set()
     for page in PAGES:
-        text = re.sub(r"``.*?``", "", page.read_text(), flags=re.S)
+        lines = page.read_text().splitlines()
+        text = "\n".join(
+            li for li in lines if not li.lstrip().startswith((">>>", "..."))
+        )
+        text = re.sub(r"``.*?``|`[^`]*`", "", text, flags=re.S)  # literals, roles
         names |= set(re.findall(r"(?<![\w|])\|(\w+)\|(?![\w|])", text))
     return names
 
