@@ -177,10 +177,12 @@ def check(value, relation, bound, label="", unit="", fmt="{:.2f}", bound_fmt="{:
 
 
 def _no_negative_zero(number):
+    """``-0.0`` as ``0.0``, so that no bound prints as ``-0``."""
     return number + 0.0 if isinstance(number, float) else number
 
 
 def _format(fmt, value):
+    """``value`` through a format string or a function."""
     return fmt(value) if callable(fmt) else fmt.format(value)
 
 

@@ -242,6 +242,7 @@ def aims(rows, data, quick):
 
 
 def main(argv=None):
+    """Measure every setup, print the section, write it unless told not to."""
     args = BenchmarkParser(__file__, __doc__, repeats=(7, 2)).parse_args(argv)
     runs, data = measure(args.repeats, args.quick)
     rows = summarise(runs)

@@ -85,6 +85,7 @@ def aims(rows):
     ]
 
     def within(gap, label):
+        """A gap to dense, in points, at most AIM_POINTS below zero."""
         return check(gap, ">=", -AIM_POINTS, label=label, unit=" points", fmt="{:+.2f}")
 
     label = "worst ({strategy}, {data}):"
@@ -131,6 +132,7 @@ def report(rows, quick, folds):
 
 
 def main(argv=None):
+    """Cross-validate every configuration and publish the section."""
     args = BenchmarkParser(__file__, __doc__).parse_args(argv)
     rows, folds = measure(args.quick)
     publish(args, HEADING, report(rows, args.quick, folds))

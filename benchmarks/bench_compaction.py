@@ -280,6 +280,7 @@ def aims(batch_1024, clf_times):
 
 
 def main(argv=None):
+    """Time the modules and the classifiers, and publish the section."""
     args = BenchmarkParser(__file__, __doc__, repeats=(101, 5)).parse_args(argv)
     models = build_models()
     batch_1, batch_1024 = time_modules(models, args.repeats)

@@ -286,6 +286,7 @@ def report(table, text_part):
 
 
 def main(argv=None):
+    """Run both comparisons and publish the section."""
     args = BenchmarkParser(__file__, __doc__).parse_args(argv)
     if args.quick:
         table = tabular(QUICK["seeds"], QUICK["n_samples"])

@@ -84,6 +84,7 @@ def measure(quick):
 
 
 def width(hidden):
+    """Hidden widths as the table shows them: ``256-128``."""
     return "-".join(map(str, hidden))
 
 
@@ -108,6 +109,7 @@ def aims(rows):
     widths = list(dict.fromkeys(hidden for hidden, _ in rows))
 
     def ratios(file, baseline=None):
+        """Per width: how many times ``file`` at 0.97 is smaller than dense."""
         return [
             check(
                 rows[h, 0.0][baseline or file] / rows[h, AIM_SPARSITY][file],
@@ -144,6 +146,7 @@ def aims(rows):
 
 
 def main(argv=None):
+    """Measure every file of every model and publish the section."""
     parser = BenchmarkParser(__file__, __doc__)
     args = parser.parse_args(argv)
     rows, n_features = measure(args.quick)

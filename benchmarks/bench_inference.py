@@ -212,6 +212,7 @@ def speed_aims(tag, times, big):
     }
 
     def faster(sparsity, bound):
+        """The speed-up at ``sparsity`` at least ``bound``."""
         return check(speed[sparsity], ">=", bound, label=f"{sparsity:.0%}:", unit="x")
 
     at = f"batch {big:,}"
@@ -237,6 +238,7 @@ def row_aims(tag, names, times, batch):
     mlp = times[("predict_proba", "MLPClassifier")]
 
     def us(seconds):
+        """Seconds in microseconds."""
         return seconds * 1e6
 
     return [
@@ -321,6 +323,7 @@ def run(args):
 
 
 def main(argv=None):
+    """Time every width on one BLAS thread and publish the section."""
     args = BenchmarkParser(__file__, __doc__, repeats=(7, 3)).parse_args(argv)
     with threadpool_limits(1):
         body = run(args)

@@ -116,6 +116,7 @@ def section(rows, repeats):
 
 
 def main(argv=None):
+    """Time both scorers on both models and publish the section."""
     parser = BenchmarkParser(__file__, __doc__, repeats=(11, 3))
     args = parser.parse_args(argv)
     publish(args, HEADING, section(measure(args.repeats, args.quick), args.repeats))

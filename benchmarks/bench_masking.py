@@ -156,6 +156,7 @@ def aims(rows):
 
 
 def main(argv=None):
+    """Time every way to mask and publish the section."""
     parser = BenchmarkParser(__file__, __doc__, repeats=(15, 3))
     args = parser.parse_args(argv)
     shapes, work = (QUICK_SHAPES, 2e5) if args.quick else (SHAPES, 2e6)

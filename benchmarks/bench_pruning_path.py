@@ -183,6 +183,7 @@ def description(estimator, sparsities, repeats):
 
 
 def main(argv=None):
+    """Time both curves, publish the section and save the figure."""
     parser = BenchmarkParser(__file__, __doc__, repeats=(5, 1))
     parser.add_argument(
         "--plot",

@@ -296,6 +296,7 @@ def aims(rows, speed_docs, scale_docs):
 
 
 def parse_args(argv=None):
+    """The common flags, resuming and size limits, and the flags of one run."""
     parser = BenchmarkParser(__file__, __doc__, repeats=(3, 1))
     parser.add_argument(
         "--runs", type=Path, help="JSON-lines file of finished runs, to resume"
@@ -329,6 +330,10 @@ def description(n_features, n_test):
 
 
 def main(argv=None):
+    """Run every planned fit in its own process and publish the section.
+
+    With the hidden ``--one`` flag, train one variant in this process instead.
+    """
     args = parse_args(argv)
     if args.one:
         run_one(args.one, args.docs, args.features, args.test_docs)

@@ -957,6 +957,7 @@ def ratio(text):
 
 
 def parse_args(argv=None):
+    """The common flags and the grid's own; defaults depend on ``--quick``."""
     parser = BenchmarkParser(__file__, __doc__)
     parser.add_argument("--ratios", type=ratio, nargs="+", default=None)
     parser.add_argument("--seeds", type=positive_int, default=None, help="default 3")
@@ -993,6 +994,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    """Run the grid and the study, publish the section and save the figure."""
     args = parse_args(argv)
     start = time.perf_counter()
     seeds = list(range(args.seeds))

@@ -190,12 +190,14 @@ NUMBERS = {
 
 
 def _section(sections, where):
+    """The text of a ``heading`` or ``heading > subheading``."""
     heading, _, subsection = where.partition(" > ")
     text = sections[heading]
     return read_subsection(text, subsection) if subsection else text
 
 
 def _table(text, spec):
+    """The table of ``text`` at an index, or under a title."""
     tables = read_tables(text)
     if isinstance(spec, int):
         return tables[spec]
@@ -203,6 +205,7 @@ def _table(text, spec):
 
 
 def _cell(sections, where):
+    """The text of a :class:`Cell`."""
     table = _table(_section(sections, where.section), where.table)
     row_key = where.row if isinstance(where.row, tuple) else (where.row,)
     row = next(r for r in table.rows if tuple(r[: len(row_key)]) == row_key)
@@ -212,6 +215,7 @@ def _cell(sections, where):
 
 
 def _quote(sections, where):
+    """The text of a :class:`Quote`."""
     return re.search(where.pattern, _section(sections, where.section)).group(1)
 
 
