@@ -76,7 +76,9 @@ def register_converters():
     for module, name, alias, shape, converter, options in CONVERTERS:
         try:
             estimator = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):  # an estimator this version lacks
+        except ModuleNotFoundError as exc:  # an estimator this version lacks
+            if exc.name != module:
+                raise
             continue
         update_registered_converter(estimator, alias, shape, converter, options=options)
         registered.append(estimator)
