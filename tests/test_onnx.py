@@ -312,3 +312,17 @@ def test_the_extra_missing_is_said_in_one_line(monkeypatch):
         import sklprune.onnx  # noqa: F401
     assert "pip install sklprune[onnx]" in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_a_classifier_fitted_on_sparse_rows_takes_dense_rows(reviews):
+    texts, labels = reviews
+    vectorizer = TfidfVectorizer(min_df=2).fit(texts[:900])
+    X = vectorizer.transform(texts).astype(np.float32)
+    clf = PrunedClassifier(**FAST).fit(X[:900], labels[:900])
+    onnx_model = to_onnx(clf, X[:3])
+    assert onnx_model.graph.input[0].type.tensor_type.shape.dim[1].dim_value == (
+        X.shape[1]
+    )
+    assert_same_predictions(onnx_model, clf, X[900:].toarray())
+    with pytest.raises(TypeError, match="ONNX models take dense rows"):
+        sklprune_onnx.check_accuracy(onnx_model, clf, X[900:], labels[900:])

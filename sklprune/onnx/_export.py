@@ -21,6 +21,8 @@ from ._network import NODE_PREFIX
 QUANTIZATIONS = (None, "int8")
 # Without check data, int8 scales are per tensor: see to_onnx's per_channel.
 DEFAULT_PER_CHANNEL = False
+# Rows of a sparse X_sample made dense to give skl2onnx the input type.
+SPARSE_SAMPLE_ROWS = 5
 
 
 def to_onnx(
@@ -52,9 +54,10 @@ def to_onnx(
     ----------
     model : fitted estimator or pipeline
         What to convert.
-    X_sample : array-like or pandas.DataFrame
+    X_sample : array-like, sparse matrix or pandas.DataFrame
         A few rows of the input, from which skl2onnx takes the input types
-        (float32 rows give a float input; a DataFrame one input per column).
+        (float32 rows give a float input; a DataFrame one input per column). The
+        model's input is dense: a sparse matrix gives a dense input of its width.
     path : str or pathlib.Path, default=None
         Where to save the model, atomically; nothing is written when the
         conversion fails. ``None`` saves nothing.
@@ -123,9 +126,10 @@ def to_onnx(
     """
     _check_arguments(quantize, per_channel, X_check, y_check)
     check_is_fitted(model)
+    X_sample = _sample(X_sample)
     fp32 = skl2onnx.to_onnx(
         model,
-        _sample(X_sample),
+        X_sample,
         target_opset=target_opset,
         options=_options(model, zipmap, options),
     )
@@ -154,9 +158,12 @@ def _check_arguments(quantize, per_channel, X_check, y_check):
 
 
 def _sample(X):
-    """Rows skl2onnx can read types from: lists become arrays."""
+    """Rows skl2onnx can read types from: lists become arrays, and a few rows of a
+    sparse matrix become dense (an ONNX model takes dense rows)."""
     if isinstance(X, list | tuple):
         return np.asarray(X)
+    if hasattr(X, "toarray"):
+        return X[:SPARSE_SAMPLE_ROWS].toarray()
     return X
 
 
