@@ -324,6 +324,28 @@ def get_loss(loss, task="classification"):
     )
 
 
+def has_log_link(loss):
+    """Whether a network trained with ``loss`` outputs the log of the mean.
+
+    Parameters
+    ----------
+    loss : str, torch.nn.Module subclass, torch.nn.Module or callable
+        A regression loss, as :func:`get_loss` takes it.
+
+    Returns
+    -------
+    log_link : bool
+        True for :class:`PoissonLoss`, by name, class or instance.
+
+    Examples
+    --------
+    >>> from sklprune.losses import has_log_link
+    >>> has_log_link("poisson"), has_log_link("squared_error")
+    (True, False)
+    """
+    return isinstance(get_loss(loss, task="regression"), PoissonLoss)
+
+
 def supports_sample_weight(loss):
     """Whether :func:`weighted_loss` can weight ``loss`` sample by sample.
 

@@ -9,7 +9,6 @@ constructor takes the core's, with the defaults of
 """
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from torch import nn
@@ -17,8 +16,9 @@ from torch import nn
 from ._defaults import REGRESSOR_DEFAULTS
 from ._estimator import BasePrunedEstimator
 from ._signatures import bind_parameters, keyword_parameters, set_parameters
+from ._training.targets import check_regression_targets, target_standardisation
 from ._training.weighting import WeightedNeuralNetRegressor
-from .losses import REGRESSION_LOSSES, PoissonLoss, get_loss
+from .losses import REGRESSION_LOSSES, get_loss, has_log_link
 
 
 class PrunedRegressor(RegressorMixin, BasePrunedEstimator):
@@ -36,11 +36,13 @@ class PrunedRegressor(RegressorMixin, BasePrunedEstimator):
     The network trains on **standardised targets**: every column of ``y`` minus
     its mean, divided by its standard deviation (weighted by ``sample_weight``),
     kept in ``target_mean_`` and ``target_scale_``; ``predict`` undoes it, so
-    predictions are in the units of ``y``. Networks trained on raw targets of
-    scale 1,000 and offset 10,000 lost 0.4 to 0.6 of R² in the measurements
-    behind this choice, and standardising changed nothing on targets that were
-    already standard. With ``loss="poisson"`` the network outputs the log of the
-    mean, and the targets are divided by their mean only.
+    predictions are in the units of ``y``. A network trained on raw targets far
+    from unit scale (an offset of thousands, or a scale of thousandths) fits
+    much worse, and standardising changes little on targets already near unit
+    scale. With ``loss="poisson"`` the network outputs the log of the mean, and
+    the targets are divided by their mean only. For another transformation of
+    the targets (a log), wrap the regressor in
+    :class:`~sklearn.compose.TransformedTargetRegressor`.
 
     Inputs are scaled by nothing: put a :class:`~sklearn.preprocessing.StandardScaler`
     in front of tabular data, as for :class:`~sklearn.neural_network.MLPRegressor`.
@@ -351,111 +353,6 @@ callable, default="squared_error"
 
     def _net_kwargs(self, n_outputs):
         return {}
-
-
-def has_log_link(loss):
-    """Whether a network trained with ``loss`` outputs the log of the mean: the
-    Poisson loss, by name, class or instance.
-
-    Examples
-    --------
-    >>> from sklprune.regressor import has_log_link
-    >>> has_log_link("poisson"), has_log_link("squared_error")
-    (True, False)
-    """
-    return isinstance(get_loss(loss, task="regression"), PoissonLoss)
-
-
-def check_regression_targets(y, log_link=False):
-    """Regression targets as a float64 array of shape (n_samples, n_outputs).
-
-    Parameters
-    ----------
-    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-    log_link : bool, default=False
-        Whether the loss is the Poisson deviance, which needs non-negative
-        targets with a positive sum (as scikit-learn's ``PoissonRegressor``).
-
-    Returns
-    -------
-    y : ndarray of shape (n_samples, n_outputs)
-
-    Examples
-    --------
-    >>> from sklprune.regressor import check_regression_targets
-    >>> check_regression_targets([1, 2]).shape
-    (2, 1)
-    >>> check_regression_targets([1, -2], log_link=True)
-    Traceback (most recent call last):
-    ...
-    ValueError: y holds negative values, which the 'poisson' loss cannot fit: ...
-    """
-    if sp.issparse(y):
-        y = y.toarray()
-    try:
-        y = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"A regressor needs numeric targets: {exc}. For class labels use "
-            "PrunedClassifier."
-        ) from exc
-    if y.ndim == 1:
-        y = y.reshape(-1, 1)
-    if y.ndim != 2 or y.shape[1] == 0:
-        raise ValueError(
-            "y must have shape (n_samples,) or (n_samples, n_outputs) with at least "
-            f"one output; got shape {y.shape}."
-        )
-    if log_link and (y < 0).any():
-        raise ValueError(
-            "y holds negative values, which the 'poisson' loss cannot fit: it "
-            "models counts and rates, y >= 0. Use loss='squared_error', or shift y."
-        )
-    if log_link and not y.sum() > 0:
-        raise ValueError(
-            "The sum of y is not positive: the 'poisson' loss needs some positive "
-            "targets to fit a positive mean."
-        )
-    return y
-
-
-def target_standardisation(y, weights=None, log_link=False):
-    """The mean and scale that standardise every column of ``y``.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n_samples, n_outputs)
-    weights : ndarray of shape (n_samples,) or None, default=None
-        The weight of every sample: integer weights count a sample that many
-        times, zero weights leave it out.
-    log_link : bool, default=False
-        For a network that outputs the log of the mean: the mean is 0 (nothing
-        is subtracted) and the scale is the mean of the column, so the targets
-        stay non-negative.
-
-    Returns
-    -------
-    mean, scale : ndarray of shape (n_outputs,)
-        The scale of a constant column (a standard deviation below what float32
-        resolves at the column's mean) is 1.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklprune.regressor import target_standardisation
-    >>> y = np.array([[1.0, 5.0], [3.0, 5.0]])
-    >>> target_standardisation(y)
-    (array([2., 5.]), array([1., 1.]))
-    >>> target_standardisation(y, log_link=True)
-    (array([0., 0.]), array([2., 5.]))
-    """
-    mean = np.average(y, axis=0, weights=weights)
-    if log_link:
-        scale = np.where(mean > 0, mean, 1.0)
-        return np.zeros_like(mean), scale
-    scale = np.sqrt(np.average((y - mean) ** 2, axis=0, weights=weights))
-    resolution = np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1.0)
-    return mean, np.where(scale > resolution, scale, 1.0)
 
 
 # The core's parameters with the regressor's defaults: get_params, clone, help()

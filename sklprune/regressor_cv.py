@@ -7,7 +7,9 @@ The search, the refit and the attributes are the core the CV estimators share,
 from sklearn.base import RegressorMixin, _fit_context
 
 from ._cv import DEFAULT_SPARSITIES, BasePrunedCV, take_parameters_of
-from .regressor import PrunedRegressor, check_regression_targets, has_log_link
+from ._training.targets import check_regression_targets
+from .losses import has_log_link
+from .regressor import PrunedRegressor
 
 
 class PrunedRegressorCV(RegressorMixin, BasePrunedCV):

@@ -19,9 +19,9 @@ from torch import nn
 
 from sklprune import PrunedClassifier, PrunedRegressor
 from sklprune._defaults import REGRESSOR_DEFAULTS
+from sklprune._training.targets import target_standardisation
 from sklprune.datasets import load_rotten_tomatoes
 from sklprune.losses import REGRESSION_LOSSES, get_loss
-from sklprune.regressor import target_standardisation
 from sklprune.strategies import FisherStrategy
 
 FAST = {"max_epochs": 15, "finetune_epochs": 3, "hidden_layer_sizes": (64,), "lr": 0.01}
