@@ -98,6 +98,22 @@ def test_standardises_the_targets_and_predicts_in_their_units(friedman):
     )
 
 
+def test_predictions_go_through_the_fast_form_of_the_pruned_network(friedman):
+    X, y = friedman
+    reg = _fit(X, y, granularity="neuron", sparsity=0.5, hidden_layer_sizes=(32, 16))
+    predictions = reg.predict(X)
+    form = reg._inference.form
+    assert form is not None and form is not reg.module_
+    widths = [m.out_features for m in form if hasattr(m, "out_features")]
+    assert widths[-1] == 1 and sum(widths) < 32 + 16 + 1  # dead units removed
+    with torch.inference_mode():
+        outputs = reg.module_.eval()(torch.from_numpy(X)).numpy().ravel()
+    expected = outputs * reg.target_scale_[0] + reg.target_mean_[0]
+    np.testing.assert_allclose(predictions, expected, rtol=1e-5)
+    by_row = np.hstack([reg.predict(row[None]) for row in X[:10]])
+    np.testing.assert_allclose(by_row, predictions[:10], rtol=1e-7)
+
+
 @pytest.mark.parametrize("shape", [(300,), (300, 1), (300, 3)])
 def test_predictions_have_the_shape_of_the_fitted_targets(friedman, shape):
     X, y = friedman
