@@ -169,7 +169,8 @@ finetune_epochs_
         -------
         y : ndarray of shape (n_samples,)
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)  # checks that the classifier is fitted
+        return self.classes_[proba.argmax(axis=1)]
 
     def _check_targets(self, y):
         check_classification_targets(y)
