@@ -326,3 +326,43 @@ def test_a_classifier_fitted_on_sparse_rows_takes_dense_rows(reviews):
     assert_same_predictions(onnx_model, clf, X[900:].toarray())
     with pytest.raises(TypeError, match="ONNX models take dense rows"):
         sklprune_onnx.check_accuracy(onnx_model, clf, X[900:], labels[900:])
+
+
+@pytest.mark.parametrize(
+    "loss, n_outputs", [("squared_error", 1), ("squared_error", 2), ("poisson", 1)]
+)
+def test_a_regressor_pipeline_converts_to_predict_in_the_units_of_y(
+    table, loss, n_outputs
+):
+    from sklprune import PrunedRegressor
+
+    X, _ = table
+    rng = np.random.RandomState(0)
+    y = 100.0 + 20.0 * X[:, :n_outputs] @ rng.uniform(0.5, 1.0, (n_outputs, 1))
+    y = np.hstack([y, -3.0 * y])[:, :n_outputs] if n_outputs > 1 else y.ravel()
+    if loss == "poisson":
+        y = rng.poisson(np.exp(0.3 * X[:, 0]) * 3.0)
+    pipe = make_pipeline(StandardScaler(), PrunedRegressor(loss=loss, **FAST))
+    pipe.fit(X[:300], y[:300])
+    onnx_model = to_onnx(pipe, X[:1], X_check=X[300:], y_check=y[300:])
+    assert [o.name for o in onnx_model.graph.output] == ["variable"]
+    session = make_session(onnx_model)
+    (got,) = session.run(None, onnx_inputs(session, X[300:]))
+    expected = pipe.predict(X[300:])
+    assert got.shape == (100, n_outputs)
+    np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=1e-5)
+    check = AccuracyCheck.from_model(onnx_model)
+    assert check.metric == "r2" and check.agreement is None
+    assert check.onnx == pytest.approx(check.python, abs=1e-6)
+
+
+def test_the_refitted_regressor_of_the_cv_search_converts(table):
+    from sklprune import PrunedRegressorCV
+
+    X, y = table
+    search = PrunedRegressorCV(
+        sparsities=(0.0, 0.8), cv=2, hidden_layer_sizes=(16,), **FAST
+    ).fit(X, y.astype(float))
+    session = make_session(skl2onnx.to_onnx(search, X[:1]))
+    (got,) = session.run(None, onnx_inputs(session, X[:20]))
+    np.testing.assert_allclose(got.ravel(), search.predict(X[:20]), rtol=1e-5)

@@ -231,3 +231,17 @@ def test_a_file_saved_before_the_engine_existed_predicts_with_torch(name):
     assert clf.engine_ == "torch" and "fit again" in clf.engine_reason_
     assert clf.get_params()["engine"] == "auto"
     assert clone(clf).get_params() == clone(clf).get_params()
+
+
+def test_the_regressor_predicts_in_onnxruntime_what_torch_predicts(table):
+    from sklprune import PrunedRegressor
+
+    X, _ = table
+    target = 50.0 + 10.0 * X[:, 0] - 4.0 * X[:, 1] ** 2
+    default = PrunedRegressor(**FAST).fit(X[:400], target[:400])
+    reference = PrunedRegressor(engine="torch", **FAST).fit(X[:400], target[:400])
+    assert default.engine_ == "onnxruntime", default.engine_reason_
+    scale = np.abs(target).max()
+    np.testing.assert_allclose(
+        default.predict(X[400:]), reference.predict(X[400:]), atol=1e-6 * scale
+    )

@@ -1,12 +1,14 @@
 """ONNX export of pruned models and the pipelines that hold them.
 
 Importing this module registers converters for :class:`~sklprune.PrunedClassifier`,
-:class:`~sklprune.PrunedClassifierCV` and :class:`~sklprune.FeatureImportancePruner`
+:class:`~sklprune.PrunedClassifierCV`, :class:`~sklprune.PrunedRegressor`,
+:class:`~sklprune.PrunedRegressorCV` and :class:`~sklprune.FeatureImportancePruner`
 with skl2onnx, so that scikit-learn's usual way to deploy,
 :func:`skl2onnx.to_onnx`, converts pipelines that mix them with scikit-learn's own
 steps (scalers, column transformers with one-hot encoders, text vectorizers).
 Classifiers follow skl2onnx's convention: outputs ``label`` (the original labels,
-strings included) and ``probabilities``, with its ``zipmap`` and ``nocl`` options.
+strings included) and ``probabilities``, with its ``zipmap`` and ``nocl`` options;
+regressors output ``variable``, of shape ``(n, n_outputs)``, in the units of ``y``.
 The network is written in its fast inference form, dense; a module class of your
 own is exported with :func:`torch.onnx.export`.
 

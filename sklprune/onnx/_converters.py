@@ -6,7 +6,8 @@ Each converter follows skl2onnx's convention for its kind of model:
   included, or class indices with the ``nocl`` option) and ``probabilities``
   (``(n, n_classes)``), which skl2onnx's parser turns into a list of dictionaries
   under the ``zipmap`` option (its default);
-* a regressor has one output, ``variable``, of shape ``(n, n_outputs)``;
+* a regressor has one output, ``variable``, of shape ``(n, n_outputs)`` (as
+  skl2onnx writes ``MLPRegressor``'s ``(n, 1)``);
 * a feature selector outputs its selected columns.
 
 The network part is written by :func:`~sklprune.onnx._network.embed_network`.
@@ -86,35 +87,44 @@ def _write_labels(scope, container, probabilities, label, model):
 
 
 def convert_pruned_regressor(scope, operator, container):
-    """Converter of a pruned regressor: the network's outputs, their target
-    scaling undone when the regressor has one (``_onnx_output_scaling``)."""
-    model = operator.raw_operator
-    estimator = fitted_network_estimator(model)
+    """Converter of :class:`~sklprune.PrunedRegressor` and
+    :class:`~sklprune.PrunedRegressorCV`: the network, then what ``predict`` does
+    to its outputs, ``out_activation_(outputs) * target_scale_ + target_mean_``."""
+    estimator = fitted_network_estimator(operator.raw_operator)
     outputs = embed_network(scope, operator, container, estimator)
-    scaling = getattr(estimator, "_onnx_output_scaling", lambda: None)()
-    if scaling is not None:
-        scale, offset = (np.asarray(v, dtype=np.float32).ravel() for v in scaling)
-        outputs = _affine(scope, container, outputs, scale, offset)
+    if estimator.out_activation_ == "exp":
+        exp = scope.get_unique_variable_name(f"{NODE_PREFIX}_value")
+        container.add_node(
+            "Exp",
+            [outputs],
+            [exp],
+            name=scope.get_unique_operator_name(f"{NODE_PREFIX}_Exp"),
+        )
+        outputs = exp
+    for op_type, values in (
+        ("Mul", estimator.target_scale_),
+        ("Add", estimator.target_mean_),
+    ):
+        outputs = _columnwise(scope, container, op_type, outputs, values)
     variable = operator.outputs[0]
     add_cast(
         scope, container, outputs, variable.full_name, guess_proto_type(variable.type)
     )
 
 
-def _affine(scope, container, x, scale, offset):
-    """``x * scale + offset``, column by column."""
-    for op_type, values in (("Mul", scale), ("Add", offset)):
-        constant = scope.get_unique_variable_name(f"{NODE_PREFIX}_{op_type.lower()}")
-        container.add_initializer(constant, TensorProto.FLOAT, [len(values)], values)
-        result = scope.get_unique_variable_name(f"{NODE_PREFIX}_value")
-        container.add_node(
-            op_type,
-            [x, constant],
-            [result],
-            name=scope.get_unique_operator_name(f"{NODE_PREFIX}_{op_type}"),
-        )
-        x = result
-    return x
+def _columnwise(scope, container, op_type, x, values):
+    """``x`` times (``"Mul"``) or plus (``"Add"``) one float32 value per column."""
+    values = np.asarray(values, dtype=np.float32).ravel()
+    constant = scope.get_unique_variable_name(f"{NODE_PREFIX}_{op_type.lower()}")
+    container.add_initializer(constant, TensorProto.FLOAT, [len(values)], values)
+    result = scope.get_unique_variable_name(f"{NODE_PREFIX}_value")
+    container.add_node(
+        op_type,
+        [x, constant],
+        [result],
+        name=scope.get_unique_operator_name(f"{NODE_PREFIX}_{op_type}"),
+    )
+    return result
 
 
 def calculate_selected_columns(operator):

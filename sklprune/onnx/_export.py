@@ -42,9 +42,9 @@ def to_onnx(
 
     The model is converted by :func:`skl2onnx.to_onnx` with sklprune's converters
     (registered on ``import sklprune.onnx``): every step scikit-learn's converter
-    knows, and :class:`~sklprune.PrunedClassifier`,
-    :class:`~sklprune.PrunedClassifierCV` and
-    :class:`~sklprune.FeatureImportancePruner`, whose network is written in its
+    knows, and sklprune's estimators (:class:`~sklprune.PrunedClassifier`,
+    :class:`~sklprune.PrunedRegressor`, their CV twins and
+    :class:`~sklprune.FeatureImportancePruner`), whose network is written in its
     fast inference form (dead units removed, compacted layers smaller). Weights
     are stored densely: ONNX Runtime densifies sparse weights when it loads them,
     so a weight-pruned network runs as fast as a dense one of its shape there,
@@ -69,8 +69,9 @@ def to_onnx(
     X_check, y_check : array-like, default=None
         Held-out rows (in the form ``model`` takes) and their targets. When
         given, the returned model is scored against ``model.predict`` with
-        :func:`check_accuracy`, and the :class:`AccuracyCheck` is stored in its
-        metadata: read it with ``AccuracyCheck.from_model(onnx_model)``.
+        :func:`check_accuracy` (accuracy, or R² for a regressor), and the
+        :class:`AccuracyCheck` is stored in its metadata: read it with
+        ``AccuracyCheck.from_model(onnx_model)``.
     per_channel : {"auto", True, False}, default="auto"
         For int8: one scale per output column of each weight matrix (True) or
         one per matrix (False). ``"auto"`` tries both when ``X_check`` is given

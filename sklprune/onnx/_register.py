@@ -2,9 +2,8 @@
 
 :func:`register_converters` calls skl2onnx's documented
 :func:`skl2onnx.update_registered_converter` for every estimator of
-:data:`CONVERTERS` that this installation has (the regressor is registered when
-the package holds it), so that :func:`skl2onnx.to_onnx` converts pipelines that
-mix them with scikit-learn's own steps.
+:data:`CONVERTERS`, so that :func:`skl2onnx.to_onnx` converts pipelines that mix
+them with scikit-learn's own steps.
 """
 
 import importlib
@@ -48,6 +47,14 @@ CONVERTERS = (
         None,
     ),
     (
+        "sklprune.regressor_cv",
+        "PrunedRegressorCV",
+        "SklprunePrunedRegressorCV",
+        calculate_regressor_output,
+        convert_pruned_regressor,
+        None,
+    ),
+    (
         "sklprune.feature_selection",
         "FeatureImportancePruner",
         "SklpruneFeatureImportancePruner",
@@ -74,12 +81,7 @@ def register_converters():
     """
     registered = []
     for module, name, alias, shape, converter, options in CONVERTERS:
-        try:
-            estimator = getattr(importlib.import_module(module), name)
-        except ModuleNotFoundError as exc:  # an estimator this version lacks
-            if exc.name != module:
-                raise
-            continue
+        estimator = getattr(importlib.import_module(module), name)
         update_registered_converter(estimator, alias, shape, converter, options=options)
         registered.append(estimator)
     return registered
