@@ -82,23 +82,30 @@ def network_graph(module, n_features, *, opset=DEFAULT_OPSET):
     """
     import onnx
 
-    form = inference_form(module)
+    form = inference_form(module, n_features)
     if writes_directly(form, opset):
-        nodes, initializers = _write_chain(form, opset)
+        nodes, initializers = _write_chain(form)
         return _model(onnx, nodes, initializers, n_features, opset)
     return _exported(form, n_features, opset)
 
 
-def inference_form(module):
+def inference_form(module, n_features):
     """The dense fast inference form on the CPU, as float32.
 
-    Dead units are removed for a chain of layers, and for any other module only
-    when no other Python thread runs (compaction traces it with torch.fx, which
-    patches module calls process-wide while it runs).
+    It is checked against the module on a few random rows; a module whose form
+    computes something else is taken as it is. Dead units are removed for a chain
+    of layers, and for any other module only when no other Python thread runs
+    (compaction traces it with torch.fx, which patches module calls process-wide
+    while it runs).
     """
     alone = threading.active_count() == 1 or is_leaf_chain(module)
+    generator = torch.Generator().manual_seed(0)
+    rows = torch.randn(8, n_features, generator=generator)
+    parameter = next(module.parameters(), None)
+    if parameter is not None:
+        rows = rows.to(device=parameter.device, dtype=parameter.dtype)
     try:
-        form = to_inference(module, sparse="never", remove_dead_units=alone)
+        form = to_inference(module, rows, sparse="never", remove_dead_units=alone)
     except (ValueError, RuntimeError, NotImplementedError):
         form = copy.deepcopy(module)  # a module the form cannot compute
     return form.to(device="cpu", dtype=torch.float32).eval()
@@ -218,7 +225,7 @@ def _writable(layer, opset):
     return True
 
 
-def _write_chain(chain, opset):
+def _write_chain(chain):
     import onnx
 
     writer = _Writer(onnx)
