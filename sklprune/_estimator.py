@@ -46,11 +46,7 @@ from skorch.history import History
 from torch import nn
 
 from ._training.auto import resolve_strategy
-from ._training.network import (
-    NetworkBuildingMixin,
-    device_available,
-    module_device,
-)
+from ._training.network import NetworkBuildingMixin, device_available
 from ._training.optimizers import (
     OPTIMIZERS,
 )
@@ -360,10 +356,10 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         if "_inference" not in self.__dict__:  # dropped from pickles
             self._inference = InferenceCache()
         engine = self.engine_
-        if engine == "onnxruntime" and self.engine == "auto" and sp.issparse(X):
+        sparse = not isinstance(X, np.ndarray)  # validated: ndarray or sparse
+        if engine == "onnxruntime" and sparse and self.engine == "auto":
             engine = "torch"  # its sparse first layer skips the zeros of X
-        device = module_device(self.module_)
-        return self._inference.logits(self.module_, X, device, engine)
+        return self._inference.logits(self.module_, X, engine)
 
     # ---------------------------------------------------------------- pickling
 

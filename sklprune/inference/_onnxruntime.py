@@ -120,19 +120,19 @@ class OnnxRuntimeNetwork:
     def logits(self, X):
         """The network's outputs for ``X`` (float32 ndarray or sparse matrix)."""
         session = self.session()
-        if sp.issparse(X):
-            X = sp.csr_matrix(X)
-            rows = max(1, DENSE_BATCH_BYTES // (4 * max(1, X.shape[1])))
-            batches = (
-                np.asarray(X[start : start + rows].toarray(), dtype=np.float32)
-                for start in range(0, X.shape[0], rows)
-            )
-        else:
+        if isinstance(X, np.ndarray):
             X = np.ascontiguousarray(X, dtype=np.float32)
             if X.shape[0] <= ROW_BATCH:
                 return session.run([OUTPUT_NAME], {INPUT_NAME: X})[0]
             batches = (
                 X[start : start + ROW_BATCH] for start in range(0, len(X), ROW_BATCH)
+            )
+        else:  # scipy.sparse
+            X = sp.csr_matrix(X)
+            rows = max(1, DENSE_BATCH_BYTES // (4 * max(1, X.shape[1])))
+            batches = (
+                np.asarray(X[start : start + rows].toarray(), dtype=np.float32)
+                for start in range(0, X.shape[0], rows)
             )
         outputs = [
             session.run([OUTPUT_NAME], {INPUT_NAME: batch})[0] for batch in batches

@@ -93,13 +93,14 @@ class InferenceCache:
         self.runtime = None
         self.runtime_params = []
 
-    def logits(self, module, X, device, engine="torch"):
+    def logits(self, module, X, engine="torch"):
         """Logits of ``X`` (dense float32 ndarray or sparse) as float32 ndarray,
         computed by ``engine`` (``"torch"`` or ``"onnxruntime"``)."""
         if engine == "onnxruntime":
             runtime = self._runtime(module, X.shape[1])
             if runtime is not None:
                 return runtime.logits(X)
+        device = next(module.parameters()).device
         if not isinstance(X, np.ndarray):
             return predict_logits(module, X, device=device)
         form = self._form(module, X)
@@ -162,6 +163,7 @@ class InferenceCache:
 
 
 def _version_key(module, params):
-    """Changes when a training step or a load changes a parameter in place (its
-    version counter moves), or when the module is replaced."""
-    return (id(module), tuple((id(p), p._version) for p in params))
+    """Changes when a training step or a load changes one of ``params`` (the
+    module's, listed when the form was built) in place (its version counter
+    moves), or when the module is replaced."""
+    return (id(module), *[p._version for p in params])
