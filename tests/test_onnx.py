@@ -84,6 +84,8 @@ def test_a_column_transformer_with_one_hot_converts(table):
     ).fit(frame[:300], y[:300])
     onnx_model = skl2onnx.to_onnx(pipe, frame[:1], options={"zipmap": False})
     assert_same_predictions(onnx_model, pipe, frame[300:])
+    with pytest.raises(ValueError, match=r"X lacks \['colour'\]"):
+        run(onnx_model, frame.drop(columns="colour"))
 
 
 @pytest.fixture(scope="module")

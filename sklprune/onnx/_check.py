@@ -159,6 +159,13 @@ def onnx_inputs(session, X):
     """
     inputs = session.get_inputs()
     if hasattr(X, "columns"):
+        missing = [item.name for item in inputs if item.name not in X.columns]
+        if missing:
+            raise ValueError(
+                f"The ONNX model takes the columns {[i.name for i in inputs]}; X "
+                f"lacks {missing}. Pass a DataFrame like the one it was converted "
+                "from."
+            )
         return {item.name: _column(X[item.name].to_numpy(), item) for item in inputs}
     if hasattr(X, "toarray"):
         raise TypeError(
