@@ -351,8 +351,12 @@ def model_size(model):
         :func:`joblib.dump` writes (a :class:`~sklprune.PrunedClassifier`
         stores its tensors in the same sparse layouts, so this shrinks with
         sparsity too); ``skops_bytes``: length of the file :func:`skops.io.dump`
-        writes with its default settings, or None when skops is not installed
-        or ``model`` is a bare ``torch.nn.Module``.
+        writes with its default settings. A file size that cannot be measured
+        is None: ``skops_bytes`` when skops is not installed, when ``model`` is
+        a bare ``torch.nn.Module``, or when skops cannot write the model (a
+        skorch net); either size when writing the model fails. ``missing``
+        maps the name of each such size to the reason, in one line; it is
+        empty when every size was measured.
 
     See Also
     --------
@@ -373,18 +377,22 @@ def model_size(model):
     True
     >>> bool(pruned.sparse_bytes < dense.dense_bytes / 5)
     True
+    >>> pruned.skops_bytes is None, list(pruned.missing)
+    (True, ['skops_bytes'])
     """
     module, _, _ = _resolve_module(model, "model_size")
     state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
     dense = _saved_bytes(state)
     sparse = io.BytesIO()
     save_pruned(state, sparse)
+    missing = {}
     return Bunch(
         dense_bytes=len(dense),
         gzip_bytes=len(gzip.compress(dense, compresslevel=9, mtime=0)),
         sparse_bytes=len(sparse.getvalue()),
-        pickle_bytes=len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)),
-        skops_bytes=_skops_bytes(model),
+        pickle_bytes=_file_bytes(model, "pickle", _pickled, missing),
+        skops_bytes=_file_bytes(model, "skops", _skops_file(model), missing),
+        missing=missing,
     )
 
 
@@ -394,12 +402,43 @@ def _saved_bytes(obj):
     return buffer.getvalue()
 
 
-def _skops_bytes(model):
-    if isinstance(model, nn.Module) or importlib.util.find_spec("skops") is None:
+def _file_bytes(model, library, write, missing):
+    """Bytes of ``write(model)``, or None with the reason put in ``missing``.
+
+    ``write`` writes the model's file into bytes, or is a string that says why
+    no such file is measured.
+    """
+    key = f"{library}_bytes"
+    if isinstance(write, str):
+        missing[key] = write
         return None
+    try:
+        return len(write(model))
+    except Exception as exc:  # whatever the library raises: the size is unknown
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        missing[key] = (
+            f"{library} cannot write {type(model).__name__} "
+            f"({type(exc).__name__}: {reason})"
+        )
+        return None
+
+
+def _pickled(model):
+    return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _skops_file(model):
+    """What writes ``model`` as skops does, or why no skops file is measured."""
+    if isinstance(model, nn.Module):
+        return (
+            "skops saves scikit-learn objects, not a bare torch.nn.Module: see "
+            "dense_bytes and sparse_bytes"
+        )
+    if importlib.util.find_spec("skops") is None:
+        return "skops is not installed: pip install 'sklprune[persist]'"
     import skops.io as sio
 
-    return len(sio.dumps(model))
+    return sio.dumps
 
 
 def measure_latency(model, X, *, n_repeats=5, warmup=1):

@@ -192,6 +192,52 @@ def test_model_size_reports_the_files_of_a_fitted_classifier(fitted_sizes):
     assert dense.skops_bytes - pruned.skops_bytes > 0.9 * saved_by_encoding
 
 
+@pytest.mark.parametrize("with_callback", [False, True])
+def test_model_size_of_a_skorch_net_says_what_it_cannot_measure(
+    blobs, with_callback
+):
+    pytest.importorskip("skops")
+    from skorch import NeuralNetClassifier
+
+    from sklprune import PruningCallback
+
+    X, y = blobs
+    callbacks = [("prune", PruningCallback(sparsity=0.5))] if with_callback else []
+    net = NeuralNetClassifier(
+        nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 3)),
+        criterion=nn.CrossEntropyLoss,
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+        callbacks=callbacks,
+    ).fit(X, y)
+    size = model_size(net)
+    assert size.dense_bytes > 0 and size.sparse_bytes > 0 and size.pickle_bytes > 0
+    assert size.skops_bytes is None
+    assert set(size.missing) == {"skops_bytes"}
+    assert "skops cannot write" in size.missing["skops_bytes"]
+    assert "NeuralNetClassifier" in size.missing["skops_bytes"]
+
+
+def test_model_size_says_why_a_size_is_missing(fitted_sizes, monkeypatch):
+    import importlib.util
+
+    module = nn.Linear(4, 2)
+    assert "skops_bytes" in model_size(module).missing
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "skops" else real_find_spec(name, *a),
+    )
+    X, y = make_classification(n_samples=40, n_features=6, random_state=0)
+    model = small_classifier(max_epochs=2, finetune_epochs=0).fit(X, y)
+    size = model_size(model)
+    assert size.skops_bytes is None
+    assert "pip install 'sklprune[persist]'" in size.missing["skops_bytes"]
+    assert all(size.missing == {} for size in fitted_sizes)
+
+
 @pytest.fixture(scope="module")
 def fitted_sizes():
     X, y = make_classification(n_samples=60, n_features=100, random_state=0)
