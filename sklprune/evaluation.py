@@ -2,7 +2,8 @@
 
 * :func:`sparsity_report` counts, per prunable tensor, the parameters, non-zeros and
   multiply-accumulates of one sample, and gives the compression ratio and the
-  theoretical speed-up the pruning literature asks every result to report.
+  ratio of multiply-accumulates the pruning literature asks every result to
+  report (a theoretical speed-up: :func:`measure_latency` gives the real one).
 * :func:`model_size` serialises the state dict and the model and says how many
   bytes pruning saves on disk; :func:`measure_latency` times inference.
 
@@ -39,7 +40,7 @@ _REPORT_COLUMNS = [
     "dense_macs",
     "macs",
     "compression",
-    "speedup",
+    "mac_ratio",
 ]
 
 
@@ -102,14 +103,17 @@ def sparsity_report(model, X=None, *, input_shape=None, targets=None):
         (module type), ``shape``, ``parameters``, ``nonzero``, ``sparsity``
         (fraction of exact zeros), ``dense_macs`` and ``macs`` (per sample, dense
         and with the zeros skipped; ``NA`` when unknown), ``compression``
-        (``parameters / nonzero``) and ``speedup`` (``dense_macs / macs``).
+        (``parameters / nonzero``) and ``mac_ratio`` (``dense_macs / macs``,
+        the theoretical speed-up of kernels that skip zeros; dense kernels do
+        not, see :func:`measure_latency` for the time a prediction takes).
         ``report.attrs`` holds the total row's ``"sparsity"``,
-        ``"compression_ratio"``, ``"speedup"``, ``"dense_macs"`` and ``"macs"`` as
-        plain floats.
+        ``"compression_ratio"``, ``"mac_ratio"``, ``"dense_macs"`` and ``"macs"``
+        as plain floats.
 
     See Also
     --------
     model_size : Bytes on disk, dense and compressed.
+    measure_latency : The time predictions take.
 
     Examples
     --------
@@ -125,7 +129,7 @@ def sparsity_report(model, X=None, *, input_shape=None, targets=None):
     0.weight          12        6          12     6
     2.weight           6        6           6     6
     total             18       12          18    12
-    >>> report.attrs["compression_ratio"], report.attrs["speedup"]
+    >>> report.attrs["compression_ratio"], report.attrs["mac_ratio"]
     (1.5, 1.5)
     """
     module, default_targets, n_features = _resolve_module(model, "sparsity_report")
@@ -165,13 +169,15 @@ def sparsity_report(model, X=None, *, input_shape=None, targets=None):
     report["compression"] = [
         _ratio(a, b) for a, b in zip(report.parameters, report.nonzero)
     ]
-    report["speedup"] = [_ratio(a, b) for a, b in zip(report.dense_macs, report.macs)]
+    report["mac_ratio"] = [
+        _ratio(a, b) for a, b in zip(report.dense_macs, report.macs)
+    ]
     report = report[_REPORT_COLUMNS]
     last = report.loc["total"]
     report.attrs = {
         "sparsity": float(last["sparsity"]),
         "compression_ratio": float(last["compression"]),
-        "speedup": float(last["speedup"]),
+        "mac_ratio": float(last["mac_ratio"]),
         "dense_macs": _float_or_nan(last["dense_macs"]),
         "macs": _float_or_nan(last["macs"]),
     }
