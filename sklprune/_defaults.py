@@ -1,13 +1,14 @@
 """The default settings of the estimators, and the names they accept, without torch.
 
 :class:`~sklprune.PrunedClassifier` takes its constructor defaults from
-:data:`ESTIMATOR_DEFAULTS`, :class:`~sklprune.PruningCallback` its pruning
-parameters' from :data:`PRUNING_DEFAULTS` (a part of them), and the ``sklprune``
-command reads them from here to build its options, so ``sklprune --help`` does not
-load torch and a default is written in one place only. The names of the built-in strategies, schedules and
-losses are the keys of the registries in :mod:`sklprune.strategies`,
-:mod:`sklprune.schedules` and :mod:`sklprune.losses`, which load torch; the command
-offers them from here, and ``tests/test_defaults.py`` keeps both the same.
+:data:`ESTIMATOR_DEFAULTS`, :class:`~sklprune.PruningCallback` the defaults of its
+pruning parameters from :data:`PRUNING_DEFAULTS` (a part of them), and the
+``sklprune`` command reads them from here to build its options, so ``sklprune
+--help`` does not load torch and a default is written in one place only. The names
+of the built-in strategies, schedules and losses are the keys of the registries in
+:mod:`sklprune.strategies`, :mod:`sklprune.schedules` and :mod:`sklprune.losses`,
+which load torch; the command offers them from here, and
+``tests/test_defaults.py`` keeps both the same.
 """
 
 # What is pruned, by which criterion, on which schedule: the same for a skorch net

@@ -12,10 +12,8 @@ Accuracy against sparsity is :func:`sklprune.pruning_path.pruning_curve`, drawn 
 """
 
 import gzip
-import importlib.util
 import io
 import numbers
-import pickle
 
 import numpy as np
 import pandas as pd
@@ -29,6 +27,7 @@ from torch.utils.benchmark import Timer
 from ._training.batching import as_batchable, dense_rows, predict_logits
 from .callbacks import PruningCallback
 from .masks import find_targets
+from .persistence._file_sizes import file_sizes
 from .persistence._state_dict import save_pruned
 
 _REPORT_COLUMNS = [
@@ -169,9 +168,7 @@ def sparsity_report(model, X=None, *, input_shape=None, targets=None):
     report["compression"] = [
         _ratio(a, b) for a, b in zip(report.parameters, report.nonzero)
     ]
-    report["mac_ratio"] = [
-        _ratio(a, b) for a, b in zip(report.dense_macs, report.macs)
-    ]
+    report["mac_ratio"] = [_ratio(a, b) for a, b in zip(report.dense_macs, report.macs)]
     report = report[_REPORT_COLUMNS]
     last = report.loc["total"]
     report.attrs = {
@@ -391,13 +388,12 @@ def model_size(model):
     dense = _saved_bytes(state)
     sparse = io.BytesIO()
     save_pruned(state, sparse)
-    missing = {}
+    files, missing = file_sizes(model)
     return Bunch(
         dense_bytes=len(dense),
         gzip_bytes=len(gzip.compress(dense, compresslevel=9, mtime=0)),
         sparse_bytes=len(sparse.getvalue()),
-        pickle_bytes=_file_bytes(model, "pickle", _pickled, missing),
-        skops_bytes=_file_bytes(model, "skops", _skops_file(model), missing),
+        **files,
         missing=missing,
     )
 
@@ -406,45 +402,6 @@ def _saved_bytes(obj):
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     return buffer.getvalue()
-
-
-def _file_bytes(model, library, write, missing):
-    """Bytes of ``write(model)``, or None with the reason put in ``missing``.
-
-    ``write`` writes the model's file into bytes, or is a string that says why
-    no such file is measured.
-    """
-    key = f"{library}_bytes"
-    if isinstance(write, str):
-        missing[key] = write
-        return None
-    try:
-        return len(write(model))
-    except Exception as exc:  # whatever the library raises: the size is unknown
-        reason = (str(exc).strip().splitlines() or [""])[0]
-        missing[key] = (
-            f"{library} cannot write {type(model).__name__} "
-            f"({type(exc).__name__}: {reason})"
-        )
-        return None
-
-
-def _pickled(model):
-    return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _skops_file(model):
-    """What writes ``model`` as skops does, or why no skops file is measured."""
-    if isinstance(model, nn.Module):
-        return (
-            "skops saves scikit-learn objects, not a bare torch.nn.Module: see "
-            "dense_bytes and sparse_bytes"
-        )
-    if importlib.util.find_spec("skops") is None:
-        return "skops is not installed: pip install 'sklprune[persist]'"
-    import skops.io as sio
-
-    return sio.dumps
 
 
 def measure_latency(model, X, *, n_repeats=5, warmup=1):

@@ -202,9 +202,7 @@ def test_model_size_reports_the_files_of_a_fitted_classifier(fitted_sizes):
 
 
 @pytest.mark.parametrize("with_callback", [False, True])
-def test_model_size_of_a_skorch_net_says_what_it_cannot_measure(
-    blobs, with_callback
-):
+def test_model_size_of_a_skorch_net_says_what_it_cannot_measure(blobs, with_callback):
     pytest.importorskip("skops")
     from skorch import NeuralNetClassifier
 

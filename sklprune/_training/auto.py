@@ -2,12 +2,13 @@
 
 The strategy follows the width of the input, the epochs follow the target
 sparsity. The estimators and :class:`~sklprune.PruningCallback` resolve
-``strategy="auto"`` here, from the same width: the columns of ``X``. Both were measured in ``benchmarks/bench_tradeoff.py`` (section
-"Defaults at high compression"): on narrow tables (16 to 30 features) the
-second-order criterion beat magnitude by 0.4 to 1.9 points at 32x, and 32x gains
-from more pruning epochs; on wide inputs (64 pixels, 2,000 and 5,000 TF-IDF
-columns) magnitude was as accurate or more, by 0.3 to 1.2 points at 32x; 40
-epochs are enough up to 8x on every data set there.
+``strategy="auto"`` here, from the same width: the features per sample of ``X``.
+Both rules were measured in ``benchmarks/bench_tradeoff.py`` (section "Defaults
+at high compression"): on narrow tables (16 to 30 features) the second-order
+criterion beat magnitude by 0.4 to 1.9 points at 32x, and 32x gains from more
+pruning epochs; on wide inputs (64 pixels, 2,000 and 5,000 TF-IDF columns)
+magnitude was as accurate or more, by 0.3 to 1.2 points at 32x; 40 epochs are
+enough up to 8x on every data set there.
 """
 
 import math
