@@ -409,6 +409,22 @@ def test_run_reports_the_size_of_the_model_file_it_wrote(launched, data_dir):
     assert "\nmodel file (as written)  " in out
 
 
+def test_text_model_file_is_no_larger_than_its_pickle(tmp_path, capsys):
+    import pickle
+
+    sio = pytest.importorskip("skops.io")
+    argv = ["run", "--dataset", "rotten_tomatoes", "--quiet", "--out", tmp_path]
+    status, _, err = _in_process(capsys, [*argv, *SMALL])
+    assert status == 0, err
+    path = tmp_path / "model.skops"
+    model = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    assert len(model[0].named_transformers_["text"].vocabulary_) > 2000
+    pruned = json.loads((tmp_path / "report.json").read_text())["models"]["pruned"]
+    assert path.stat().st_size == pruned["size_file_bytes"]
+    assert path.stat().st_size <= pruned["size_pickle_bytes"]
+    assert path.stat().st_size <= len(pickle.dumps(model))
+
+
 def test_bundled_data_set_holds_out_a_stratified_test_split(tmp_path, capsys):
     argv = ["run", "--dataset", "iris", "--quiet", "--out", tmp_path, *SMALL]
     status, out, err = _in_process(capsys, argv)

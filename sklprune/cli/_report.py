@@ -5,6 +5,7 @@ then moved over the target with :func:`os.replace`, so a failure or an interrupt
 never leaves a half-written file behind.
 """
 
+import contextlib
 import io
 import json
 import math
@@ -76,7 +77,14 @@ def write_csv(path, frame, index_label=None):
 
 
 def write_model(path, model, use_skops):
-    """``model`` as a skops file with deflate-compressed entries, else a pickle."""
+    """``model`` as a skops file with deflate-compressed entries, else a pickle.
+
+    A fitted vectoriser's vocabulary is written with Python ints for its indices
+    (the same numbers): skops stores every numpy integer as a file of its own in
+    its zip, one per term, and a Python int in a few bytes of its JSON, so the
+    skops file of a text pipeline is no larger than its pickle. The model itself
+    is left as it was.
+    """
     return write_atomic(path, lambda file: _dump_model(model, file, use_skops))
 
 
@@ -88,12 +96,38 @@ def model_file_bytes(model, use_skops):
 
 
 def _dump_model(model, file, use_skops):
-    if not use_skops:
-        pickle.dump(model, file)
-        return
-    import skops.io as sio
+    with _plain_vocabularies(model):
+        if not use_skops:
+            pickle.dump(model, file)
+            return
+        import skops.io as sio
 
-    sio.dump(model, file, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        sio.dump(model, file, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+
+
+@contextlib.contextmanager
+def _plain_vocabularies(model):
+    """Every fitted ``vocabulary_`` of ``model`` with Python ints, while it lasts."""
+    saved = []
+    for part in _fitted_parts(model):
+        vocabulary = getattr(part, "vocabulary_", None)
+        if isinstance(vocabulary, dict):
+            saved.append((part, vocabulary))
+            part.vocabulary_ = {term: int(i) for term, i in vocabulary.items()}
+    try:
+        yield
+    finally:
+        for part, vocabulary in saved:
+            part.vocabulary_ = vocabulary
+
+
+def _fitted_parts(model):
+    """``model`` and the fitted estimators inside it: pipeline steps, columns."""
+    yield model
+    for _, step in getattr(model, "steps", []):
+        yield from _fitted_parts(step)
+    for _, part, _ in getattr(model, "transformers_", []):
+        yield from _fitted_parts(part)
 
 
 def write_figure(path, figure):
