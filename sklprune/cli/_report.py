@@ -65,6 +65,19 @@ def _json_safe(value):
     return value
 
 
+def results_frame(results):
+    """``{model: {name: number}}`` as a frame, one row per model.
+
+    The worst class keeps the labels' own type: an integer class stays ``0``,
+    where pandas would make a column of ``None`` and ``0`` a float ``0.0``.
+    """
+    frame = pd.DataFrame.from_dict(results, orient="index")
+    if "worst_class" in frame:
+        labels = {name: numbers["worst_class"] for name, numbers in results.items()}
+        frame["worst_class"] = pd.Series(labels, dtype=object)
+    return frame
+
+
 def write_csv(path, frame, index_label=None):
     """Write a DataFrame; its index becomes the column ``index_label`` if given."""
     return write_atomic(
@@ -90,9 +103,14 @@ def write_model(path, model, use_skops):
 
 def model_file_bytes(model, use_skops):
     """Bytes of the file :func:`write_model` would write."""
+    return len(model_file(model, use_skops))
+
+
+def model_file(model, use_skops):
+    """The file :func:`write_model` would write, in memory."""
     buffer = io.BytesIO()
     _dump_model(model, buffer, use_skops)
-    return len(buffer.getvalue())
+    return buffer.getvalue()
 
 
 def _dump_model(model, file, use_skops):
