@@ -72,8 +72,9 @@ writes, ``id``, ``index``, ``row``, ``..._id``); ``--keep`` trains on it anyway.
 Every column dropped and every value imputed (the column, how many values in the
 training and test rows, and what fills them) is said in a note on standard error
 and in the ``notes`` of ``report.json``. Without ``--test``, ``run`` holds out a
-stratified ``--test-size`` share of the rows for testing, and the output says so. Without ``--train``, a data set bundled with sklprune is used
-(``--dataset``, default ``breast_cancer``; ``rotten_tomatoes`` is a text one); see
+stratified ``--test-size`` share of the rows for testing, and the output says so.
+Without ``--train``, a data set bundled with sklprune is used (``--dataset``,
+default ``breast_cancer``; ``rotten_tomatoes`` is a text one); see
 :mod:`sklprune.datasets`.
 
 **Loading the model.** ``model.skops`` holds no pickled code: :mod:`skops.io` loads
