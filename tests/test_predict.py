@@ -243,6 +243,7 @@ def test_docstring_says_how_the_classifier_picks_sparse_layers():
             scope="layer",
             max_epochs=3,
             finetune_epochs=1,
+            engine="torch",
             random_state=0,
         ).fit(X, y)
         clf.predict(X)
