@@ -245,3 +245,23 @@ def test_the_regressor_predicts_in_onnxruntime_what_torch_predicts(table):
     np.testing.assert_allclose(
         default.predict(X[400:]), reference.predict(X[400:]), atol=1e-6 * scale
     )
+
+
+@pytest.mark.parametrize("engine", ["torch", "onnxruntime"])
+def test_subnormal_weights_are_zero_in_the_form_that_predicts(table, engine):
+    import onnx
+    from onnx import numpy_helper
+
+    X, y = table
+    clf = PrunedClassifier(hidden_layer_sizes=(16,), engine=engine, **FAST).fit(X, y)
+    with torch.no_grad():
+        clf.module_[0].weight[0, :3] = torch.tensor([1e-40, -1e-39, 1e-45])
+    clf.predict(X[:2])  # the forms are rebuilt for the changed weights
+    if engine == "torch":
+        weights = [clf._inference.form[0].weight.numpy()]
+    else:
+        graph = onnx.load_from_string(clf._inference.runtime.graph)
+        weights = [numpy_helper.to_array(i) for i in graph.graph.initializer]
+    tiny = np.finfo(np.float32).tiny
+    assert all(not ((w != 0) & (np.abs(w) < tiny)).any() for w in weights)
+    assert clf.module_[0].weight[0, 0] == 1e-40  # module_ is left as it is

@@ -34,6 +34,7 @@ from torch import nn
 from ..compaction._graph import is_leaf_chain
 from ..compaction._select import SelectFeatures
 from ._form import to_inference
+from ._subnormals import flush_subnormals_
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "logits"
@@ -90,7 +91,8 @@ def network_graph(module, n_features, *, opset=DEFAULT_OPSET):
 
 
 def inference_form(module, n_features):
-    """The dense fast inference form on the CPU, as float32.
+    """The dense fast inference form on the CPU, as float32, its subnormal
+    weights at zero (see ``_subnormals``).
 
     It is checked against the module on a few random rows; a module whose form
     computes something else is taken as it is. Dead units are removed for a chain
@@ -108,7 +110,7 @@ def inference_form(module, n_features):
         form = to_inference(module, rows, sparse="never", remove_dead_units=alone)
     except (ValueError, RuntimeError, NotImplementedError):
         form = copy.deepcopy(module)  # a module the form cannot compute
-    return form.to(device="cpu", dtype=torch.float32).eval()
+    return flush_subnormals_(form.to(device="cpu", dtype=torch.float32).eval())
 
 
 def writes_directly(module, opset=DEFAULT_OPSET):

@@ -26,6 +26,7 @@ from ..compaction._graph import is_leaf_chain
 from ._form import to_inference
 from ._onnx_graph import network_graph
 from ._onnxruntime import OnnxRuntimeNetwork
+from ._subnormals import flush_subnormals_
 
 _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 PREDICT_BATCH = 4096
@@ -72,8 +73,9 @@ def validated_input(estimator, X):
 class InferenceCache:
     """The fast forms of one fitted module, built when first needed.
 
-    For torch, the fast inference form is used for dense input; sparse input goes
-    to the module itself, which multiplies sparse batches directly. Dead units are
+    For torch, the fast inference form (its subnormal weights at zero) is used for
+    dense input; sparse input goes to the module itself, which multiplies sparse
+    batches directly. Dead units are
     removed for a chain of layers (the default MLP), and for any other module only
     when no other Python thread runs (see ``_form``); sparse layers skip them
     anyway. When the form cannot be built (a module it does not compute
@@ -155,6 +157,7 @@ class InferenceCache:
                     batch_size=PREDICT_BATCH,
                     remove_dead_units=alone,
                 )
+                flush_subnormals_(form)
             except (ValueError, RuntimeError, NotImplementedError):
                 form = None  # the module computes something the form cannot
             self.form, self.params = form, params
