@@ -17,8 +17,8 @@ from sklprune import FeatureImportancePruner, PrunedClassifier, PrunedClassifier
 
 skl2onnx = pytest.importorskip("skl2onnx")
 pytest.importorskip("onnxruntime")
-sklprune_onnx = pytest.importorskip("sklprune.onnx")
 
+import sklprune.onnx as sklprune_onnx  # noqa: E402
 from sklprune.inference._onnxruntime import make_session  # noqa: E402
 from sklprune.onnx import AccuracyCheck, ExportError, to_onnx  # noqa: E402
 from sklprune.onnx._check import onnx_inputs  # noqa: E402
