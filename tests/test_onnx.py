@@ -368,3 +368,16 @@ def test_the_refitted_regressor_of_the_cv_search_converts(table):
     session = make_session(skl2onnx.to_onnx(search, X[:1]))
     (got,) = session.run(None, onnx_inputs(session, X[:20]))
     np.testing.assert_allclose(got.ravel(), search.predict(X[:20]), rtol=1e-5)
+
+
+def test_columns_whose_names_skl2onnx_changes_are_fed_by_their_names(table, tmp_path):
+    X, y = table
+    columns = ["sepal length (cm)", "2nd-width", "a", "b"]
+    frame = pd.DataFrame(X[:, :4], columns=columns)
+    pipe = make_pipeline(
+        make_column_transformer((StandardScaler(), columns)), PrunedClassifier(**FAST)
+    ).fit(frame[:300], y[:300])
+    onnx_model = to_onnx(pipe, frame[:5], path=tmp_path / "model.onnx")
+    names = [item.name for item in onnx_model.graph.input]
+    assert names == ["sepal_length__cm_", "_2nd_width", "a", "b"]
+    assert_same_predictions(onnx_model, pipe, frame[300:])
