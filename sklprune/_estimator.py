@@ -47,6 +47,7 @@ from ._training.network import (
 from ._training.optimizers import (
     OPTIMIZERS,
 )
+from ._training.pretrained import TRAINED_MODELS, is_trained_model
 from ._training.seeding import TORCH_RNG_LOCK, seeded_torch
 from ._training.sparse_grad import contiguous_parameters_
 from ._training.stopping import raise_if_interrupted
@@ -73,7 +74,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
     _outputs_keyword = None
 
     _parameter_constraints = {
-        "module": [None, type, nn.Module],
+        "module": [None, type, nn.Module, *TRAINED_MODELS],
         "module_kwargs": [None, dict],
         "hidden_layer_sizes": ["array-like"],
         "sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
@@ -310,6 +311,17 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         if "_inference" not in self.__dict__:  # dropped from pickles
             self._inference = InferenceCache()
         return self._inference.logits(self.module_, X, module_device(self.module_))
+
+    # ----------------------------------------------------------------- cloning
+
+    def __sklearn_clone__(self):
+        # A fitted model given as ``module`` is only read (its weights are copied
+        # into a new network at every fit), so clones share it: cloning it as an
+        # estimator would give an unfitted one.
+        new = super().__sklearn_clone__()
+        if is_trained_model(self.module):
+            new.module = self.module
+        return new
 
     # ---------------------------------------------------------------- pickling
 

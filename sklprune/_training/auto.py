@@ -44,16 +44,47 @@ def auto_max_epochs(sparsity):
     return int(min(MAX_AUTO_EPOCHS, round(BASE_EPOCHS + extra)))
 
 
-def resolve_max_epochs(max_epochs, sparsity):
+def auto_trained_max_epochs(sparsity):
+    """Epochs of a fit with ``max_epochs="auto"`` that starts from trained weights.
+
+    TRAINED_DOC
+
+    Parameters
+    ----------
+    sparsity : float
+        Target sparsity, in [0, 1).
+
+    Returns
+    -------
+    max_epochs : int
+
+    Examples
+    --------
+    >>> from sklprune._training.auto import auto_trained_max_epochs
+    >>> [auto_trained_max_epochs(s) for s in (0.0, 0.875, 0.9, 0.9375, 0.97, 0.99)]
+    TRAINED_EXAMPLE
+    """
+    return max(1, round(auto_max_epochs(sparsity) / 4))
+
+
+def resolve_max_epochs(max_epochs, sparsity, trained=False):
     """``max_epochs`` as an int, ``"auto"`` resolved for ``sparsity``.
+
+    ``trained`` says whether the fit starts from the weights of a fitted model
+    (a scikit-learn MLP or a skorch net given as ``module``): it then needs only
+    a short fine-tune, :func:`auto_trained_max_epochs`.
 
     Examples
     --------
     >>> from sklprune._training.auto import resolve_max_epochs
     >>> resolve_max_epochs("auto", 0.96875), resolve_max_epochs(20, 0.96875)
     (60, 20)
+    >>> resolve_max_epochs("auto", 0.9, trained=True)
+    TRAINED_90
     """
-    return auto_max_epochs(sparsity) if max_epochs == "auto" else int(max_epochs)
+    if max_epochs != "auto":
+        return int(max_epochs)
+    return auto_trained_max_epochs(sparsity) if trained else auto_max_epochs(sparsity)
 
 
 def auto_strategy(n_features):

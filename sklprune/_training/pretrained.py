@@ -1,0 +1,125 @@
+"""The network a fit starts from when ``module`` is a trained model or an instance.
+
+A fitted :class:`~sklearn.neural_network.MLPClassifier` or
+:class:`~sklearn.neural_network.MLPRegressor` becomes the
+:class:`~sklprune.modules.MLP` that computes what it computes; a fitted skorch net
+gives a copy of its ``module_``, its outputs turned into logits where the net
+trains on probabilities or on one binary logit; a torch module instance is copied.
+Nothing given is trained or pruned in place.
+"""
+
+import copy
+
+import numpy as np
+from sklearn.base import is_classifier, is_regressor
+from sklearn.exceptions import NotFittedError
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from skorch import NeuralNet, NeuralNetBinaryClassifier
+from torch import nn
+
+from ..modules import MLP, BinaryLogits, LogProbabilities
+
+# The fitted models ``module`` accepts: their weights are trained.
+TRAINED_MODELS = (MLPClassifier, MLPRegressor, NeuralNet)
+
+
+def is_trained_model(module):
+    """Whether ``module`` is a fitted model whose weights a fit starts from.
+
+    A torch module instance is not: it may hold trained weights or fresh ones.
+
+    Examples
+    --------
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> from torch import nn
+    >>> from sklprune._training.pretrained import is_trained_model
+    >>> is_trained_model(MLPRegressor()), is_trained_model(nn.Linear(2, 1))
+    (True, False)
+    """
+    return isinstance(module, TRAINED_MODELS)
+
+
+def starting_module(model, estimator, n_features):
+    """A new torch module with the weights of ``model``, for ``estimator`` to train.
+
+    Parameters
+    ----------
+    model : torch.nn.Module, MLPClassifier, MLPRegressor or skorch.NeuralNet
+        The ``module`` parameter, not a class.
+    estimator : BasePrunedEstimator
+        The estimator being fitted; its task, ``classes_`` and
+        ``feature_names_in_`` are checked against a fitted MLP's.
+    n_features : int
+        The number of columns of ``X``.
+
+    Returns
+    -------
+    module : torch.nn.Module
+    """
+    if isinstance(model, nn.Module):
+        return copy.deepcopy(model)
+    if isinstance(model, NeuralNet):
+        return _skorch_module(model, estimator)
+    return _sklearn_module(model, estimator, n_features)
+
+
+def _sklearn_module(mlp, estimator, n_features):
+    name = type(mlp).__name__
+    if not hasattr(mlp, "coefs_"):
+        raise NotFittedError(
+            f"module={name}(...) is not fitted: fit it first (its weights are the "
+            "starting point), or pass its class settings through module=None and "
+            "hidden_layer_sizes to train from scratch."
+        )
+    _check_task(mlp, estimator, name)
+    if mlp.n_features_in_ != n_features:
+        raise ValueError(
+            f"module={name}(...) was fitted on {mlp.n_features_in_} features, but X "
+            f"has {n_features}: give X the columns, and the preprocessing, the MLP "
+            "was fitted with."
+        )
+    names = getattr(mlp, "feature_names_in_", None)
+    own_names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and own_names is not None and list(names) != list(own_names):
+        raise ValueError(
+            f"module={name}(...) was fitted on the columns {list(names)}, but X has "
+            f"{list(own_names)}: give X the same columns in the same order."
+        )
+    classes = getattr(estimator, "classes_", None)
+    if is_classifier(mlp) and not np.array_equal(mlp.classes_, classes):
+        raise ValueError(
+            f"module={name}(...) was fitted on the classes {mlp.classes_.tolist()}, "
+            f"but y has the classes {np.asarray(classes).tolist()}: its outputs "
+            "are those classes, so fit on targets with the same labels."
+        )
+    return MLP.from_sklearn(mlp)
+
+
+def _skorch_module(net, estimator):
+    name = type(net).__name__
+    if not getattr(net, "initialized_", False) or not hasattr(net, "module_"):
+        raise NotFittedError(
+            f"module={name}(...) is not initialized: fit it first (its module_ is "
+            "the starting point), or pass its module class as module."
+        )
+    _check_task(net, estimator, name)
+    module = copy.deepcopy(net.module_)
+    if isinstance(net, NeuralNetBinaryClassifier):
+        return BinaryLogits(module)
+    if is_classifier(net) and isinstance(net.criterion_, nn.NLLLoss):
+        # skorch's classifier trains a module that returns probabilities on NLLLoss.
+        if type(module) is nn.Sequential and isinstance(module[-1], nn.Softmax):
+            return nn.Sequential(*list(module)[:-1])
+        return LogProbabilities(module)
+    return module
+
+
+def _check_task(model, estimator, name):
+    task = estimator.__sklearn_tags__().estimator_type
+    other = {"classifier": is_regressor, "regressor": is_classifier}.get(task)
+    if other is not None and other(model):
+        kind = "regressor" if task == "classifier" else "classifier"
+        raise ValueError(
+            f"module={name}(...) is a {kind}, but {type(estimator).__name__} is a "
+            f"{task}: give it a fitted {task}'s network."
+        )
