@@ -11,7 +11,9 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.model_selection import cross_val_score
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 from torch import nn
@@ -326,3 +328,26 @@ def test_a_classifier_started_from_a_mlp_pickles(multiclass):
     loaded = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     assert hasattr(loaded.module, "coefs_")
+
+
+def test_a_grid_search_tries_fitted_mlps_wrapped_in_frozen_estimator(multiclass):
+    X, y, mlp = multiclass
+    other = fitted_mlp(X, y, hidden=(8,))
+    search = GridSearchCV(
+        PrunedClassifier(sparsity=0.5, max_epochs=2, random_state=0),
+        {"module": [FrozenEstimator(mlp), FrozenEstimator(other)]},
+        cv=2,
+    ).fit(X, y)
+    assert search.best_estimator_.module_[0].out_features in (16, 8)
+    with pytest.raises(NotFittedError, match="FrozenEstimator"):
+        GridSearchCV(
+            PrunedClassifier(max_epochs=2), {"module": [mlp]}, cv=2,
+            error_score="raise",
+        ).fit(X, y)
+
+
+def test_a_frozen_estimator_of_another_model_is_refused(multiclass):
+    X, y, _ = multiclass
+    frozen = FrozenEstimator(fitted(LogisticRegression(), X, y))
+    with pytest.raises(TypeError, match="expected a fitted MLPClassifier"):
+        PrunedClassifier(module=frozen, max_epochs=2).fit(X, y)

@@ -5,6 +5,8 @@ A fitted :class:`~sklearn.neural_network.MLPClassifier` or
 :class:`~sklprune.modules.MLP` that computes what it computes; a fitted skorch net
 gives a copy of its ``module_``, its outputs turned into logits where the net
 trains on probabilities or on one binary logit; a torch module instance is copied.
+A fitted model may come wrapped in :class:`~sklearn.frozen.FrozenEstimator`, which
+a grid search over several of them needs (it clones the values it tries).
 Nothing given is trained or pruned in place.
 """
 
@@ -13,6 +15,7 @@ import copy
 import numpy as np
 from sklearn.base import is_classifier, is_regressor
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from skorch import NeuralNet, NeuralNetBinaryClassifier
 from torch import nn
@@ -20,7 +23,7 @@ from torch import nn
 from ..modules import MLP, BinaryLogits, LogProbabilities
 
 # The fitted models ``module`` accepts: their weights are trained.
-TRAINED_MODELS = (MLPClassifier, MLPRegressor, NeuralNet)
+TRAINED_MODELS = (MLPClassifier, MLPRegressor, NeuralNet, FrozenEstimator)
 
 
 def is_trained_model(module):
@@ -44,7 +47,8 @@ def starting_module(model, estimator, n_features):
 
     Parameters
     ----------
-    model : torch.nn.Module, MLPClassifier, MLPRegressor or skorch.NeuralNet
+    model : torch.nn.Module, MLPClassifier, MLPRegressor, skorch.NeuralNet or \
+FrozenEstimator
         The ``module`` parameter, not a class.
     estimator : BasePrunedEstimator
         The estimator being fitted; its task, ``classes_`` and
@@ -58,6 +62,13 @@ def starting_module(model, estimator, n_features):
     """
     if isinstance(model, nn.Module):
         return copy.deepcopy(model)
+    if isinstance(model, FrozenEstimator):
+        model = model.estimator
+        if not isinstance(model, TRAINED_MODELS[:-1]):
+            raise TypeError(
+                f"module=FrozenEstimator({type(model).__name__}(...)): expected a "
+                "fitted MLPClassifier, MLPRegressor or skorch net inside."
+            )
     if isinstance(model, NeuralNet):
         return _skorch_module(model, estimator)
     return _sklearn_module(model, estimator, n_features)
@@ -68,8 +79,9 @@ def _sklearn_module(mlp, estimator, n_features):
     if not hasattr(mlp, "coefs_"):
         raise NotFittedError(
             f"module={name}(...) is not fitted: fit it first (its weights are the "
-            "starting point), or pass its class settings through module=None and "
-            "hidden_layer_sizes to train from scratch."
+            "starting point), or train from scratch with module=None. A grid "
+            "search clones the values it tries: wrap each fitted model in "
+            "sklearn.frozen.FrozenEstimator there."
         )
     _check_task(mlp, estimator, name)
     if mlp.n_features_in_ != n_features:
@@ -100,7 +112,9 @@ def _skorch_module(net, estimator):
     if not getattr(net, "initialized_", False) or not hasattr(net, "module_"):
         raise NotFittedError(
             f"module={name}(...) is not initialized: fit it first (its module_ is "
-            "the starting point), or pass its module class as module."
+            "the starting point), or pass its module class as module. A grid "
+            "search clones the values it tries: wrap each fitted net in "
+            "sklearn.frozen.FrozenEstimator there."
         )
     _check_task(net, estimator, name)
     module = copy.deepcopy(net.module_)
