@@ -22,8 +22,8 @@ Data: the narrow many-class table (16 features, 26 classes, 20,000 rows), digits
 scipy.sparse. Accuracy is on the held-out quarter; "vs MLP" is the accuracy minus
 the fitted MLP's on the same split, in points (mean ± std over the seeds). Fit CPU
 seconds are ``time.process_time`` of one fit with one torch thread (median over
-the seeds); the MLP's are its whole fit. Each seed is one measurement, so
-``--repeats`` has no effect.
+the seeds), numpy's BLAS also held to one thread; the MLP's are its whole fit.
+Each seed is one measurement, so ``--repeats`` has no effect.
 
 Writes the section "## Pruning a trained network" of ``benchmarks/RESULTS.md``.
 ``--quick`` runs a small smoke version (data subsets, a few epochs, 1 seed) and
@@ -43,6 +43,7 @@ from _datasets import load_split
 from _harness import BenchmarkParser, aim, check, markdown_table, publish
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
 
 from sklprune import PrunedClassifier
 from sklprune._training.auto import auto_max_epochs, auto_trained_max_epochs
@@ -311,7 +312,8 @@ def main(argv=None):
     seeds = range(1 if args.quick else args.seeds)
     datasets = ["narrow", "rotten_tomatoes"] if args.quick else args.datasets
     start = time.perf_counter()
-    rows = [row for d in datasets for s in seeds for row in run_seed(d, s, args.quick)]
+    with threadpool_limits(limits=1):  # numpy's BLAS too: the MLP's fit, 1 thread
+        rows = [r for d in datasets for s in seeds for r in run_seed(d, s, args.quick)]
     minutes = (time.perf_counter() - start) / 60
     publish(args, HEADING, report(rows, datasets, args, minutes))
 

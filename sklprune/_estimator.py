@@ -47,7 +47,7 @@ from ._training.network import (
 from ._training.optimizers import (
     OPTIMIZERS,
 )
-from ._training.pretrained import TRAINED_MODELS, is_trained_model
+from ._training.pretrained import TRAINED_MODELS, share_trained_module
 from ._training.seeding import TORCH_RNG_LOCK, seeded_torch
 from ._training.sparse_grad import contiguous_parameters_
 from ._training.stopping import raise_if_interrupted
@@ -315,13 +315,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
     # ----------------------------------------------------------------- cloning
 
     def __sklearn_clone__(self):
-        # A fitted model given as ``module`` is only read (its weights are copied
-        # into a new network at every fit), so clones share it: cloning it as an
-        # estimator would give an unfitted one.
-        new = super().__sklearn_clone__()
-        if is_trained_model(self.module):
-            new.module = self.module
-        return new
+        return share_trained_module(self, super().__sklearn_clone__())
 
     # ---------------------------------------------------------------- pickling
 

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._training.pretrained import share_trained_module
 from ._training.validation import check_sparsities
 from .classifier import PrunedClassifier
 from .pruning_path import pruning_curve
@@ -256,6 +257,9 @@ finetune_epochs_
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    def __sklearn_clone__(self):
+        return share_trained_module(self, super().__sklearn_clone__())
 
     def _classifier_params(self):
         names = set(PrunedClassifier._get_param_names()) - {"sparsity"}

@@ -18,7 +18,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 from torch import nn
 
-from sklprune import PrunedClassifier, PruningCallback
+from sklprune import PrunedClassifier, PrunedClassifierCV, PruningCallback
 from sklprune._training.auto import auto_max_epochs, auto_trained_max_epochs
 from sklprune._training.pretrained import is_trained_model
 from sklprune.modules import MLP, BinaryLogits, LogProbabilities
@@ -318,6 +318,7 @@ def test_clones_share_the_fitted_mlp_so_cross_validation_works(multiclass):
     X, y, mlp = multiclass
     clf = PrunedClassifier(module=mlp, sparsity=0.5, random_state=0)
     assert clone(clf).module is mlp
+    assert clone(PrunedClassifierCV(module=mlp)).module is mlp
     scores = cross_val_score(clf, X, y, cv=2)
     assert scores.min() > 0.5
 

@@ -42,6 +42,18 @@ def is_trained_model(module):
     return isinstance(module, TRAINED_MODELS)
 
 
+def share_trained_module(estimator, new):
+    """``new``, a clone of ``estimator``, with the fitted model of ``module`` shared.
+
+    A fitted model given as ``module`` is only read (every fit copies its weights
+    into a new network), so clones share it: cloned as an estimator, it would
+    be an unfitted one. For the ``__sklearn_clone__`` of the estimators.
+    """
+    if is_trained_model(getattr(estimator, "module", None)):
+        new.module = estimator.module
+    return new
+
+
 def starting_module(model, estimator, n_features):
     """A new torch module with the weights of ``model``, for ``estimator`` to train.
 
