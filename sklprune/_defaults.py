@@ -1,7 +1,9 @@
 """The default settings of the estimators, and the names they accept, without torch.
 
 :class:`~sklprune.PrunedClassifier` takes its constructor defaults from
-:data:`ESTIMATOR_DEFAULTS`, and the ``sklprune`` command reads them from here to
+:data:`ESTIMATOR_DEFAULTS` and :class:`~sklprune.PrunedRegressor` from
+:data:`REGRESSOR_DEFAULTS`, the same table with the regression loss and without
+``class_weight``; and the ``sklprune`` command reads them from here to
 build its options, so ``sklprune --help`` does not load torch and a default is
 written in one place only. The names of the built-in strategies, schedules and
 losses are the keys of the registries in :mod:`sklprune.strategies`,
@@ -36,6 +38,12 @@ ESTIMATOR_DEFAULTS = {
     "verbose": 0,
 }
 
+# The regressor's: the classifier's, but for the loss; classes have no weights.
+REGRESSOR_DEFAULTS = {
+    **{k: v for k, v in ESTIMATOR_DEFAULTS.items() if k != "class_weight"},
+    "loss": "squared_error",
+}
+
 # The keys of sklprune.strategies.STRATEGIES, in its order.
 STRATEGY_NAMES = ("magnitude", "gradient", "fisher", "random")
 
@@ -44,6 +52,9 @@ SCHEDULE_NAMES = ("one_shot", "iterative", "polynomial")
 
 # The keys of sklprune.losses.LOSSES, in its order.
 LOSS_NAMES = ("cross_entropy", "mse", "focal", "label_smoothing")
+
+# The keys of sklprune.losses.REGRESSION_LOSSES, in its order.
+REGRESSION_LOSS_NAMES = ("squared_error", "absolute_error", "huber", "poisson")
 
 # What a strategy prunes: single weights, or whole output units.
 GRANULARITIES = ("weight", "neuron")

@@ -1,15 +1,22 @@
 """The core the pruned estimators share: parameters, the network and its skorch
 net, training with pruning, the cached fast prediction path, and pickling.
 
-:class:`BasePrunedEstimator` is to :class:`~sklprune.PrunedClassifier` what
-scikit-learn's ``BaseMultilayerPerceptron`` is to ``MLPClassifier``: it holds what
-does not depend on the targets (how it builds the module, the skorch net and the
+:class:`BasePrunedEstimator` is to :class:`~sklprune.PrunedClassifier` and
+:class:`~sklprune.PrunedRegressor` what scikit-learn's ``BaseMultilayerPerceptron``
+is to ``MLPClassifier`` and ``MLPRegressor``: it holds what does not depend on the
+targets (how it builds the module, the skorch net and the
 training data is in :class:`~sklprune._training.network.NetworkBuildingMixin`). A
 subclass adds the targets through these hooks:
 
+``_y_validation``
+    The keyword arguments of ``validate_data`` for ``y`` (``multi_output``).
 ``_encode_targets(y)``, ``_encode_stream_targets(y, first_call, **stream)``
-    Check ``y``, set the fitted attributes of the targets (``classes_``) and return
-    the targets the network trains on, in ``fit`` and in ``partial_fit``.
+    Check ``y``, set the fitted attributes of the targets (``classes_``,
+    ``n_outputs_``) and return them encoded (class indices), in ``fit`` and in
+    ``partial_fit``.
+``_transform_targets(y_encoded, weights, reset)``
+    The targets the network trains on (the regressor's are standardised);
+    ``reset`` learns the transformation, in ``fit`` and the first ``partial_fit``.
 ``_n_outputs()``, ``_outputs_keyword``, ``_describe_outputs(n_outputs)``
     How many outputs the network has, the keyword that tells a module class so,
     and what the outputs must be, for the error of a module that gets it wrong.
@@ -68,10 +75,11 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
     that the module docstring lists.
     """
 
-    # Set by a subclass: the skorch net class, and the keyword argument of a module
-    # class that takes the number of outputs.
+    # Set by a subclass: the skorch net class, the keyword argument of a module
+    # class that takes the number of outputs, and how validate_data checks y.
     _net_class = None
     _outputs_keyword = None
+    _y_validation = {}
 
     _parameter_constraints = {
         "module": [None, type, nn.Module, *TRAINED_MODELS],
@@ -182,6 +190,10 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
     def _net_kwargs(self, n_outputs):
         """The arguments of ``_net_class`` that depend on the task."""
 
+    def _transform_targets(self, y_encoded, weights, reset):
+        """The targets the network trains on; ``reset`` learns the transformation."""
+        return y_encoded
+
     def _training_weights(self, X, y, sample_weight):
         """The weight of every sample in the loss, or None when all are equal."""
         return training_weights(X, y, sample_weight)
@@ -203,9 +215,13 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
 
     def _fit(self, X, y, sample_weight):
         """Train and prune a new network on all of ``X``: the work of ``fit``."""
-        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32)
+        X, y = validate_data(
+            self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32,
+            **self._y_validation,
+        )
         y_encoded = self._encode_targets(y)
         weights = self._training_weights(X, y, sample_weight)
+        y_train = self._transform_targets(y_encoded, weights, reset=True)
         self._finetune_epochs()  # checks it against max_epochs, early
         if sp.issparse(X):
             X = sp.csr_matrix(X)
@@ -223,7 +239,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
                     "module's forward or a function), or use a named loss."
                 )
             train, valid = self._split(
-                X, y_encoded, weights, rng, self._dataset_kwargs(module)
+                X, y_train, weights, rng, self._dataset_kwargs(module)
             )
             if valid is not None:
                 net.set_params(train_split=predefined_split(valid))
@@ -247,9 +263,11 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         self._check_partial_fit_params()
         X, y = validate_data(
             self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32,
-            reset=first_call,
+            reset=first_call, **self._y_validation,
         )
-        y_encoded = self._encode_stream_targets(y, first_call, **stream)
+        y_train, weights = self._training_targets(
+            X, y, sample_weight, first_call, **stream
+        )
         if sp.issparse(X):
             X = sp.csr_matrix(X)
         if first_call:
@@ -260,14 +278,13 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         epochs = 0 if first_call else len(net.history)
         with TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
             torch.set_rng_state(torch.from_numpy(self._torch_rng_state_))
-            weights = self._training_weights(X, y, sample_weight)
             if weights is not None and not supports_sample_weight(net.criterion):
                 raise TypeError(
                     f"The loss {self.loss!r} cannot weight samples, as sample_weight "
                     "and class_weight need: give it a sample_weight keyword."
                 )
             dataset_kwargs = self._dataset_kwargs(module)
-            train = make_dataset(X, y_encoded, weights, **dataset_kwargs)
+            train = make_dataset(X, y_train, weights, **dataset_kwargs)
             net.partial_fit(train, None, epochs=1)
             self._torch_rng_state_ = torch.get_rng_state().numpy()
         if len(net.history) != epochs + 1 or "sparsity" not in net.history[-1]:
@@ -276,6 +293,20 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         self._set_size_attributes()
         self._inference = InferenceCache()
         return self
+
+    def _training_targets(self, X, y, sample_weight, first_call=False, **stream):
+        """The targets the network trains on and the sample weights, for more
+        training: a ``partial_fit`` call, or a step of a pruning path (validated
+        ``X`` and ``y``).
+
+        Returns
+        -------
+        y_train : ndarray
+        weights : ndarray of shape (n_samples,) or None
+        """
+        y_encoded = self._encode_stream_targets(y, first_call, **stream)
+        weights = self._training_weights(X, y, sample_weight)
+        return self._transform_targets(y_encoded, weights, first_call), weights
 
     def _start_stream(self, X):
         """The net and module of the first ``partial_fit`` call."""

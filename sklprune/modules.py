@@ -1,5 +1,6 @@
-"""The default network of the pruned estimators, built from sizes or from the
-weights of a fitted scikit-learn MLP."""
+"""The default network of :class:`sklprune.PrunedClassifier` and
+:class:`sklprune.PrunedRegressor`, built from sizes or from the weights of a fitted
+scikit-learn MLP."""
 
 import numpy as np
 import torch
@@ -29,7 +30,8 @@ class MLP(nn.Sequential):
     n_features : int
         Number of input features.
     n_classes : int
-        Number of outputs (one logit per class).
+        Number of outputs: one logit per class, or one value per regression
+        target.
     hidden_layer_sizes : tuple of int, default=(256, 128)
         Width of each hidden layer.
     activation : {"relu", "tanh", "gelu", "logistic", "identity"}, default="relu"
