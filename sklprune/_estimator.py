@@ -17,6 +17,10 @@ subclass adds the targets through these hooks:
 ``_transform_targets(y_encoded, weights, reset)``
     The targets the network trains on (the regressor's are standardised);
     ``reset`` learns the transformation, in ``fit`` and the first ``partial_fit``.
+``_trained_outputs_transform(out_activation)``
+    How the outputs of a fitted model given as ``module`` (before its output
+    activation) map to the units the network trains in: ``(shift, scale)``, or
+    None when they are those units already.
 ``_n_outputs()``, ``_outputs_keyword``, ``_describe_outputs(n_outputs)``
     How many outputs the network has, the keyword that tells a module class so,
     and what the outputs must be, for the error of a module that gets it wrong.
@@ -193,6 +197,10 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
     def _transform_targets(self, y_encoded, weights, reset):
         """The targets the network trains on; ``reset`` learns the transformation."""
         return y_encoded
+
+    def _trained_outputs_transform(self, out_activation):
+        """``(shift, scale)`` of the outputs of a fitted model, or None: as is."""
+        return None
 
     def _training_weights(self, X, y, sample_weight):
         """The weight of every sample in the loss, or None when all are equal."""

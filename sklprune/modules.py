@@ -90,8 +90,9 @@ class MLP(nn.Sequential):
         :class:`~sklearn.neural_network.MLPClassifier`, whose single output ``z``
         goes through the logistic function, the two logits ``-z/2`` and ``z/2``,
         whose softmax is the same pair of probabilities), or the predictions of an
-        :class:`~sklearn.neural_network.MLPRegressor`, one column per output. Up
-        to float32 rounding, the module computes what the MLP computes.
+        :class:`~sklearn.neural_network.MLPRegressor`, one column per output (for
+        ``loss="poisson"``, their log: its output activation is ``exp``). Up to
+        float32 rounding, the module computes what the MLP computes.
 
         Parameters
         ----------
@@ -128,10 +129,10 @@ class MLP(nn.Sequential):
         """
         coefs, intercepts = list(mlp.coefs_), list(mlp.intercepts_)
         out_activation = mlp.out_activation_
-        if out_activation not in ("softmax", "logistic", "identity"):
+        if out_activation not in ("softmax", "logistic", "identity", "exp"):
             raise ValueError(
                 f"Cannot convert an MLP whose output activation is {out_activation!r}: "
-                "expected 'softmax', 'logistic' or 'identity'."
+                "expected 'softmax', 'logistic', 'identity' or 'exp'."
             )
         if out_activation == "logistic":
             if coefs[-1].shape[1] > 1:

@@ -15,10 +15,15 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
+from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier, NeuralNetRegressor
 from torch import nn
 
-from sklprune import PrunedClassifier, PrunedClassifierCV, PruningCallback
+from sklprune import (
+    PrunedClassifier,
+    PrunedClassifierCV,
+    PrunedRegressor,
+    PruningCallback,
+)
 from sklprune._training.auto import auto_max_epochs, auto_trained_max_epochs
 from sklprune._training.pretrained import is_trained_model
 from sklprune.modules import MLP, BinaryLogits, LogProbabilities
@@ -352,3 +357,78 @@ def test_a_frozen_estimator_of_another_model_is_refused(multiclass):
     frozen = FrozenEstimator(fitted(LogisticRegression(), X, y))
     with pytest.raises(TypeError, match="expected a fitted MLPClassifier"):
         PrunedClassifier(module=frozen, max_epochs=2).fit(X, y)
+
+
+# ------------------------------------------------------------------- regressor
+
+
+def regression(n_targets=1, seed=0):
+    X, y = make_regression(n_samples=240, n_features=8, n_targets=n_targets,
+                           noise=1.0, random_state=seed)
+    return X.astype(np.float32), y
+
+
+@pytest.mark.parametrize("n_targets", [1, 3])
+def test_a_regressor_starts_from_the_predictions_of_the_fitted_mlp(n_targets):
+    X, y = regression(n_targets)
+    y = 1000.0 * y / y.std() + 5000.0  # far from the standardised units
+    mlp = fitted_mlp(X, y, max_iter=30)
+    reg = PrunedRegressor(module=mlp, random_state=0, **UNTRAINED).fit(X, y)
+    assert reg.predict(X).shape == mlp.predict(X).shape
+    np.testing.assert_allclose(reg.predict(X), mlp.predict(X), rtol=1e-5, atol=1e-2)
+
+
+def test_a_poisson_regressor_starts_from_a_poisson_mlp():
+    X, y = regression()
+    y = np.exp(y / y.std())  # positive, a log-linear mean
+    mlp = fitted_mlp(X, y, max_iter=30, loss="poisson")
+    assert mlp.out_activation_ == "exp"
+    np.testing.assert_allclose(
+        np.exp(outputs(MLP.from_sklearn(mlp), X)).ravel(), mlp.predict(X), rtol=1e-4
+    )
+    reg = PrunedRegressor(module=mlp, loss="poisson", random_state=0, **UNTRAINED)
+    np.testing.assert_allclose(reg.fit(X, y).predict(X), mlp.predict(X), rtol=1e-4)
+    with pytest.raises(ValueError, match="'exp' output, but loss='squared_error'"):
+        PrunedRegressor(module=mlp, max_epochs=2).fit(X, y)
+    with pytest.raises(ValueError, match="'identity' output, but loss='poisson'"):
+        PrunedRegressor(module=fitted_mlp(X, y, max_iter=5), loss="poisson",
+                        max_epochs=2).fit(X, y)
+
+
+def test_a_regressor_refuses_a_classifier(multiclass):
+    X, y, mlp = multiclass
+    with pytest.raises(ValueError, match="is a classifier, but PrunedRegressor"):
+        PrunedRegressor(module=mlp, max_epochs=2).fit(X, y * 1.0)
+
+
+def test_a_fitted_skorch_regressor_starts_the_regressor():
+    X, y = regression(n_targets=2)
+    y = (y / y.std() * 10 + 3).astype(np.float32)
+    module = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
+    net = skorch_fitted(NeuralNetRegressor(module), X, y)
+    reg = PrunedRegressor(module=net, random_state=0, **UNTRAINED).fit(X, y)
+    np.testing.assert_allclose(reg.predict(X), net.predict(X), rtol=1e-5, atol=1e-4)
+    pruned = PrunedRegressor(module=net, sparsity=0.8, random_state=0).fit(X, y)
+    assert pruned.n_iter_ == auto_trained_max_epochs(0.8)
+    assert pruned.sparsity_ == pytest.approx(0.8, abs=0.01)
+
+
+def test_a_skorch_regressor_whose_output_is_no_linear_layer_is_refused():
+    X, y = regression()
+    net = skorch_fitted(
+        NeuralNetRegressor(nn.Sequential(nn.Linear(8, 1), nn.Tanh())),
+        X, (y / y.std()).astype(np.float32).reshape(-1, 1),
+    )
+    with pytest.raises(ValueError, match="not computed by a Linear layer"):
+        PrunedRegressor(module=net, max_epochs=2).fit(X, y)
+
+
+def test_a_converted_mlp_regressor_is_pruned_and_keeps_its_r2():
+    X, y = make_regression(n_samples=1200, n_features=8, noise=5.0, random_state=1)
+    X_train, X_test, y_train, y_test = X[:900], X[900:], y[:900], y[900:]
+    mlp = fitted_mlp(X_train, y_train, hidden=(64, 32), max_iter=200)
+    reg = PrunedRegressor(module=mlp, sparsity=0.9, random_state=0)
+    reg.fit(X_train, y_train)
+    assert reg.n_iter_ == auto_trained_max_epochs(0.9)
+    assert reg.sparsity_ == pytest.approx(0.9, abs=0.005)
+    assert reg.score(X_test, y_test) >= mlp.score(X_test, y_test) - 0.05

@@ -13,6 +13,7 @@ Nothing given is trained or pruned in place.
 import copy
 
 import numpy as np
+import torch
 from sklearn.base import is_classifier, is_regressor
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -20,6 +21,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from skorch import NeuralNet, NeuralNetBinaryClassifier
 from torch import nn
 
+from ..compaction._graph import trace
 from ..modules import MLP, BinaryLogits, LogProbabilities
 
 # The fitted models ``module`` accepts: their weights are trained.
@@ -64,7 +66,9 @@ FrozenEstimator
         The ``module`` parameter, not a class.
     estimator : BasePrunedEstimator
         The estimator being fitted; its task, ``classes_`` and
-        ``feature_names_in_`` are checked against a fitted MLP's.
+        ``feature_names_in_`` are checked against a fitted MLP's, and its
+        ``_trained_outputs_transform`` maps a fitted model's outputs to the units
+        the network trains in (the regressor's standardised targets).
     n_features : int
         The number of columns of ``X``.
 
@@ -82,8 +86,67 @@ FrozenEstimator
                 "fitted MLPClassifier, MLPRegressor or skorch net inside."
             )
     if isinstance(model, NeuralNet):
-        return _skorch_module(model, estimator)
-    return _sklearn_module(model, estimator, n_features)
+        module, out_activation = _skorch_module(model, estimator), "identity"
+    else:
+        module = _sklearn_module(model, estimator, n_features)
+        out_activation = model.out_activation_
+    transform = estimator._trained_outputs_transform(out_activation)
+    if transform is not None:
+        rescale_outputs(module, *transform)
+    return module
+
+
+def rescale_outputs(module, shift, scale):
+    """Make ``module`` compute ``(module(x) - shift) / scale``, in place.
+
+    The shift and scale are folded into the weight and bias of the ``Linear``
+    layer whose output is the module's output, so the module keeps its layers.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    shift, scale : array-like of shape (n_outputs,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklprune._training.pretrained import rescale_outputs
+    >>> module = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    >>> x = torch.randn(5, 3)
+    >>> before = module(x)
+    >>> rescale_outputs(module, [1.0, -2.0], [2.0, 4.0])
+    >>> torch.allclose(module(x), (before - torch.tensor([1.0, -2.0])) / torch.tensor(
+    ...     [2.0, 4.0]), atol=1e-6)
+    True
+    """
+    layer = _output_linear(module)
+    if layer is None or layer.bias is None:
+        raise ValueError(
+            f"The output of {type(module).__name__} is not computed by a Linear "
+            "layer with a bias, so its outputs cannot be rescaled to the "
+            "standardised targets the regressor trains on. Give a module whose "
+            "forward returns the output of a Linear layer."
+        )
+    like = {"dtype": layer.weight.dtype, "device": layer.weight.device}
+    shift, scale = torch.as_tensor(shift, **like), torch.as_tensor(scale, **like)
+    with torch.no_grad():
+        layer.weight.div_(scale[:, None])
+        layer.bias.sub_(shift).div_(scale)
+
+
+def _output_linear(module):
+    """The ``Linear`` layer whose output the module returns, or None."""
+    try:
+        graph = trace(module).graph
+    except ValueError:
+        return None
+    output = next(node for node in graph.nodes if node.op == "output")
+    node = output.args[0]
+    if getattr(node, "op", None) != "call_module":
+        return None
+    layer = module.get_submodule(node.target)
+    return layer if isinstance(layer, nn.Linear) else None
 
 
 def _sklearn_module(mlp, estimator, n_features):
