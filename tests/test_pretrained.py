@@ -334,6 +334,7 @@ def test_a_classifier_started_from_a_mlp_pickles(multiclass):
     loaded = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     assert hasattr(loaded.module, "coefs_")
+    assert clone(clf).module is mlp  # cloned after fitting, too
 
 
 def test_a_grid_search_tries_fitted_mlps_wrapped_in_frozen_estimator(multiclass):
