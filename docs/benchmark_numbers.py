@@ -121,6 +121,25 @@ def _size_numbers():
     numbers["size_pruned_vs_torchsave"] = Quote(
         SIZES, r"smaller than torch.save \(256-128: ([\d.]+x)"
     )
+    return numbers | _text_size_numbers()
+
+
+def _text_size_numbers():
+    """persistence.rst: the files of the command's text pipeline."""
+    text = "**TF-IDF pipeline**"
+    rows = {
+        "pickle": "pickle, as fitted",
+        "skops": "skops, deflate, as fitted",
+        "command": "model.skops, as the command writes it",
+    }
+    numbers = {"size_text_terms": Quote(SIZES, r"builds it: ([\d,]+) terms")}
+    for key, row in rows.items():
+        numbers[f"size_text_{key}"] = Cell(SIZES, text, row, "bytes")
+        if key != "pickle":
+            numbers[f"size_text_{key}_entries"] = Cell(SIZES, text, row, "zip entries")
+    numbers["size_text_aim"] = Quote(
+        SIZES, r"- \*\*(met|NOT MET)\*\*: the command's model.skops of a text"
+    )
     return numbers
 
 

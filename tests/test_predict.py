@@ -216,3 +216,35 @@ def test_predictions_do_not_depend_on_the_order_of_the_rows(cv):
     # the batch: float32 rounding, far below any difference that matters.
     np.testing.assert_allclose(clf.predict_proba(X[order]), proba[order], rtol=1e-5)
     np.testing.assert_array_equal(clf.predict(X[order]), clf.predict(X)[order])
+
+
+def test_docstring_says_how_the_classifier_picks_sparse_layers():
+    """The docstring's rule is the code's: a fixed density, no timing."""
+    from sklprune.inference._predict import SPARSE_DENSITY
+
+    doc = " ".join(PrunedClassifier.__doc__.split())
+    assert "timed at the first prediction" not in doc
+    assert "faster on this machine" not in doc
+    assert f"at most {SPARSE_DENSITY:.0%} of their weights non-zero" in doc
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 200)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    kinds = set()
+    for sparsity in (0.8, 0.9):
+        clf = PrunedClassifier(
+            hidden_layer_sizes=(16,),
+            sparsity=sparsity,
+            scope="layer",
+            max_epochs=3,
+            finetune_epochs=1,
+            random_state=0,
+        ).fit(X, y)
+        clf.predict(X)
+        for layer in clf._inference.form.modules():
+            if isinstance(layer, SparseLinear):
+                kinds.add("sparse")
+                assert layer.density <= SPARSE_DENSITY
+            elif isinstance(layer, torch.nn.Linear):
+                kinds.add("dense")
+                assert float((layer.weight != 0).float().mean()) > SPARSE_DENSITY
+    assert kinds == {"sparse", "dense"}
