@@ -150,10 +150,10 @@ callable, default="squared_error"
     ----------
     n_outputs_ : int
         Number of targets.
-    target_mean_ : ndarray of shape (n_outputs_,)
+    target_mean_ : ndarray of shape (`n_outputs_`,)
         What is subtracted from each target before training and added to the
         network's outputs at ``predict`` (0 with ``loss="poisson"``).
-    target_scale_ : ndarray of shape (n_outputs_,)
+    target_scale_ : ndarray of shape (`n_outputs_`,)
         What each target is divided by before training; ``predict`` multiplies
         by it.
     out_activation_ : {"identity", "exp"}
