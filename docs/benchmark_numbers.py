@@ -36,6 +36,7 @@ Quote.__doc__ = """The group of a regular expression found in a section's text."
 PATH = "Pruning path vs validation_curve"
 COMPACTION = "Compaction latency"
 INFERENCE = "Fast inference"
+ENGINE = "Prediction engine and int8 scales"
 SIZES = "File size against sparsity"
 SPARSE = "Sparse input: hashed text at scale"
 TRADEOFF = "Accuracy vs compression (Blalock et al. protocol)"
@@ -238,10 +239,36 @@ def _pretrained_numbers():
     return numbers
 
 
+def _engine_numbers():
+    """speed.rst: ONNX Runtime against torch, and int8 (bench_predict_engine.py)."""
+    faster = "ONNX Runtime faster at 1 / 64 / 4,096"
+    numbers = {
+        f"eng_{key}_speedups": Cell(ENGINE, 0, model, faster)
+        for key, model in [
+            ("dense", "dense"),
+            ("w90", "weight 90%"),
+            ("n75", "neuron 75%, compacted"),
+        ]
+    }
+    numbers["eng_sparse_torch"] = Cell(ENGINE, 1, "1,024", "torch faster")
+    numbers["eng_sparse_columns"] = Quote(ENGINE, r"rows made dense \(([\d,]+) columns")
+    for key, form in [("dense", "dense"), ("w90", "weight 90%")]:
+        row = ("narrow", form, "per matrix")
+        for column, name in [
+            ("fp32 accuracy", "fp32_acc"),
+            ("int8 accuracy", "int8_acc"),
+            ("fp32 bytes", "fp32_bytes"),
+            ("int8 bytes", "int8_bytes"),
+        ]:
+            numbers[f"int8_{key}_{name}"] = Cell(ENGINE, 2, row, column)
+    return numbers
+
+
 NUMBERS = {
     **_pretrained_numbers(),
     **_path_numbers(),
     **_speed_numbers(),
+    **_engine_numbers(),
     **_size_numbers(),
     **_sparse_numbers(),
     **_study_numbers(),

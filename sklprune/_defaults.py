@@ -41,6 +41,7 @@ ESTIMATOR_DEFAULTS = {
     "n_iter_no_change": 5,
     "tol": 1e-4,
     "compact": False,
+    "engine": "auto",
     "device": "cpu",
     "random_state": None,
     "verbose": 0,
