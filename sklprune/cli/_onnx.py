@@ -32,6 +32,7 @@ from sklearn.impute import SimpleImputer
 
 from ..persistence._atomic import write_atomic
 from ._data import MAX_CATEGORIES
+from ._report import fitted_parts
 
 BATCHES = (1, 4096)
 LATENCY_REPEATS = 7
@@ -129,19 +130,10 @@ def _sample(table):
 def _deployable(model):
     """A copy of the pipeline whose imputers of strings take ``""`` as missing."""
     model = copy.deepcopy(model)
-    for part in _fitted_parts(model):
+    for part in fitted_parts(model):
         if isinstance(part, SimpleImputer) and part.statistics_.dtype == object:
             part.missing_values = ""
     return model
-
-
-def _fitted_parts(model):
-    """``model`` and the fitted estimators inside it: pipeline steps, columns."""
-    yield model
-    for _, step in getattr(model, "steps", []):
-        yield from _fitted_parts(step)
-    for _, part, _ in getattr(model, "transformers_", []):
-        yield from _fitted_parts(part)
 
 
 def onnx_feed(session, X):

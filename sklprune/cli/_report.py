@@ -127,7 +127,7 @@ def _dump_model(model, file, use_skops):
 def _plain_vocabularies(model):
     """Every fitted ``vocabulary_`` of ``model`` with Python ints, while it lasts."""
     saved = []
-    for part in _fitted_parts(model):
+    for part in fitted_parts(model):
         vocabulary = getattr(part, "vocabulary_", None)
         if isinstance(vocabulary, dict):
             saved.append((part, vocabulary))
@@ -139,13 +139,13 @@ def _plain_vocabularies(model):
             part.vocabulary_ = vocabulary
 
 
-def _fitted_parts(model):
+def fitted_parts(model):
     """``model`` and the fitted estimators inside it: pipeline steps, columns."""
     yield model
     for _, step in getattr(model, "steps", []):
-        yield from _fitted_parts(step)
+        yield from fitted_parts(step)
     for _, part, _ in getattr(model, "transformers_", []):
-        yield from _fitted_parts(part)
+        yield from fitted_parts(part)
 
 
 def write_figure(path, figure):
