@@ -11,8 +11,13 @@ import time
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone, is_classifier
-from sklearn.metrics import check_scoring, log_loss
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.metrics import (
+    check_scoring,
+    log_loss,
+    mean_absolute_error,
+    root_mean_squared_error,
+)
 from sklearn.metrics._scorer import _BaseScorer
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
@@ -31,6 +36,13 @@ from .callbacks import PruningCallback
 from .robustness import expected_calibration_error
 
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
+# The test measures besides the score: return_calibration's, return_errors'.
+EXTRA_MEASURES = (
+    "test_calibration_error",
+    "test_log_loss",
+    "test_mean_absolute_error",
+    "test_root_mean_squared_error",
+)
 
 
 def pruning_curve(
@@ -46,6 +58,7 @@ def pruning_curve(
     finetune_epochs=None,
     return_train_score=True,
     return_calibration=False,
+    return_errors=False,
     n_jobs=None,
     verbose=0,
 ):
@@ -87,8 +100,8 @@ def pruning_curve(
         Its ``sparsity`` is replaced by each value of ``sparsities``.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Training data.
-    y : array-like of shape (n_samples,)
-        Class labels.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Class labels, or the target values of a regressor.
     sparsities : array-like of float, default=(0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
         Target sparsities in [0, 1); sorted ascending, duplicates dropped.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -102,10 +115,13 @@ def pruning_curve(
         :class:`~sklearn.model_selection.GroupKFold`.
     cv : int, cross-validation generator or iterable, default=5
         As for :func:`~sklearn.model_selection.cross_validate`; an int gives a
-        :class:`~sklearn.model_selection.StratifiedKFold`.
+        :class:`~sklearn.model_selection.StratifiedKFold` for a classifier and a
+        :class:`~sklearn.model_selection.KFold` for a regressor.
     scoring : str, callable or None, default=None
         One scorer, as for :func:`~sklearn.model_selection.cross_validate`;
-        ``None`` uses accuracy.
+        ``None`` uses the estimator's ``score``: accuracy for a classifier, R²
+        for a regressor. Any regression scorer works for a regressor, such as
+        ``"neg_mean_absolute_error"`` or ``"neg_root_mean_squared_error"``.
     finetune_epochs : int or None, default=None
         Fine-tuning epochs after each pruning step of the path; ``None`` uses the
         estimator's ``finetune_epochs`` (resolved as its ``fit`` resolves it).
@@ -114,7 +130,12 @@ def pruning_curve(
     return_calibration : bool, default=False
         Also measure, on the test fold of every point, the expected calibration
         error (:func:`~sklprune.expected_calibration_error`, 15 bins) and the
-        log-loss of the estimator's ``predict_proba``.
+        log-loss of the estimator's ``predict_proba``. Classifiers only.
+    return_errors : bool, default=False
+        Also measure, on the test fold of every point, the mean absolute error
+        and the root mean squared error of the predictions, weighted by the test
+        fold's ``sample_weight`` (averaged over the targets of a regressor of
+        several). Regressors only.
     n_jobs : int or None, default=None
         Folds run in parallel with joblib; ``None`` means 1.
     verbose : int, default=0
@@ -127,16 +148,19 @@ def pruning_curve(
         ``train_scores`` (only with ``return_train_score``), ``achieved_sparsity``
         (fraction of the prunable weights that are zero), ``compression_ratio``
         (prunable weights / non-zero ones) and ``fit_time`` (seconds to reach the
-        point: the whole first fit, then each path step), and with
+        point: the whole first fit, then each path step), with
         ``return_calibration`` ``test_calibration_error`` and ``test_log_loss``,
-        each an array of shape (n_points, n_folds). ``frame``: the same as a tidy
-        :class:`pandas.DataFrame`, one row per point and fold. ``score_name``: a
-        label for the score.
+        and with ``return_errors`` ``test_mean_absolute_error`` and
+        ``test_root_mean_squared_error``, each an array of shape (n_points,
+        n_folds). ``frame``: the same as a tidy :class:`pandas.DataFrame`, one
+        row per point and fold. ``score_name``: a label for the score
+        (``"Accuracy"`` or ``"R²"`` for the estimator's own score).
 
     See Also
     --------
     PruningCurveDisplay : Plot the result.
     PrunedClassifierCV : Choose the sparsity by this cross-validation.
+    PrunedRegressorCV : The same for a regressor.
 
     Examples
     --------
@@ -158,6 +182,23 @@ def pruning_curve(
     array([0. , 0.5, 0.9])
     >>> bool(curve.test_scores.mean(axis=1).min() > 0.9)
     True
+
+    A regressor's curve is of R², and ``return_errors`` adds its errors:
+
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklprune import PrunedRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = make_pipeline(
+    ...     StandardScaler(),
+    ...     PrunedRegressor(hidden_layer_sizes=(32,), lr=0.01, max_epochs=10,
+    ...                     finetune_epochs=2, random_state=0),
+    ... )
+    >>> curve = pruning_curve(reg, X, y, sparsities=[0.0, 0.9], cv=3,
+    ...                       return_errors=True)
+    >>> curve.score_name, curve.test_mean_absolute_error.shape
+    ('R²', (2, 3))
+    >>> bool(curve.test_scores.mean(axis=1).min() > 0.4)
+    True
     """
     sparsities = check_sparsities(sparsities)
     clf, _ = _classifier_and_prefix(estimator)
@@ -172,6 +213,7 @@ def pruning_curve(
         raise ValueError(
             f"finetune_epochs must be None or an int >= 0; got {finetune_epochs!r}."
         )
+    _check_extra_measures(estimator, return_calibration, return_errors)
     scorer = _check_single_scorer(estimator, scoring)
     X, y, groups = indexable(X, y, groups)
     if sample_weight is not None:
@@ -195,12 +237,12 @@ def pruning_curve(
             return_train_score,
             verbose,
             fold,
-            return_calibration,
+            {"calibration": return_calibration, "errors": return_errors},
         )
         for fold, (train, test) in enumerate(folds)
     )
     return _curve_result(
-        sparsities, results, return_train_score, scoring, return_calibration
+        sparsities, results, return_train_score, _score_name(estimator, scoring)
     )
 
 
@@ -248,12 +290,31 @@ def _score(scorer, estimator, X, y, sample_weight):
     return scorer(estimator, X, y, sample_weight=sample_weight)
 
 
-def _score_name(scoring):
+def _check_extra_measures(estimator, return_calibration, return_errors):
+    """Refuse, before any fit, a measure the estimator's task does not have."""
+    if return_calibration and not is_classifier(estimator):
+        raise ValueError(
+            "return_calibration=True measures the calibration of a classifier's "
+            f"probabilities, and {type(estimator).__name__} is not a classifier; "
+            "use return_errors=True for a regressor's errors."
+        )
+    if return_errors and not is_regressor(estimator):
+        raise ValueError(
+            "return_errors=True measures a regressor's errors, and "
+            f"{type(estimator).__name__} is not a regressor; use "
+            "return_calibration=True for a classifier."
+        )
+
+
+def _score_name(estimator, scoring):
+    """A label of the score: the estimator's own, or the scorer's name."""
     if scoring is None:
-        return "Accuracy"
+        return "R²" if is_regressor(estimator) else "Accuracy"
     name = scoring if isinstance(scoring, str) else getattr(scoring, "__name__", "")
     if not name or name == "<lambda>":
         return "Score"
+    if name == "r2":
+        return "R²"
     if name.startswith("neg_"):
         name = "negative " + name[4:]
     return name.replace("_", " ").capitalize()
@@ -272,9 +333,13 @@ def _fold_path(
     return_train_score,
     verbose,
     fold,
-    return_calibration,
+    measures,
 ):
-    """Fit once at the lowest sparsity, then prune and fine-tune along the path."""
+    """Fit once at the lowest sparsity, then prune and fine-tune along the path.
+
+    ``measures`` says which test measures besides the score to take:
+    ``{"calibration": bool, "errors": bool}``.
+    """
     clf, prefix = _classifier_and_prefix(estimator)
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
@@ -308,8 +373,10 @@ def _fold_path(
             point["train_score"] = _score(
                 scorer, estimator, X_train, y_train, w_train
             )
-        if return_calibration:
+        if measures["calibration"]:
             point.update(_calibration(estimator, X_test, y_test))
+        if measures["errors"]:
+            point.update(_errors(estimator, X_test, y_test, w_test))
         if verbose > 0:
             print(
                 f"[pruning_curve] fold {fold}: sparsity {sparsity:.4f} "
@@ -404,14 +471,23 @@ def _calibration(estimator, X_test, y_test):
     }
 
 
-def _curve_result(
-    sparsities, fold_points, return_train_score, scoring, return_calibration
-):
+def _errors(estimator, X_test, y_test, w_test):
+    predicted = estimator.predict(X_test)
+    return {
+        "test_mean_absolute_error": mean_absolute_error(
+            y_test, predicted, sample_weight=w_test
+        ),
+        "test_root_mean_squared_error": root_mean_squared_error(
+            y_test, predicted, sample_weight=w_test
+        ),
+    }
+
+
+def _curve_result(sparsities, fold_points, return_train_score, score_name):
     keys = ["test_score", "achieved_sparsity", "compression_ratio", "fit_time"]
     if return_train_score:
         keys.append("train_score")
-    if return_calibration:
-        keys += ["test_calibration_error", "test_log_loss"]
+    keys += [key for key in EXTRA_MEASURES if key in fold_points[0][0]]
     arrays = {
         key: np.array([[p[key] for p in points] for points in fold_points]).T
         for key in keys
@@ -430,11 +506,11 @@ def _curve_result(
         compression_ratio=arrays["compression_ratio"],
         fit_time=arrays["fit_time"],
         frame=frame,
-        score_name=_score_name(scoring),
+        score_name=score_name,
     )
     if return_train_score:
         result.train_scores = arrays["train_score"]
-    if return_calibration:
-        result.test_calibration_error = arrays["test_calibration_error"]
-        result.test_log_loss = arrays["test_log_loss"]
+    for key in EXTRA_MEASURES:
+        if key in arrays:
+            result[key] = arrays[key]
     return result
