@@ -5,20 +5,12 @@ trained network further, one-shot, and fine-tunes it at every higher sparsity (a
 *pruning path*, like :func:`sklearn.linear_model.lasso_path`).
 """
 
-import inspect
 import numbers
 import time
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone, is_classifier, is_regressor
-from sklearn.metrics import (
-    check_scoring,
-    log_loss,
-    mean_absolute_error,
-    root_mean_squared_error,
-)
-from sklearn.metrics._scorer import _BaseScorer
+from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing, check_random_state, indexable
@@ -27,24 +19,24 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from skorch.callbacks import EarlyStopping
 
 from ._estimator import BasePrunedEstimator
+from ._path_scoring import (
+    EXTRA_MEASURES,
+    calibration,
+    check_extra_measures,
+    check_scorer_takes_weights,
+    check_single_scorer,
+    errors,
+    score_name,
+    weighted_score,
+)
 from ._training.auto import resolve_max_epochs
 from ._training.batching import accepts_sparse_input
 from ._training.seeding import seeded_torch
 from ._training.validation import check_sparsities, resolve_finetune_epochs
 from ._training.weighting import make_dataset
 from .callbacks import PruningCallback
-from .robustness import expected_calibration_error
 
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
-# The test measures besides the score: return_calibration's, return_errors'.
-EXTRA_MEASURES = (
-    "test_calibration_error",
-    "test_log_loss",
-    "test_mean_absolute_error",
-    "test_root_mean_squared_error",
-)
-
-
 def pruning_curve(
     estimator,
     X,
@@ -213,14 +205,14 @@ def pruning_curve(
         raise ValueError(
             f"finetune_epochs must be None or an int >= 0; got {finetune_epochs!r}."
         )
-    _check_extra_measures(estimator, return_calibration, return_errors)
-    scorer = _check_single_scorer(estimator, scoring)
+    check_extra_measures(estimator, return_calibration, return_errors)
+    scorer = check_single_scorer(estimator, scoring)
     X, y, groups = indexable(X, y, groups)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        _check_scorer_takes_weights(scorer)
+        check_scorer_takes_weights(scorer)
     cv = check_cv(cv, y, classifier=is_classifier(estimator))
     folds = list(cv.split(X, y, groups))
     results = Parallel(n_jobs=n_jobs)(
@@ -242,7 +234,7 @@ def pruning_curve(
         for fold, (train, test) in enumerate(folds)
     )
     return _curve_result(
-        sparsities, results, return_train_score, _score_name(estimator, scoring)
+        sparsities, results, return_train_score, score_name(estimator, scoring)
     )
 
 
@@ -258,66 +250,6 @@ def _classifier_and_prefix(estimator):
             f"Pipeline whose last step is one; got {type(estimator).__name__}."
         )
     return estimator, prefix
-
-
-def _check_single_scorer(estimator, scoring):
-    if not (scoring is None or isinstance(scoring, str) or callable(scoring)):
-        raise ValueError(
-            "scoring must be None, a scorer name or a callable (one metric); got "
-            f"{scoring!r}."
-        )
-    return check_scoring(estimator, scoring=scoring)
-
-
-def _check_scorer_takes_weights(scorer):
-    """Refuse, before any fit, a scoring callable that cannot weigh samples."""
-    if isinstance(scorer, _BaseScorer):
-        return
-    parameters = inspect.signature(scorer).parameters.values()
-    if not any(
-        p.name == "sample_weight" or p.kind is p.VAR_KEYWORD for p in parameters
-    ):
-        raise TypeError(
-            f"scoring {getattr(scorer, '__name__', scorer)!r} takes no sample_weight "
-            "keyword, which pruning_curve passes to weigh the scores of the test "
-            "folds: add the keyword, or use a scorer name or make_scorer."
-        )
-
-
-def _score(scorer, estimator, X, y, sample_weight):
-    if sample_weight is None:
-        return scorer(estimator, X, y)
-    return scorer(estimator, X, y, sample_weight=sample_weight)
-
-
-def _check_extra_measures(estimator, return_calibration, return_errors):
-    """Refuse, before any fit, a measure the estimator's task does not have."""
-    if return_calibration and not is_classifier(estimator):
-        raise ValueError(
-            "return_calibration=True measures the calibration of a classifier's "
-            f"probabilities, and {type(estimator).__name__} is not a classifier; "
-            "use return_errors=True for a regressor's errors."
-        )
-    if return_errors and not is_regressor(estimator):
-        raise ValueError(
-            "return_errors=True measures a regressor's errors, and "
-            f"{type(estimator).__name__} is not a regressor; use "
-            "return_calibration=True for a classifier."
-        )
-
-
-def _score_name(estimator, scoring):
-    """A label of the score: the estimator's own, or the scorer's name."""
-    if scoring is None:
-        return "R²" if is_regressor(estimator) else "Accuracy"
-    name = scoring if isinstance(scoring, str) else getattr(scoring, "__name__", "")
-    if not name or name == "<lambda>":
-        return "Score"
-    if name == "r2":
-        return "R²"
-    if name.startswith("neg_"):
-        name = "negative " + name[4:]
-    return name.replace("_", " ").capitalize()
 
 
 def _fold_path(
@@ -364,19 +296,19 @@ def _fold_path(
             path.prune_to(float(sparsity))
         fit_time = time.perf_counter() - start
         point = {
-            "test_score": _score(scorer, estimator, X_test, y_test, w_test),
+            "test_score": weighted_score(scorer, estimator, X_test, y_test, w_test),
             "achieved_sparsity": clf.sparsity_,
             "compression_ratio": _target_compression(clf),
             "fit_time": fit_time,
         }
         if return_train_score:
-            point["train_score"] = _score(
+            point["train_score"] = weighted_score(
                 scorer, estimator, X_train, y_train, w_train
             )
         if measures["calibration"]:
-            point.update(_calibration(estimator, X_test, y_test))
+            point.update(calibration(estimator, X_test, y_test))
         if measures["errors"]:
-            point.update(_errors(estimator, X_test, y_test, w_test))
+            point.update(errors(estimator, X_test, y_test, w_test))
         if verbose > 0:
             print(
                 f"[pruning_curve] fold {fold}: sparsity {sparsity:.4f} "
@@ -461,29 +393,7 @@ def _target_compression(clf):
     return 1.0 / kept if kept > 0 else np.inf
 
 
-def _calibration(estimator, X_test, y_test):
-    proba = estimator.predict_proba(X_test)
-    return {
-        "test_calibration_error": expected_calibration_error(
-            y_test, proba, labels=estimator.classes_
-        ),
-        "test_log_loss": log_loss(y_test, proba, labels=estimator.classes_),
-    }
-
-
-def _errors(estimator, X_test, y_test, w_test):
-    predicted = estimator.predict(X_test)
-    return {
-        "test_mean_absolute_error": mean_absolute_error(
-            y_test, predicted, sample_weight=w_test
-        ),
-        "test_root_mean_squared_error": root_mean_squared_error(
-            y_test, predicted, sample_weight=w_test
-        ),
-    }
-
-
-def _curve_result(sparsities, fold_points, return_train_score, score_name):
+def _curve_result(sparsities, fold_points, return_train_score, name):
     keys = ["test_score", "achieved_sparsity", "compression_ratio", "fit_time"]
     if return_train_score:
         keys.append("train_score")
@@ -506,7 +416,7 @@ def _curve_result(sparsities, fold_points, return_train_score, score_name):
         compression_ratio=arrays["compression_ratio"],
         fit_time=arrays["fit_time"],
         frame=frame,
-        score_name=score_name,
+        score_name=name,
     )
     if return_train_score:
         result.train_scores = arrays["train_score"]

@@ -49,6 +49,7 @@ from ._scores import (
     permutation_scores,
     weight_importances,
 )
+from ._selection import check_threshold, min_class_count, n_keep, threshold_value
 
 __all__ = ["FeatureImportanceDisplay", "FeatureImportancePruner"]
 
@@ -315,7 +316,7 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
             ensure_all_finite=not self.__sklearn_tags__().input_tags.allow_nan,
             multi_output=True,
         )
-        _check_threshold(self.threshold)
+        check_threshold(self.threshold)
         self._warn_if_keep_exceeds(X.shape[1])
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=3)
@@ -352,7 +353,7 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
     def threshold_(self):
         """float: The importance threshold in force (``-inf`` when none)."""
         check_is_fitted(self)
-        return _threshold_value(self.threshold, self.keep, self.importances_)
+        return threshold_value(self.threshold, self.keep, self.importances_)
 
     def _get_support_mask(self):
         check_is_fitted(self)
@@ -360,7 +361,7 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
         mask = np.ones(scores.shape[0], dtype=bool)
         if self.keep is not None:
             order = np.argsort(-scores, kind="stable")
-            mask[order[_n_keep(self.keep, scores.shape[0]) :]] = False
+            mask[order[n_keep(self.keep, scores.shape[0]) :]] = False
         return mask & (scores >= self.threshold_)
 
     def __sklearn_tags__(self):
@@ -422,7 +423,7 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
 
     def _fit_permutation(self, base, X, y, split_seed, shuffle_seed):
         if self.cv is None:
-            stratify = y if is_classifier(base) and _min_class_count(y) >= 2 else None
+            stratify = y if is_classifier(base) and min_class_count(y) >= 2 else None
             X_train, X_valid, y_train, y_valid = train_test_split(
                 X,
                 y,
@@ -487,39 +488,3 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
-
-
-# ------------------------------------------------------------------ selection
-
-
-def _n_keep(keep, n_features):
-    if isinstance(keep, numbers.Integral):
-        return min(int(keep), n_features)
-    return max(1, int(np.floor(keep * n_features + 0.5)))
-
-
-def _check_threshold(threshold):
-    if isinstance(threshold, str):
-        _threshold_value(threshold, None, np.zeros(1))
-
-
-def _threshold_value(threshold, keep, importances):
-    if threshold is None:
-        threshold = "mean" if keep is None else -np.inf
-    if not isinstance(threshold, str):
-        return float(threshold)
-    scale, _, reference = threshold.rpartition("*")
-    references = {"mean": np.mean, "median": np.median}
-    try:
-        factor = float(scale) if scale else 1.0
-        value = references[reference.strip()](importances)
-    except (KeyError, ValueError):
-        raise ValueError(
-            f"threshold must be a number, 'mean', 'median' or a scaled reference "
-            f"such as '1.5*mean'; got {threshold!r}."
-        ) from None
-    return factor * float(value)
-
-
-def _min_class_count(y):
-    return np.unique(y, return_counts=True)[1].min()

@@ -1,8 +1,7 @@
-"""Accuracy under perturbed input: Gaussian noise for dense rows, dropout for sparse."""
+"""Scores under perturbed input: Gaussian noise for dense rows, dropout for sparse."""
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.metrics import accuracy_score
 from sklearn.utils import _safe_indexing, check_random_state
 
 DEFAULT_NOISE_LEVELS = (0.0, 0.1, 0.25, 0.5)
@@ -39,51 +38,81 @@ def numeric_columns(X):
     return None
 
 
-def accuracy_under_noise(models, runs, rows, X, y, levels, n_repeats, random_state):
-    """Accuracy of every model at every level: side -> (n_levels, n_models).
+def scores_under_noise(
+    models, runs, rows, X, y, levels, n_repeats, random_state, metrics
+):
+    """Every metric of every model at every level: metric -> side -> (n_levels,
+    n_models).
 
     Every model sees the same perturbed copies of ``X``; level 0 takes the plain
-    accuracy of ``runs``, a level above 0 the mean over ``n_repeats`` copies.
+    scores of ``runs``, a level above 0 the mean over ``n_repeats`` copies.
 
     Parameters
     ----------
     models : dict
-        Side name -> list of fitted classifiers.
+        Side name -> list of fitted models.
     runs : dict
-        Side name -> the scores of each model on its rows, in the same order.
+        Side name -> the scores of each model on its rows, in the same order;
+        each holds a value under the name of every metric.
     rows : dict
         Side name -> the rows of ``X`` each model is scored on.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Held-out rows (sparse ones in CSR or CSC).
     y : ndarray of shape (n_samples,)
-        Their labels.
+        Their labels or target values.
     levels : ndarray of shape (n_levels,)
         Checked noise levels.
     n_repeats : int
         Perturbed copies per level above 0.
     random_state : int, RandomState instance or None
         Seeds the perturbations.
+    metrics : dict
+        Metric name -> function ``(y_true, y_pred) -> float``, such as
+        ``{"accuracy": accuracy_score}``.
 
     Returns
     -------
-    accuracy : dict
-        Side name -> ndarray of shape (n_levels, n_models).
+    scores : dict
+        Metric name -> side name -> ndarray of shape (n_levels, n_models).
     """
     rng = check_random_state(random_state)
     scale = _noise_scale(X) if np.any(levels > 0) else None
-    result = {side: np.zeros((len(levels), len(ms))) for side, ms in models.items()}
+    result = {
+        name: {side: np.zeros((len(levels), len(ms))) for side, ms in models.items()}
+        for name in metrics
+    }
     for i, level in enumerate(levels):
         if level == 0:
-            for side in models:
-                result[side][i] = [run["accuracy"] for run in runs[side]]
+            for name in metrics:
+                for side in models:
+                    result[name][side][i] = [run[name] for run in runs[side]]
             continue
         for _ in range(n_repeats):
             noisy = _perturb(X, level, rng, scale)
             for side, ms in models.items():
                 for j, (model, r) in enumerate(zip(ms, rows[side])):
                     predicted = model.predict(_safe_indexing(noisy, r))
-                    result[side][i, j] += accuracy_score(y[r], predicted) / n_repeats
+                    for name, metric in metrics.items():
+                        value = metric(y[r], predicted)
+                        result[name][side][i, j] += value / n_repeats
     return result
+
+
+def noise_description(kind):
+    """What the noise of a level is, in words, for a report's text.
+
+    Parameters
+    ----------
+    kind : {"gaussian", "dropout"}
+        The report's ``noise_kind``.
+
+    Returns
+    -------
+    text : str
+    """
+    if kind == "dropout":
+        return "each non-zero input dropped with probability <level>"
+    return "Gaussian noise of <level> x each feature's standard deviation"
 
 
 def _perturb(X, level, rng, scale):
