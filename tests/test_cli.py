@@ -31,6 +31,7 @@ RUN_FILES = [
 ]
 SMALL = ["--epochs", "3", "--hidden-layer-sizes", "16"]
 ON_TRAIN = ["--train", "{d}/train.csv", "--target", "label"]
+CLASSIFY = ["--task", "classification"]
 
 
 def _frame(n_rows, seed=0):
@@ -222,7 +223,7 @@ def _write(path, frame):
             "--text-column 'label' is the target column",
         ),
         (
-            ["run", "--train", "{d}/train.csv", "--target", "age"],
+            ["run", "--train", "{d}/train.csv", "--target", "age", *CLASSIFY],
             "target column 'age' of {d}/train.csv holds continuous numbers",
         ),
         (
@@ -623,7 +624,6 @@ def test_model_options_default_to_the_classifiers_defaults(tmp_path, capsys):
         ("granularity", "granularity"),
         ("scope", "scope"),
         ("schedule", "schedule"),
-        ("loss", "loss"),
         ("epochs", "max_epochs"),
         ("lr", "lr"),
         ("batch_size", "batch_size"),
@@ -636,6 +636,7 @@ def test_model_options_default_to_the_classifiers_defaults(tmp_path, capsys):
     settings = json.loads((tmp_path / "report.json").read_text())["settings"]
     assert settings["finetune_epochs"] == 2  # "auto": a quarter of 8
     assert settings["strategy"] == defaults["strategy"] == "auto"
+    assert settings["loss"] == defaults["loss"] == "cross_entropy"
     assert settings["strategy_used"] == "fisher"  # iris: 4 inputs, a narrow table
 
 

@@ -81,10 +81,14 @@ def test_every_option_comes_from_an_option_table():
         ("loss", "loss"),
     ],
 )
-def test_choices_are_the_names_the_classifier_accepts(option, param):
-    from sklprune import PrunedClassifier
+def test_choices_are_the_names_the_estimators_accept(option, param):
+    from sklprune import PrunedClassifier, PrunedRegressor
 
     run = _command_parsers()["run"]
     action = next(a for a in run._actions if a.dest == option)
-    accepted = PrunedClassifier._parameter_constraints[param][0].options
-    assert set(action.choices) == set(accepted)
+    accepted = {
+        name
+        for estimator in (PrunedClassifier, PrunedRegressor)
+        for name in estimator._parameter_constraints[param][0].options
+    }
+    assert set(action.choices) == accepted

@@ -3,8 +3,9 @@
 Every option is an entry ``{flag: argparse settings}`` of a table: the options every
 command takes, in the groups the help shows (data, model, output), and the options
 of each command. The model options default to :class:`~sklprune.PrunedClassifier`'s
-own defaults and offer the names it accepts, both read from :mod:`sklprune._defaults`,
-so the two cannot drift and ``sklprune --help`` loads no torch.
+own defaults (and :class:`~sklprune.PrunedRegressor`'s for a regression target) and
+offer the names they accept, both read from :mod:`sklprune._defaults`, so the two
+cannot drift and ``sklprune --help`` loads no torch.
 """
 
 import argparse
@@ -15,6 +16,8 @@ from .._defaults import (
     ESTIMATOR_DEFAULTS,
     GRANULARITIES,
     LOSS_NAMES,
+    REGRESSION_LOSS_NAMES,
+    REGRESSOR_DEFAULTS,
     SCHEDULE_NAMES,
     SCOPES,
     STRATEGY_NAMES,
@@ -25,6 +28,15 @@ from ._errors import UsageError
 DEFAULT_DATASET = "breast_cancer"
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98)
 DEFAULT_CV = 3
+TASKS = ("auto", "classification", "regression")
+# --task auto: a numeric target of whole numbers is regressed when it holds more
+# distinct values than this (a target with a fractional value always is).
+MAX_AUTO_CLASSES = 30
+TASK_RULE = (
+    "auto: regression when the target is numeric and holds a fractional value "
+    f"or more than {MAX_AUTO_CLASSES} distinct whole numbers, classification "
+    "otherwise"
+)
 _FORMATTER = argparse.RawDescriptionHelpFormatter
 
 
@@ -141,6 +153,7 @@ def build_parser():
         "  sklprune run --dataset rotten_tomatoes --epochs 10\n"
         "  sklprune run --train train.csv --test test.csv --target label \\\n"
         "               --sparsity 0.95 --strategy fisher --out results/\n"
+        "  sklprune run --train houses.csv --target price      # regression\n"
         "  sklprune curve --train train.csv --target label --sparsities 0,0.9,0.99\n"
         "\nSee 'sklprune run --help' for the outputs and how to load the model.",
         formatter_class=_FORMATTER,
@@ -171,9 +184,9 @@ def _run_command():
         description="Train a dense reference (sparsity 0) and a pruned network,\n"
         "print a table comparing them, and write model.skops, report.json,\n"
         "report.csv, layers.csv, training.png, layers.png and reliability.png\n"
-        "into --out. The model options default to sklprune.PrunedClassifier's\n"
-        "defaults.",
-        epilog=_RUN_EPILOG,
+        "(errors.png for a regression target) into --out. The model options\n"
+        "default to sklprune.PrunedClassifier's defaults, or PrunedRegressor's.",
+        epilog=_RUN_EPILOG.format(max_classes=MAX_AUTO_CLASSES),
     )
     options = {
         "--sparsity": dict(
@@ -190,11 +203,13 @@ def _run_command():
 def _curve_command():
     """``sklprune curve``: its help texts, and the sparsities and folds it scores."""
     texts = dict(
-        help="accuracy against sparsity along a pruning path",
+        help="accuracy (or R²) against sparsity along a pruning path",
         description="Train once per fold, then prune further, one sparsity after\n"
-        "the other, scoring every point; print the curve and write curve.csv,\n"
-        "curve.json and curve.png into --out. With --test the points are scored\n"
-        "on the test file, without it by --cv-fold cross-validation.",
+        "the other, scoring every point (accuracy, or R² with the mean absolute\n"
+        "and root mean squared errors for a regression target); print the\n"
+        "curve and write curve.csv, curve.json and curve.png into --out. With\n"
+        "--test the points are scored on the test file, without it by\n"
+        "--cv-fold cross-validation.",
     )
     options = {
         "--sparsities": dict(
@@ -216,15 +231,25 @@ def _curve_command():
 
 
 _RUN_EPILOG = """\
+task (--task auto): a target column of numbers with a fractional value, or with
+more than {max_classes} distinct whole numbers, is regressed (PrunedRegressor;
+R², mean absolute and root mean squared error); any other target holds class
+labels (PrunedClassifier; accuracy, log-loss, calibration). --task
+classification or --task regression decides instead.
+
 outputs (in --out):
   model.skops    the fitted pruned pipeline: preprocessing + PrunedClassifier
-                 (model.pkl, a pickle, when skops is not installed)
+                 or PrunedRegressor (model.pkl, a pickle, when skops is not
+                 installed)
   report.json    data, settings, both models' numbers and per-layer sparsity
   report.csv     one row per model: the numbers of the printed table
   layers.csv     sparsity_report of the pruned model, one row per layer
   training.png   training loss of both models and sparsity, per epoch
   layers.png     weights and non-zero weights of each pruned layer
-  reliability.png  reliability curves of both models, per-class recall change
+  reliability.png  classification: reliability curves of both models,
+                 per-class recall change
+  errors.png     regression: predictions of both models against the truth,
+                 mean absolute error by quantile of the target
   (the plots need matplotlib and model.skops needs skops, pip install
   'sklprune[plot,persist]'; without them: no plots, and model.pkl)
 
@@ -258,7 +283,11 @@ def _option_groups():
     """The options every command takes: ``{(group, description): {flag: spec}}``."""
     return {
         ("data", None): _data_options(),
-        ("model", "defaults are those of sklprune.PrunedClassifier"): (
+        (
+            "model",
+            "defaults are those of sklprune.PrunedClassifier (PrunedRegressor "
+            "for a regression target)",
+        ): (
             _pruning_options() | _training_options()
         ),
         ("output", None): _output_options(),
@@ -276,10 +305,17 @@ def _data_options():
         "--test": dict(
             metavar="FILE",
             help="test data with the same columns (default: hold out --test-size of "
-            "--train, stratified)",
+            "--train, stratified by class for classification)",
         ),
         "--target": dict(
-            metavar="COLUMN", help="the column of class labels in --train"
+            metavar="COLUMN",
+            help="the column to predict in --train: class labels, or numbers to "
+            "regress (see --task)",
+        ),
+        "--task": dict(
+            choices=TASKS,
+            default="auto",
+            help=f"what to learn of --target; {TASK_RULE} (default: auto)",
         ),
         "--text-column": dict(
             metavar="COLUMN",
@@ -346,6 +382,19 @@ def _pruning_options():
     }
 
 
+def _loss_option():
+    """``--loss``: the losses of both tasks; the default follows the task."""
+    return dict(
+        choices=sorted({*LOSS_NAMES, *REGRESSION_LOSS_NAMES}),
+        default=None,
+        help="training loss, also used by the gradient and fisher criteria: "
+        f"{', '.join(LOSS_NAMES)} for classification, "
+        f"{', '.join(REGRESSION_LOSS_NAMES)} for regression (default: "
+        f"{ESTIMATOR_DEFAULTS['loss']}, or {REGRESSOR_DEFAULTS['loss']} for "
+        "regression)",
+    )
+
+
 def _training_options():
     """The network, its loss and how it trains."""
     defaults = ESTIMATOR_DEFAULTS
@@ -356,12 +405,7 @@ def _training_options():
         else str(defaults["finetune_epochs"])
     )
     return {
-        "--loss": dict(
-            choices=sorted(LOSS_NAMES),
-            default=defaults["loss"],
-            help="training loss, also used by the gradient and fisher criteria "
-            f"(default: {defaults['loss']})",
-        ),
+        "--loss": _loss_option(),
         "--hidden-layer-sizes": dict(
             type=_layer_sizes,
             default=sizes,

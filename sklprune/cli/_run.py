@@ -26,6 +26,7 @@ from ._report import (
 )
 from ._robustness import (
     compare,
+    errors_figure,
     model_numbers,
     reliability_figure,
     robustness_json,
@@ -39,10 +40,20 @@ from ._steps import (
     write_all,
 )
 
-_GAINS = {
-    "matplotlib": "the plots training.png, layers.png and reliability.png",
-    "skops": "model.skops, a model file that loads without pickle",
+# The plot of the comparison, by task: its file and how it is drawn.
+_COMPARISON_PLOT = {
+    "classification": ("reliability.png", reliability_figure, "calibration and recall"),
+    "regression": ("errors.png", errors_figure, "predictions and errors"),
 }
+
+
+def _gains(task):
+    """What each optional package adds to the files of a run of ``task``."""
+    plot = _COMPARISON_PLOT[task][0]
+    return {
+        "matplotlib": f"the plots training.png, layers.png and {plot}",
+        "skops": "model.skops, a model file that loads without pickle",
+    }
 
 
 @dataclass
@@ -63,16 +74,16 @@ class _Comparison:
 
 def run(settings):
     """``sklprune run``: a dense reference and a pruned model, compared."""
-    out, table = prepare(settings)
+    out, table, settings = prepare(settings)
     if table.X_test is None:
         hold_out(table, settings.test_size, settings.random_state)
     print_header(settings, table)
     comparison = _train_and_measure(settings, table)
     if settings.strategy == "auto":
-        classifier = comparison.models["pruned"][-1]
+        estimator = comparison.models["pruned"][-1]
         print(
-            f"strategy auto chose {classifier.strategy_} for "
-            f"{classifier.n_features_in_} network inputs",
+            f"strategy auto chose {estimator.strategy_} for "
+            f"{estimator.n_features_in_} network inputs",
             flush=True,
         )
     comparison.robustness = compare(
@@ -87,7 +98,7 @@ def run(settings):
     # The model file is written first, so the table gives its size on disk.
     model_file = _write_model_file(out, comparison, "skops" in settings.extras)
     print()
-    print(run_table(comparison.results), flush=True)
+    print(run_table(comparison.results, settings.task), flush=True)
     print(robustness_notes(comparison.robustness), flush=True)
     write_all(out, _run_files(settings, table, comparison, model_file))
     if "skops" in settings.extras:
@@ -97,7 +108,7 @@ def run(settings):
         )
     else:
         print("load the model with pickle.load, from a file you trust")
-    print_missing_extras(settings.extras, _GAINS)
+    print_missing_extras(settings.extras, _gains(settings.task))
     return 0
 
 
@@ -106,15 +117,14 @@ def _train_and_measure(settings, table):
     pruned = build_pipeline(table, settings, settings.sparsity)
     # No weight is pruned at sparsity 0, so the criterion goes unused: magnitude
     # gathers no gradient statistics.
-    dense = clone(pruned).set_params(
-        classifier__sparsity=0.0, classifier__strategy="magnitude"
-    )
+    dense = clone(pruned)
+    dense[-1].set_params(sparsity=0.0, strategy="magnitude")
     comparison = _Comparison({"dense": dense, "pruned": pruned}, {}, {})
     warm_up(dense, table)
     for name, model in comparison.models.items():
         what = f"training the {name} model"
         fit_time = fit(model, table, settings.show_progress, what)
-        model.set_params(classifier__verbose=0)
+        model[-1].set_params(verbose=0)
         comparison.results[name], comparison.reports[name] = measure(
             model, table, fit_time
         )
@@ -157,6 +167,7 @@ def _run_files(settings, table, comparison, model_file):
 def _run_figures(settings, table, comparison):
     """The plots of ``sklprune run``, ``{name: writer(path)}``."""
     title = f"{table.source}: dense and pruned (sparsity {settings.sparsity:g})"
+    plot, draw, what = _COMPARISON_PLOT[settings.task]
     histories = {name: model[-1].history_ for name, model in comparison.models.items()}
     return {
         "training.png": lambda path: write_figure(
@@ -169,11 +180,8 @@ def _run_figures(settings, table, comparison):
                 f"Pruned layers of the {table.source} model",
             ),
         ),
-        "reliability.png": lambda path: write_figure(
-            path,
-            reliability_figure(
-                comparison.robustness, f"{title}: calibration and recall"
-            ),
+        plot: lambda path: write_figure(
+            path, draw(comparison.robustness, f"{title}: {what}")
         ),
     }
 

@@ -1,17 +1,24 @@
-"""The settings of one ``sklprune`` run, resolved once from its command line.
+"""The settings of one ``sklprune`` run, resolved from its command line.
 
 :func:`resolve_settings` turns the parsed arguments into a frozen :class:`Settings`
-before any job starts: the epochs as the classifier will train them, what to print,
-which optional packages the outputs can use. The jobs and every module below them
-read that object, or the plain values they need from it, and never the arguments.
+before any job starts: the epochs as the estimator will train them, what to print,
+which optional packages the outputs can use. What depends on the data, the task and
+the loss that follows it, is resolved by :func:`for_task` once the data is read. The
+jobs and every module below them read that object, or the plain values they need
+from it, and never the arguments.
 """
 
 import importlib.util
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .._defaults import ESTIMATOR_DEFAULTS
+from .._defaults import (
+    ESTIMATOR_DEFAULTS,
+    LOSS_NAMES,
+    REGRESSION_LOSS_NAMES,
+    REGRESSOR_DEFAULTS,
+)
 from .._training.auto import resolve_max_epochs
 from ._errors import UsageError
 
@@ -27,7 +34,9 @@ class DataSource:
     train, test : str or None
         ``--train`` and ``--test``: CSV files; ``train=None`` uses a bundled data set.
     target : str or None
-        ``--target``, the column of class labels in ``train``.
+        ``--target``, the column to predict in ``train``.
+    task : {"auto", "classification", "regression"}
+        ``--task``: what to learn of the target.
     text_column : str or None
         ``--text-column``, one column of free text.
     drop : tuple of str
@@ -41,6 +50,7 @@ class DataSource:
     train: str | None
     test: str | None
     target: str | None
+    task: str
     text_column: str | None
     drop: tuple
     sep: str
@@ -67,8 +77,14 @@ class Settings:
         ``curve``: the sorted sparsities to score; ``None`` for ``run``.
     cv : int or None
         ``curve``: ``--cv`` as given; ``None`` when left out.
-    strategy, granularity, scope, schedule, loss : str
-        The classifier's pruning and loss parameters.
+    task : {"auto", "classification", "regression"}
+        ``--task`` until the data is read, then the task of the target
+        (:func:`for_task`).
+    strategy, granularity, scope, schedule : str
+        The estimator's pruning parameters.
+    loss : str or None
+        ``--loss``; ``None`` (left out) until the data is read, then the
+        default loss of the task.
     hidden_layer_sizes : tuple of int
         Widths of the hidden layers.
     lr : float
@@ -106,11 +122,12 @@ class Settings:
     sparsity: float | None
     sparsities: tuple | None
     cv: int | None
+    task: str
     strategy: str
     granularity: str
     scope: str
     schedule: str
-    loss: str
+    loss: str | None
     hidden_layer_sizes: tuple
     lr: float
     batch_size: int
@@ -149,6 +166,7 @@ def resolve_settings(args):
             train=args.train,
             test=args.test,
             target=args.target,
+            task=args.task,
             text_column=args.text_column,
             drop=tuple(args.drop or ()),
             sep=args.sep,
@@ -159,6 +177,7 @@ def resolve_settings(args):
         sparsity=sparsity,
         sparsities=sparsities,
         cv=getattr(args, "cv", None),
+        task=args.task,
         strategy=args.strategy,
         granularity=args.granularity,
         scope=args.scope,
@@ -178,6 +197,40 @@ def resolve_settings(args):
         show_progress=not args.quiet and sys.stderr.isatty(),
         extras=frozenset(name for name in EXTRAS if _installed(name)),
     )
+
+
+def for_task(settings, task):
+    """``settings`` for a target of ``task``: the task, and the loss resolved.
+
+    Parameters
+    ----------
+    settings : Settings
+        The settings of the command line.
+    task : {"classification", "regression"}
+        The task of the target, as the data decided it.
+
+    Returns
+    -------
+    settings : Settings
+
+    Raises
+    ------
+    UsageError
+        If ``--loss`` names a loss of the other task.
+    """
+    defaults, names = (
+        (REGRESSOR_DEFAULTS, REGRESSION_LOSS_NAMES)
+        if task == "regression"
+        else (ESTIMATOR_DEFAULTS, LOSS_NAMES)
+    )
+    loss = defaults["loss"] if settings.loss is None else settings.loss
+    if loss not in names:
+        other = "classification" if task == "regression" else "regression"
+        raise UsageError(
+            f"--loss {loss} is a loss for {other}, and the target is learned by "
+            f"{task}; pass --loss one of {', '.join(names)}, or --task {other}"
+        )
+    return replace(settings, task=task, loss=loss)
 
 
 def _finetune_epochs(finetune_epochs, n_epochs, sparsity):

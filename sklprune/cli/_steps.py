@@ -12,19 +12,31 @@ import torch
 from .. import __version__
 from ._data import load_table, table_summary
 from ._report import check_writable
+from ._settings import for_task
 
 _EXTRA_OF = {"matplotlib": "plot", "skops": "persist"}
 
 
 def prepare(settings):
-    """Check what can fail before training: output directory, data."""
+    """Check what can fail before training: output directory, data, loss.
+
+    Returns
+    -------
+    out : pathlib.Path
+        The output directory.
+    table : Table
+        The data.
+    settings : Settings
+        ``settings`` for the task of the data's target (:func:`for_task`).
+    """
     out = check_writable(settings.out)
     torch.set_num_threads(settings.threads)
     table = load_table(settings.data)
+    settings = for_task(settings, table.task)
     if not settings.quiet:
         for note in table.notes:
             print(f"sklprune: note: {note}", file=sys.stderr)
-    return out, table
+    return out, table, settings
 
 
 def print_header(settings, table, scheme=None):
@@ -32,7 +44,7 @@ def print_header(settings, table, scheme=None):
     lines = [f"sklprune {settings.command}", *table_summary(table)]
     if table.held_out:
         lines[-1] += (
-            f" (test rows held out: a stratified {settings.test_size:.0%} of the "
+            f" (test rows held out: a {table.split} {settings.test_size:.0%} of the "
             f"data, --random-state {settings.random_state}; pass --test FILE to use "
             "your own)"
         )
@@ -76,6 +88,7 @@ def _settings_report(settings):
     else:
         sparsity = {"sparsities": settings.sparsities}
     return sparsity | {
+        "task": settings.task,
         "strategy": settings.strategy,
         "granularity": settings.granularity,
         "scope": settings.scope,
@@ -94,13 +107,19 @@ def _settings_report(settings):
 
 def _data_report(settings, table):
     if table.held_out:
-        test = f"held out: a stratified {settings.test_size:g} of the data"
+        test = f"held out: a {table.split} {settings.test_size:g} of the data"
     else:
         test = settings.data.test
+    if table.task == "regression":
+        y = table.y_train
+        target = {"target_range": [float(y.min()), float(y.max())]}
+    else:
+        target = {"classes": list(table.classes)}
     return {
         "source": str(table.source),
         "target": str(table.target),
-        "classes": list(table.classes),
+        "task": table.task,
+        **target,
         "n_train": len(table.X_train),
         "n_test": None if table.X_test is None else len(table.X_test),
         "test": test,

@@ -223,10 +223,20 @@ def _plot_errors(ax, frame, what):
                 label=side,
             )
         )
-    labels = [f"{lo:.3g} to {hi:.3g}" for lo, hi in zip(frame["lower"], frame["upper"])]
+    labels = [
+        f"{_short(lo)} to {_short(hi)}"
+        for lo, hi in zip(frame["lower"], frame["upper"])
+    ]
     ax.set_xticks(positions, labels, rotation=20)
     ax.set_xlabel(f"Quantile bin of {what}")
     ax.set_ylabel("Mean absolute error")
     ax.set_title(f"Error by quantile of {what}")
     ax.legend(loc="upper left")
     return bars
+
+
+def _short(value):
+    """A bin edge as a tick label: ``82,347``, ``0.123``, ``1.2e+09``."""
+    if 1e3 <= abs(value) < 1e9:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
