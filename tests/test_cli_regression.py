@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sklprune._defaults import MAX_AUTO_CLASSES
 from sklprune.cli import main
 from sklprune.cli._data import decide_task
-from sklprune.cli._parser import MAX_AUTO_CLASSES
 
 SMALL = ["--epochs", "3", "--hidden-layer-sizes", "16"]
 RUN_FILES = [

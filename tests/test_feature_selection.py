@@ -552,6 +552,18 @@ def test_a_continuous_target_trains_the_default_regressor(friedman_data, method)
     assert set(pruner.get_support(indices=True)) == {0, 1, 2, 3, 4}
 
 
+def test_whole_floats_of_many_values_are_regressed_and_few_are_labels(
+    friedman_data,
+):
+    X, y = friedman_data
+    measured = np.round(10 * y)  # whole numbers stored as floats, like load_diabetes
+    pruner = FeatureImportancePruner(keep=5, random_state=0).fit(X, measured)
+    assert isinstance(pruner.estimator_, PrunedRegressor)
+    labels = (y > np.median(y)).astype(float)  # 0.0 and 1.0
+    pruner = FeatureImportancePruner(keep=5, random_state=0).fit(X, labels)
+    assert isinstance(pruner.estimator_, PrunedClassifier)
+
+
 def test_an_integer_regression_target_takes_a_given_regressor(friedman_data):
     X, y = friedman_data
     counts = np.round(y).astype(np.int64)  # whole numbers: class labels by default

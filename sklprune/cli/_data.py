@@ -17,9 +17,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
+from .._defaults import MAX_AUTO_CLASSES
 from ..datasets import list_datasets, load_rotten_tomatoes, load_tabular
 from ._errors import UsageError
-from ._parser import DEFAULT_DATASET, MAX_AUTO_CLASSES
+from ._parser import DEFAULT_DATASET
 
 # A non-numeric column with at least this many distinct values, more than half the
 # rows, is an identifier or free text: one-hot encoding it learns nothing.

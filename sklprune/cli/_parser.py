@@ -16,6 +16,7 @@ from .._defaults import (
     ESTIMATOR_DEFAULTS,
     GRANULARITIES,
     LOSS_NAMES,
+    MAX_AUTO_CLASSES,
     REGRESSION_LOSS_NAMES,
     REGRESSOR_DEFAULTS,
     SCHEDULE_NAMES,
@@ -29,9 +30,6 @@ DEFAULT_DATASET = "breast_cancer"
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98)
 DEFAULT_CV = 3
 TASKS = ("auto", "classification", "regression")
-# --task auto: a numeric target of whole numbers is regressed when it holds more
-# distinct values than this (a target with a fractional value always is).
-MAX_AUTO_CLASSES = 30
 TASK_RULE = (
     "auto: regression when the target is numeric and holds a fractional value "
     f"or more than {MAX_AUTO_CLASSES} distinct whole numbers, classification "

@@ -34,7 +34,6 @@ from sklearn.utils._param_validation import (
     RealNotInt,
     StrOptions,
 )
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..classifier import PrunedClassifier
@@ -49,7 +48,13 @@ from ._scores import (
     permutation_scores,
     weight_importances,
 )
-from ._selection import check_threshold, min_class_count, n_keep, threshold_value
+from ._selection import (
+    check_threshold,
+    is_regression_target,
+    min_class_count,
+    n_keep,
+    threshold_value,
+)
 
 __all__ = ["FeatureImportanceDisplay", "FeatureImportancePruner"]
 
@@ -99,12 +104,12 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
         The model whose view of the features is measured. ``None`` trains a
         small dense network (one hidden layer of 64 units,
         ``weight_decay=1e-2``) seeded from ``random_state``: a
-        :class:`~sklprune.PrunedRegressor` trained 30 epochs when ``y`` is
-        continuous (floats that are not all whole numbers, what
-        :func:`~sklearn.utils.multiclass.type_of_target` calls
-        ``"continuous"``), else a :class:`~sklprune.PrunedClassifier` trained
-        15 epochs; for a regression target of whole numbers, pass a
-        ``PrunedRegressor``. Any
+        :class:`~sklprune.PrunedRegressor` trained 30 epochs when ``y`` holds
+        floats with a fractional value or more than 30 distinct values (a
+        target to regress, such as load_diabetes'), else a
+        :class:`~sklprune.PrunedClassifier` trained 15 epochs (class labels:
+        integers, strings, or floats such as 0.0 and 1.0); for a regression
+        target of integers, pass a ``PrunedRegressor``. Any
         scikit-learn classifier or regressor, a skorch net, a
         :class:`~sklprune.PrunedClassifier` or a
         :class:`~sklprune.PrunedRegressor` may be given; it is cloned (or, with
@@ -383,7 +388,7 @@ class FeatureImportancePruner(SelectorMixin, BaseEstimator):
     def _base_estimator(self, seed, y):
         if self.estimator is not None:
             return self.estimator
-        if type_of_target(y) in ("continuous", "continuous-multioutput"):
+        if is_regression_target(y):
             return PrunedRegressor(random_state=seed, **DEFAULT_REGRESSION_NETWORK)
         return PrunedClassifier(random_state=seed, **DEFAULT_NETWORK)
 

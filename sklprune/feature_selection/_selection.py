@@ -1,9 +1,12 @@
 """Which features the pruner keeps: ``keep`` (a count or a fraction) and
-``threshold`` (a number or a scaled mean or median of the importances)."""
+``threshold`` (a number or a scaled mean or median of the importances); and
+whether its default network is a regressor."""
 
 import numbers
 
 import numpy as np
+
+from .._defaults import MAX_AUTO_CLASSES
 
 
 def n_keep(keep, n_features):
@@ -42,3 +45,24 @@ def threshold_value(threshold, keep, importances):
 def min_class_count(y):
     """The number of rows of the rarest class of ``y``."""
     return np.unique(y, return_counts=True)[1].min()
+
+
+def is_regression_target(y):
+    """Whether ``y`` holds numbers to regress rather than class labels: floats
+    with a fractional value, or more than ``MAX_AUTO_CLASSES`` distinct ones.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklprune.feature_selection._selection import is_regression_target
+    >>> is_regression_target(np.array([0.0, 1.0, 1.0]))  # labels stored as floats
+    False
+    >>> is_regression_target(np.array([0.5, 1.0])), is_regression_target(np.arange(50))
+    (True, False)
+    >>> is_regression_target(np.arange(50.0))  # many whole floats: a measurement
+    True
+    """
+    y = np.asarray(y)
+    if y.dtype.kind != "f":
+        return False
+    return bool(np.any(y != np.round(y))) or len(np.unique(y)) > MAX_AUTO_CLASSES
