@@ -122,6 +122,9 @@ class BasePrunedCV(BaseEstimator, metaclass=ABCMeta):
 
     def __setstate__(self, state):
         super().__setstate__(state)
+        # Parameters added since the file was saved take their defaults.
+        for parameter in self._estimator_parameters:
+            self.__dict__.setdefault(parameter.name, parameter.default)
         if "best_estimator_" in state:
             self._expose_fitted_attributes()
 

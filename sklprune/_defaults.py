@@ -3,23 +3,31 @@
 :class:`~sklprune.PrunedClassifier` takes its constructor defaults from
 :data:`ESTIMATOR_DEFAULTS` and :class:`~sklprune.PrunedRegressor` from
 :data:`REGRESSOR_DEFAULTS`, the same table with the regression loss and without
-``class_weight``; and the ``sklprune`` command reads them from here to
-build its options, so ``sklprune --help`` does not load torch and a default is
-written in one place only. The names of the built-in strategies, schedules and
-losses are the keys of the registries in :mod:`sklprune.strategies`,
-:mod:`sklprune.schedules` and :mod:`sklprune.losses`, which load torch; the command
-offers them from here, and ``tests/test_defaults.py`` keeps both the same.
+``class_weight``; :class:`~sklprune.PruningCallback` takes the defaults of its
+pruning parameters from :data:`PRUNING_DEFAULTS` (a part of both tables); and the
+``sklprune`` command reads them from here to build its options, so ``sklprune
+--help`` does not load torch and a default is written in one place only. The names
+of the built-in strategies, schedules and losses are the keys of the registries in
+:mod:`sklprune.strategies`, :mod:`sklprune.schedules` and :mod:`sklprune.losses`,
+which load torch; the command offers them from here, and
+``tests/test_defaults.py`` keeps both the same.
 """
 
-ESTIMATOR_DEFAULTS = {
-    "module": None,
-    "module_kwargs": None,
-    "hidden_layer_sizes": (256, 128),
+# What is pruned, by which criterion, on which schedule: the same for a skorch net
+# with the callback as for the estimators.
+PRUNING_DEFAULTS = {
     "sparsity": 0.9,
     "strategy": "auto",
     "granularity": "weight",
     "scope": "lamp",
     "schedule": "polynomial",
+}
+
+ESTIMATOR_DEFAULTS = {
+    "module": None,
+    "module_kwargs": None,
+    "hidden_layer_sizes": (256, 128),
+    **PRUNING_DEFAULTS,
     "loss": "cross_entropy",
     "class_weight": None,
     "optimizer": "adam",
@@ -33,6 +41,7 @@ ESTIMATOR_DEFAULTS = {
     "n_iter_no_change": 5,
     "tol": 1e-4,
     "compact": False,
+    "engine": "auto",
     "device": "cpu",
     "random_state": None,
     "verbose": 0,

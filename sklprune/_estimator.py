@@ -46,11 +46,7 @@ from skorch.history import History
 from torch import nn
 
 from ._training.auto import resolve_strategy
-from ._training.network import (
-    NetworkBuildingMixin,
-    device_available,
-    module_device,
-)
+from ._training.network import NetworkBuildingMixin, device_available
 from ._training.optimizers import (
     OPTIMIZERS,
 )
@@ -59,6 +55,7 @@ from ._training.sparse_grad import contiguous_parameters_
 from ._training.stopping import raise_if_interrupted
 from ._training.weighting import make_dataset, training_weights
 from .compaction._compact import compact
+from .inference._engine import CHECK_ROWS, ENGINES, choose_engine
 from .inference._predict import InferenceCache, validated_input
 from .losses import supports_sample_weight
 from .persistence._encoding import module_from_state, module_to_state
@@ -106,6 +103,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "compact": ["boolean"],
+        "engine": [StrOptions(set(ENGINES))],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -135,6 +133,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         n_iter_no_change,
         tol,
         compact,
+        engine,
         device,
         random_state,
         verbose,
@@ -159,6 +158,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.compact = compact
+        self.engine = engine
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -249,7 +249,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         if self.compact:
             self.module_ = net.module_ = compact(net.module_)
         self._set_size_attributes()
-        self._inference = InferenceCache()
+        self._choose_engine(X)
         return self
 
     def _partial_fit(self, X, y, sample_weight, **stream):
@@ -290,7 +290,10 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
             raise KeyboardInterrupt("Training was interrupted during partial_fit.")
         self._set_fitted_attributes(net)
         self._set_size_attributes()
-        self._inference = InferenceCache()
+        if first_call or "engine_" not in self.__dict__:
+            self._choose_engine(X)
+        else:  # same network, new weights: its graph is rebuilt on first use
+            self._inference = InferenceCache()
         return self
 
     def _training_targets(self, X, y, sample_weight, first_call=False, **stream):
@@ -333,14 +336,30 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         self.n_parameters_ = int(sum(p.numel() for p in params))
         self.n_nonzero_ = int(sum(int(torch.count_nonzero(p)) for p in params))
 
+    def _choose_engine(self, X):
+        """Resolve ``engine`` for the fitted network into ``engine_`` and
+        ``engine_reason_``; ONNX Runtime's outputs are checked on the first rows
+        of ``X``, at most a batch of them (made dense when ``X`` is sparse)."""
+        rows = X[: min(CHECK_ROWS, self.batch_size)]
+        choice = choose_engine(self.engine, self.module_, rows, self.n_features_in_)
+        self.engine_, self.engine_reason_ = choice.engine, choice.reason
+        self._inference = InferenceCache()
+        if choice.runtime is not None:
+            self._inference.adopt(self.module_, choice.runtime)
+
     # -------------------------------------------------------------- predicting
 
     def _network_outputs(self, X):
-        """The network's outputs for ``X`` (float32), through the fast form."""
+        """The network's outputs for ``X`` (float32), through the fast form of
+        the engine that ``engine_`` names."""
         X = validated_input(self, X)
         if "_inference" not in self.__dict__:  # dropped from pickles
             self._inference = InferenceCache()
-        return self._inference.logits(self.module_, X, module_device(self.module_))
+        engine = self.engine_
+        sparse = not isinstance(X, np.ndarray)  # validated: ndarray or sparse
+        if engine == "onnxruntime" and sparse and self.engine == "auto":
+            engine = "torch"  # its sparse first layer skips the zeros of X
+        return self._inference.logits(self.module_, X, engine)
 
     # ---------------------------------------------------------------- pickling
 
@@ -361,6 +380,14 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
 
     def __setstate__(self, state):
         super().__setstate__(state)
+        # Files saved before the engine parameter existed predict with torch.
+        self.__dict__.setdefault("engine", "auto")
+        if "module_" in state and "engine_" not in state:
+            self.engine_ = "torch"
+            self.engine_reason_ = (
+                "saved by a version of sklprune that predicted with torch only; "
+                "fit again to choose an engine."
+            )
         if "module_" in state:
             device = self.device if device_available(self.device) else "cpu"
             self.module_ = module_from_state(state["module_"], device)

@@ -73,9 +73,9 @@ class PrunedClassifierCV(ClassifierMixin, BasePrunedCV):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` is a DataFrame with string column names.
     net_, module_, history_, sparsity_, n_parameters_, n_nonzero_, n_iter_, \
-finetune_epochs_
+finetune_epochs_, strategy_, engine_, engine_reason_
         Those of ``best_estimator_``; ``sparsity_`` is the achieved sparsity of the
-        refitted network.
+        refitted network, ``engine_`` the engine it predicts with.
 
     See Also
     --------

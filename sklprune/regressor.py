@@ -128,6 +128,10 @@ callable, default="squared_error"
         After training, remove the pruned hidden units with :func:`~sklprune.compact`
         (use it with ``granularity="neuron"``); see
         :class:`~sklprune.PrunedClassifier`.
+    engine : {"auto", "torch", "onnxruntime"}, default="auto"
+        What computes ``predict``: ONNX Runtime or torch, chosen at the end of
+        ``fit`` (``engine_``, why in ``engine_reason_``); see
+        :class:`~sklprune.PrunedClassifier`.
     device : str, default="cpu"
         Torch device to train on, e.g. ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
@@ -177,6 +181,10 @@ callable, default="squared_error"
     strategy_ : str or PruningStrategy
         The strategy the weights were pruned by: ``strategy``, ``"auto"``
         resolved for ``n_features_in_``.
+    engine_ : {"torch", "onnxruntime"}
+        The engine that predicts: ``engine`` resolved.
+    engine_reason_ : str
+        Why that engine predicts.
 
     See Also
     --------

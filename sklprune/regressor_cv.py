@@ -72,7 +72,8 @@ class PrunedRegressorCV(RegressorMixin, BasePrunedCV):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` is a DataFrame with string column names.
     n_outputs_, target_mean_, target_scale_, out_activation_, net_, module_, \
-history_, sparsity_, n_parameters_, n_nonzero_, n_iter_, finetune_epochs_, strategy_
+history_, sparsity_, n_parameters_, n_nonzero_, n_iter_, finetune_epochs_, strategy_, \
+engine_, engine_reason_
         Those of ``best_estimator_``; ``sparsity_`` is the achieved sparsity of the
         refitted network.
 

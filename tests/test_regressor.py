@@ -100,7 +100,14 @@ def test_standardises_the_targets_and_predicts_in_their_units(friedman):
 
 def test_predictions_go_through_the_fast_form_of_the_pruned_network(friedman):
     X, y = friedman
-    reg = _fit(X, y, granularity="neuron", sparsity=0.5, hidden_layer_sizes=(32, 16))
+    reg = _fit(
+        X,
+        y,
+        granularity="neuron",
+        sparsity=0.5,
+        hidden_layer_sizes=(32, 16),
+        engine="torch",  # torch's fast form; ONNX Runtime's: tests/test_onnx_engine.py
+    )
     predictions = reg.predict(X)
     form = reg._inference.form
     assert form is not None and form is not reg.module_

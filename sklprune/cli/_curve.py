@@ -10,11 +10,12 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from ..pruning_path import pruning_curve
+from ._data import label_text
 from ._errors import UsageError
+from ._figures import curve_figure
 from ._parser import DEFAULT_CV
 from ._pipeline import build_pipeline, training
 from ._report import (
-    curve_figure,
     curve_frame,
     curve_table,
     write_csv,
@@ -121,7 +122,8 @@ def _check_class_counts(table, n_folds):
     counts = pd.Series(table.y_train).value_counts()
     if counts.min() < n_folds:
         raise UsageError(
-            f"class {counts.idxmin()!r} has {counts.min()} rows, fewer than the "
+            f"class {label_text(counts.idxmin())} has {counts.min()} rows, fewer "
+            "than the "
             f"{n_folds} cross-validation folds; lower --cv, or pass a test file "
             "with --test"
         )

@@ -1,10 +1,12 @@
-"""The output side of the ``sklprune`` command: measure, tabulate, plot, write.
+"""The output side of the ``sklprune`` command: measure, tabulate, write (the plots
+are :mod:`sklprune.cli._figures`).
 
 Every file is written atomically: into a temporary file in the target directory,
 then moved over the target with :func:`os.replace`, so a failure or an interrupt
 never leaves a half-written file behind.
 """
 
+import contextlib
 import io
 import json
 import math
@@ -70,6 +72,19 @@ def _json_safe(value):
     return value
 
 
+def results_frame(results):
+    """``{model: {name: number}}`` as a frame, one row per model.
+
+    The worst class keeps the labels' own type: an integer class stays ``0``,
+    where pandas would make a column of ``None`` and ``0`` a float ``0.0``.
+    """
+    frame = pd.DataFrame.from_dict(results, orient="index")
+    if "worst_class" in frame:
+        labels = {name: numbers["worst_class"] for name, numbers in results.items()}
+        frame["worst_class"] = pd.Series(labels, dtype=object)
+    return frame
+
+
 def write_csv(path, frame, index_label=None):
     """Write a DataFrame; its index becomes the column ``index_label`` if given."""
     return write_atomic(
@@ -82,24 +97,62 @@ def write_csv(path, frame, index_label=None):
 
 
 def write_model(path, model, use_skops):
-    """``model`` as a skops file with deflate-compressed entries, else a pickle."""
+    """``model`` as a skops file with deflate-compressed entries, else a pickle.
+
+    A fitted vectoriser's vocabulary is written with Python ints for its indices
+    (the same numbers): skops stores every numpy integer as a file of its own in
+    its zip, one per term, and a Python int in a few bytes of its JSON, so the
+    skops file of a text pipeline is no larger than its pickle. The model itself
+    is left as it was.
+    """
     return write_atomic(path, lambda file: _dump_model(model, file, use_skops))
 
 
 def model_file_bytes(model, use_skops):
     """Bytes of the file :func:`write_model` would write."""
+    return len(model_file(model, use_skops))
+
+
+def model_file(model, use_skops):
+    """The file :func:`write_model` would write, in memory."""
     buffer = io.BytesIO()
     _dump_model(model, buffer, use_skops)
-    return len(buffer.getvalue())
+    return buffer.getvalue()
 
 
 def _dump_model(model, file, use_skops):
-    if not use_skops:
-        pickle.dump(model, file)
-        return
-    import skops.io as sio
+    with _plain_vocabularies(model):
+        if not use_skops:
+            pickle.dump(model, file)
+            return
+        import skops.io as sio
 
-    sio.dump(model, file, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        sio.dump(model, file, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+
+
+@contextlib.contextmanager
+def _plain_vocabularies(model):
+    """Every fitted ``vocabulary_`` of ``model`` with Python ints, while it lasts."""
+    saved = []
+    for part in _fitted_parts(model):
+        vocabulary = getattr(part, "vocabulary_", None)
+        if isinstance(vocabulary, dict):
+            saved.append((part, vocabulary))
+            part.vocabulary_ = {term: int(i) for term, i in vocabulary.items()}
+    try:
+        yield
+    finally:
+        for part, vocabulary in saved:
+            part.vocabulary_ = vocabulary
+
+
+def _fitted_parts(model):
+    """``model`` and the fitted estimators inside it: pipeline steps, columns."""
+    yield model
+    for _, step in getattr(model, "steps", []):
+        yield from _fitted_parts(step)
+    for _, part, _ in getattr(model, "transformers_", []):
+        yield from _fitted_parts(part)
 
 
 def write_figure(path, figure):
@@ -380,87 +433,3 @@ def _align(rows):
         rest = (cell.rjust(width) for cell, width in zip(row[1:], widths[1:]))
         lines.append("  ".join([first, *rest]).rstrip())
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------- plots
-
-
-def training_figure(histories, title):
-    """Training loss of every model and sparsity, per epoch; fine-tuning shaded."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(10, 4), layout="constrained")
-    loss_ax, sparsity_ax = figure.subplots(1, 2)
-    for name, history in histories.items():
-        epochs = history[:, "epoch"]
-        loss_ax.plot(epochs, history[:, "train_loss"], marker=".", label=name)
-        sparsity_ax.plot(epochs, history[:, "sparsity"], marker=".", label=name)
-    last_prune = max(
-        (row["epoch"] for h in histories.values() for row in h if row["event_prune"]),
-        default=None,
-    )
-    n_epochs = max(len(h) for h in histories.values())
-    if last_prune is not None and last_prune < n_epochs:
-        for ax in (loss_ax, sparsity_ax):
-            ax.axvspan(
-                last_prune + 0.5, n_epochs + 0.5, color="0.9", label="fine-tuning"
-            )
-    loss_ax.set_yscale("log")
-    loss_ax.set_ylabel("Training loss (log scale)")
-    loss_ax.set_title("Training loss")
-    sparsity_ax.set_ylim(-0.02, 1.02)
-    sparsity_ax.set_ylabel("Fraction of prunable weights at zero")
-    sparsity_ax.set_title("Sparsity")
-    for ax in (loss_ax, sparsity_ax):
-        ax.set_xlabel("Epoch")
-        ax.legend(loc="best")
-    figure.suptitle(title)
-    return figure
-
-
-def layers_figure(report, title):
-    """The share of non-zero weights in every prunable layer."""
-    from matplotlib.figure import Figure
-
-    layers = report.drop(index="total")
-    figure = Figure(figsize=(8, 1.4 + 0.5 * len(layers)), layout="constrained")
-    ax = figure.subplots()
-    positions = np.arange(len(layers))[::-1]
-    kept = (1.0 - layers["sparsity"]).to_numpy()
-    ax.barh(positions, np.ones(len(layers)), color="#c6dbef", label="zero")
-    ax.barh(positions, kept, color="#2171b5", label="non-zero")
-    for y, (_, row) in zip(positions, layers.iterrows()):
-        ax.text(
-            1.02,
-            y,
-            f"{row['nonzero']:,} of {row['parameters']:,} non-zero",
-            va="center",
-            fontsize=9,
-        )
-    labels = [f"{name} {tuple(shape)}" for name, shape in layers["shape"].items()]
-    ax.set_yticks(positions, labels)
-    ax.set_xlim(0, 1.5)
-    ax.set_xticks(np.linspace(0, 1, 6))
-    ax.set_xlabel("Share of the layer's weights")
-    ax.set_title(title)
-    ax.legend(loc="upper right", bbox_to_anchor=(1.0, -0.25), ncols=2, frameon=False)
-    return figure
-
-
-def curve_figure(results, title):
-    """The score against sparsity and against compression, side by side."""
-    from matplotlib.figure import Figure
-
-    from ..curve_display import PruningCurveDisplay
-
-    figure = Figure(figsize=(11, 4.2), layout="constrained")
-    sparsity_ax, compression_ax = figure.subplots(1, 2)
-    PruningCurveDisplay.from_results(results, ax=sparsity_ax, x="sparsity")
-    PruningCurveDisplay.from_results(results, ax=compression_ax, x="compression")
-    compression = _compression(np.asarray(results.achieved_sparsity).mean(axis=1))
-    top = 1.15 * compression.max()
-    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if t <= top]
-    compression_ax.set_xticks(ticks, [f"{t}x" for t in ticks])
-    compression_ax.minorticks_off()
-    figure.suptitle(title)
-    return figure

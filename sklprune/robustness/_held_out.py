@@ -5,9 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
-from ._noise import scores_under_noise
+from ._noise import noise_kind, scores_under_noise
 from ._statistics import SIDES, comparison_frame
 
 
@@ -29,6 +28,11 @@ class HeldOut:
         Perturbed copies of ``X`` per level above 0.
     random_state : int, RandomState instance or None
         Seeds the perturbations.
+    noise_on : {"input", "last_step"}
+        Where the noise goes.
+    targets : dict
+        Side name -> list of ``(predictor, rows to perturb)`` per model, as
+        :func:`~sklprune.robustness._noise.noise_targets` returns them.
     """
 
     models: dict
@@ -37,6 +41,8 @@ class HeldOut:
     levels: np.ndarray
     n_repeats: int
     random_state: object
+    noise_on: str
+    targets: dict
 
     @property
     def several(self):
@@ -50,8 +56,9 @@ class HeldOut:
 
     @property
     def noise_kind(self):
-        """``"dropout"`` for sparse rows, else ``"gaussian"``."""
-        return "dropout" if sp.issparse(self.X) else "gaussian"
+        """``"dropout"`` (sparse inputs), ``"gaussian"`` (dense) or ``"mixed"``."""
+        inputs = {id(X): X for pairs in self.targets.values() for _, X in pairs}
+        return noise_kind(list(inputs.values()))
 
     def scores_under_noise(self, runs, y, metrics):
         """:func:`~sklprune.robustness._noise.scores_under_noise` of these models.
@@ -71,10 +78,9 @@ class HeldOut:
             Metric name -> side name -> ndarray of shape (n_levels, n_models).
         """
         return scores_under_noise(
-            self.models,
+            self.targets,
             runs,
             self.rows,
-            self.X,
             y,
             self.levels,
             self.n_repeats,

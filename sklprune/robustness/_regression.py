@@ -8,7 +8,7 @@ from sklearn.metrics import mean_absolute_error, r2_score
 from ._checks import check_count, check_regression_target, check_tolerance
 from ._held_out import noise_frame, run_values
 from ._metrics import REGRESSION_SCORES, score_regressor
-from ._noise import noise_description
+from ._noise import noise_text
 from ._statistics import SIDES, comparison_frame
 from ._text import PrintedReport, frame_text, title_line
 
@@ -53,9 +53,10 @@ class RegressionRobustnessReport(PrintedReport):
       and ``error_pruned`` (absolute errors), ``moved`` (pruned minus reference
       prediction) and ``changed`` (``|moved| > tolerance``).
     * ``changed``: the rows of ``predictions`` whose prediction changed.
-    * ``n_quantiles``, ``tolerance`` (in the units of ``y``), ``noise_kind``
-      (``"gaussian"`` or ``"dropout"``), ``n_repeats``, ``n_models`` (models per
-      side).
+    * ``n_quantiles``, ``tolerance`` (in the units of ``y``), ``noise_on``
+      (``"input"`` or ``"last_step"``: where the noise went), ``noise_kind``
+      (``"gaussian"``, ``"dropout"`` or ``"mixed"``), ``n_repeats``, ``n_models``
+      (models per side).
 
     See Also
     --------
@@ -90,9 +91,9 @@ class RegressionRobustnessReport(PrintedReport):
         if len(self.noise):
             lines += [
                 "",
-                f"R² and mean absolute error under noise: "
-                f"{noise_description(self.noise_kind)}; mean of {self.n_repeats} "
-                "repeats",
+                "R² and mean absolute error under noise "
+                f"{noise_text(self.noise_on, self.noise_kind)}; mean of "
+                f"{self.n_repeats} repeats",
                 frame_text(self.noise),
             ]
         n_changed, n_rows = len(self.changed), len(self.predictions)
@@ -163,6 +164,7 @@ def regression_report(held_out, y, n_quantiles, tolerance):
         changed=predictions[predictions["changed"]],
         n_quantiles=int(n_quantiles),
         tolerance=float(tolerance),
+        noise_on=held_out.noise_on,
         noise_kind=held_out.noise_kind,
         n_repeats=held_out.n_repeats,
         n_models=held_out.n_models,

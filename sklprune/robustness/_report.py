@@ -22,7 +22,7 @@ from ._checks import (
 )
 from ._held_out import HeldOut, noise_frame, run_values
 from ._metrics import DEFAULT_N_BINS, SCORES, score_model
-from ._noise import DEFAULT_NOISE_LEVELS, noise_description
+from ._noise import DEFAULT_NOISE_LEVELS, noise_targets, noise_text
 from ._regression import DEFAULT_N_QUANTILES, regression_report
 from ._statistics import SIDES, comparison_frame, mean_and_std, welch_t_test
 from ._text import PrintedReport, frame_text, title_line
@@ -55,8 +55,8 @@ class RobustnessReport(PrintedReport):
         if len(self.noise):
             lines += [
                 "",
-                f"Accuracy under noise: {noise_description(self.noise_kind)}; mean "
-                f"of {self.n_repeats} repeats",
+                f"Accuracy under noise {noise_text(self.noise_on, self.noise_kind)}; "
+                f"mean of {self.n_repeats} repeats",
                 frame_text(self.noise),
             ]
         n_changed, n_rows = len(self.changed), len(self.predictions)
@@ -77,6 +77,7 @@ def robustness_report(
     *,
     test_indices=None,
     noise_levels=DEFAULT_NOISE_LEVELS,
+    noise_on="auto",
     n_repeats=3,
     n_bins=DEFAULT_N_BINS,
     n_quantiles=DEFAULT_N_QUANTILES,
@@ -111,10 +112,13 @@ def robustness_report(
     * the rows whose prediction moved by more than ``tolerance``.
 
     The noise of a level is, for dense input, Gaussian noise of ``level`` times
-    each feature's standard deviation (over the rows of ``X``) added to every
-    numeric column; for sparse input (text, one-hot), each non-zero entry set
-    to zero with probability ``level``. Every model sees the same perturbed
-    rows. Level 0 leaves ``X`` untouched and gives the plain scores.
+    each feature's standard deviation (over the rows) added to every numeric
+    column; for sparse input (text, one-hot), each non-zero entry set to zero
+    with probability ``level``. The noise goes into ``X`` when it holds numbers,
+    and every model sees the same perturbed rows; for pipelines on input without
+    numbers (raw text), into the input of each pipeline's last step, the rows
+    its other steps make of ``X`` (see ``noise_on``). Level 0 leaves the input
+    untouched and gives the plain scores.
 
     Several models per side (seeds, or the estimators of
     :func:`~sklearn.model_selection.cross_validate` with ``return_estimator=True``)
@@ -149,6 +153,16 @@ def robustness_report(
         model on all of ``X``.
     noise_levels : sequence of float, default=(0.0, 0.1, 0.25, 0.5)
         Perturbation levels, >= 0 (at most 1 for sparse input). Empty skips noise.
+    noise_on : {"auto", "input", "last_step"}, default="auto"
+        Where the noise goes. ``"input"``: into ``X`` as given (its numeric
+        columns for a DataFrame). ``"last_step"``: into the input of each
+        pipeline's last step, what that pipeline's other steps make of ``X``
+        (each its own: two pipelines may have learned different vocabularies);
+        every model must be a :class:`~sklearn.pipeline.Pipeline`, and models
+        whose steps make rows of the same shape see them perturbed with the same
+        seed. ``"auto"``: ``"input"`` when ``X`` holds numbers (a numeric or
+        sparse array, a DataFrame with numeric columns), else ``"last_step"``
+        when every model is a pipeline.
     n_repeats : int, default=3
         Perturbed copies of ``X`` per level above 0.
     n_bins : int, default=15
@@ -191,8 +205,11 @@ def robustness_report(
           ``became_wrong``, ``became_right`` and ``share_changed``.
         * ``confidence``: per model and row, the top-class confidence and whether
           that class is right (what the reliability curves draw).
-        * ``classes``, ``n_bins``, ``noise_kind`` (``"gaussian"`` or ``"dropout"``),
-          ``n_repeats``, ``n_models`` (models per side).
+        * ``classes``, ``n_bins``, ``noise_on`` (``"input"`` or
+          ``"last_step"``: where the noise went), ``noise_kind`` (``"gaussian"``,
+          ``"dropout"``, or ``"mixed"`` when the pipelines' steps make dense rows
+          for some models and sparse for others), ``n_repeats``, ``n_models``
+          (models per side).
 
         For regressors, a :class:`RegressionRobustnessReport`; its tables are
         listed there.
@@ -266,9 +283,13 @@ def robustness_report(
     if sp.issparse(X) and X.format not in ("csr", "csc"):
         X = X.tocsr()
     rows = check_test_indices(test_indices, models, n_rows)
-    levels = check_levels(noise_levels, X)
+    noise_on, targets = noise_targets(noise_on, models, X)
+    inputs = list({id(X): X for ts in targets.values() for _, X in ts}.values())
+    levels = check_levels(noise_levels, inputs)
     check_count(n_repeats, "n_repeats")
-    sample = HeldOut(models, X, rows, levels, int(n_repeats), random_state)
+    sample = HeldOut(
+        models, X, rows, levels, int(n_repeats), random_state, noise_on, targets
+    )
     if task == "regression":
         return regression_report(sample, y, n_quantiles, tolerance)
     return _classification_report(sample, y, n_bins)
@@ -302,6 +323,7 @@ def _classification_report(sample, y, n_bins):
         confidence=confidence,
         classes=classes,
         n_bins=int(n_bins),
+        noise_on=sample.noise_on,
         noise_kind=sample.noise_kind,
         n_repeats=sample.n_repeats,
         n_models=sample.n_models,
