@@ -287,17 +287,17 @@ def robustness_report(
     inputs = list({id(X): X for ts in targets.values() for _, X in ts}.values())
     levels = check_levels(noise_levels, inputs)
     check_count(n_repeats, "n_repeats")
-    sample = HeldOut(
+    held_out = HeldOut(
         models, X, rows, levels, int(n_repeats), random_state, noise_on, targets
     )
     if task == "regression":
-        return regression_report(sample, y, n_quantiles, tolerance)
-    return _classification_report(sample, y, n_bins)
+        return regression_report(held_out, y, n_quantiles, tolerance)
+    return _classification_report(held_out, y, n_bins)
 
 
-def _classification_report(sample, y, n_bins):
+def _classification_report(held_out, y, n_bins):
     """The report of classifiers on checked held-out rows."""
-    models, X = sample.models, sample.X
+    models, X = held_out.models, held_out.X
     classes = check_classes(models)
     y = column_or_1d(y)
     check_labels(y, classes)
@@ -305,28 +305,28 @@ def _classification_report(sample, y, n_bins):
     runs = {
         side: [
             score_model(m, X, y, r, classes, n_bins)
-            for m, r in zip(ms, sample.rows[side])
+            for m, r in zip(ms, held_out.rows[side])
         ]
         for side, ms in models.items()
     }
-    noise = sample.scores_under_noise(runs, y, {"accuracy": accuracy_score})
+    noise = held_out.scores_under_noise(runs, y, {"accuracy": accuracy_score})
     predictions, confidence = _predictions(runs, classes, X, y, len(y))
     return RobustnessReport(
         scores=comparison_frame(
-            run_values(runs, SCORES), pd.Index(SCORES, name="score"), sample.several
+            run_values(runs, SCORES), pd.Index(SCORES, name="score"), held_out.several
         ),
-        per_class=_per_class_frame(runs, classes, predictions, sample.several),
-        noise=noise_frame(noise, sample),
+        per_class=_per_class_frame(runs, classes, predictions, held_out.several),
+        noise=noise_frame(noise, held_out),
         predictions=predictions,
         changed=predictions[predictions["changed"]],
         changed_by_class=_changed_by_class(predictions, classes),
         confidence=confidence,
         classes=classes,
         n_bins=int(n_bins),
-        noise_on=sample.noise_on,
-        noise_kind=sample.noise_kind,
-        n_repeats=sample.n_repeats,
-        n_models=sample.n_models,
+        noise_on=held_out.noise_on,
+        noise_kind=held_out.noise_kind,
+        n_repeats=held_out.n_repeats,
+        n_models=held_out.n_models,
     )
 
 
