@@ -42,6 +42,7 @@ SPARSE = "Sparse input: hashed text at scale"
 TRADEOFF = "Accuracy vs compression (Blalock et al. protocol)"
 REGRESSION = "PrunedRegressor: R² dense against 90 % and 97 % sparsity"
 STUDY = f"{TRADEOFF} > Defaults at high compression"
+PRETRAINED = "Pruning a trained network"
 MEAN = r"^([\d.]+)"
 BYTES = r"^([\d,]+)"
 RATIO = r"\(([\d.]+x)\)"
@@ -229,6 +230,44 @@ def _regression_numbers():
     return numbers
 
 
+def _pretrained_numbers():
+    """own_network.rst: pruning a fitted MLPClassifier, bench_pretrained.py."""
+    numbers = {}
+    for key, data in [("narrow", "narrow"), ("digits", "digits"),
+                      ("text", "rotten_tomatoes")]:
+        for sparsity, percent in (("0.9", "90"), ("0.97", "97")):
+            row = (data, "from the fitted MLP", sparsity)
+            numbers[f"pt_{key}_gap{percent}"] = Cell(
+                PRETRAINED, 0, row, "vs MLP (points)"
+            )
+    numbers["pt_narrow_cpu90"] = Cell(
+        PRETRAINED, 0, ("narrow", "from the fitted MLP", "0.9"), "fit CPU s"
+    )
+    numbers["pt_narrow_scratch_cpu90"] = Cell(
+        PRETRAINED, 0, ("narrow", "from scratch", "0.9"), "fit CPU s"
+    )
+    sweep = ("narrow", "0.9")
+    numbers["pt_narrow_needed90"] = Cell(
+        PRETRAINED, 1, sweep, "epochs to within 1 point"
+    )
+    numbers["pt_text_two90"] = Cell(
+        PRETRAINED, 1, ("rotten_tomatoes", "0.9"), "2 epochs"
+    )
+    numbers["pt_text_full90"] = Cell(
+        PRETRAINED, 1, ("rotten_tomatoes", "0.9"), "43 epochs"
+    )
+    numbers["pt_aim90"] = Quote(
+        PRETRAINED,
+        r"- \*\*(met|NOT MET)\*\*: pruning a fitted MLPClassifier to 0.9 sparsity "
+        "with the default",
+    )
+    numbers["pt_untrained"] = Quote(
+        PRETRAINED, r"from scratch at 0\.9 \(points: ([^)]*)\)"
+    )
+    numbers["pt_full"] = Quote(PRETRAINED, r"points vs the MLP: ([^)]*)\)")
+    return numbers
+
+
 def _engine_numbers():
     """speed.rst: ONNX Runtime against torch, and int8 (bench_predict_engine.py)."""
     faster = "ONNX Runtime faster at 1 / 64 / 4,096"
@@ -255,6 +294,7 @@ def _engine_numbers():
 
 
 NUMBERS = {
+    **_pretrained_numbers(),
     **_path_numbers(),
     **_speed_numbers(),
     **_engine_numbers(),
