@@ -70,3 +70,9 @@ GRANULARITIES = ("weight", "neuron")
 
 # How the target sparsity is shared between the pruned layers.
 SCOPES = ("lamp", "global", "layer")
+
+# Where the task of a target is not said, a numeric target of whole numbers with
+# more distinct values than this is regressed, not classified: the ``sklprune``
+# command's ``--task auto`` (any numeric column), and the default network of
+# FeatureImportancePruner (a float target).
+MAX_AUTO_CLASSES = 30
