@@ -121,7 +121,7 @@ def test_the_onnx_model_of_a_regressor_predicts_what_predict_does(regression_run
     pytest.importorskip("onnxruntime")
     _, _, folder = regression_run
     report = json.loads((folder / "report.json").read_text())
-    for name, numbers in report["models"].items():
+    for numbers in report["models"].values():
         assert numbers["r2_onnx_test"] == pytest.approx(numbers["r2_test"], abs=1e-4)
         assert numbers["onnx_max_difference_test"] <= 1e-3 * numbers["mae_test"]
 
