@@ -17,6 +17,8 @@ ESTIMATOR_DEFAULTS = {
     "strategy": "auto",
     "granularity": "weight",
     "scope": "lamp",
+    "budget": "parameters",
+    "group_reduction": "sum",
     "schedule": "polynomial",
     "loss": "cross_entropy",
     "class_weight": None,
@@ -50,3 +52,9 @@ GRANULARITIES = ("weight", "neuron")
 
 # How the target sparsity is shared between the pruned layers.
 SCOPES = ("lamp", "global", "layer")
+
+# What the sparsity counts: weights, or the multiply-adds of a forward pass.
+BUDGETS = ("parameters", "macs")
+
+# How the scores of a group of coupled units are reduced to one.
+GROUP_REDUCTIONS = ("sum", "mean", "max")

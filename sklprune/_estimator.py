@@ -54,6 +54,7 @@ from ._training.weighting import make_dataset, training_weights
 from .compaction._compact import compact
 from .inference._predict import InferenceCache, validated_input
 from .losses import supports_sample_weight
+from .masks import BUDGETS, GROUP_REDUCTIONS
 from .persistence._encoding import module_from_state, module_to_state
 from .schedules import SCHEDULES
 from .strategies import STRATEGIES, PruningStrategy
@@ -80,6 +81,8 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         "strategy": [StrOptions({"auto", *STRATEGIES}), PruningStrategy, callable],
         "granularity": [StrOptions({"weight", "neuron"})],
         "scope": [StrOptions({"global", "lamp", "layer"})],
+        "budget": [StrOptions(set(BUDGETS))],
+        "group_reduction": [StrOptions(set(GROUP_REDUCTIONS))],
         "schedule": [StrOptions(set(SCHEDULES)), callable],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -114,6 +117,8 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         strategy,
         granularity,
         scope,
+        budget,
+        group_reduction,
         schedule,
         loss,
         optimizer,
@@ -138,6 +143,8 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         self.strategy = strategy
         self.granularity = granularity
         self.scope = scope
+        self.budget = budget
+        self.group_reduction = group_reduction
         self.schedule = schedule
         self.loss = loss
         self.optimizer = optimizer
@@ -296,6 +303,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         self.finetune_epochs_ = self._finetune_epochs()
         self.strategy_ = resolve_strategy(self.strategy, self.n_features_in_)
         self.sparsity_ = float(net.history[-1, "sparsity"])
+        self.macs_sparsity_ = float(net.history[-1].get("macs_sparsity", np.nan))
 
     def _set_size_attributes(self):
         params = list(self.module_.parameters())
