@@ -24,11 +24,15 @@ test: $(BIN)/sklprune-ready
 lint: $(BIN)/sklprune-ready
 	$(BIN)/ruff check .
 
-# Every benchmark script rewrites its own section of benchmarks/RESULTS.md.
+# Every benchmark script rewrites its own section of benchmarks/RESULTS.md. All take
+# the same common flags, given to every script in BENCH_FLAGS: --quick (a smoke run
+# that writes no file), --repeats N, --results PATH, --no-write. For example
+# `make bench BENCH_FLAGS=--quick`.
 BENCHMARKS := $(sort $(wildcard benchmarks/bench_*.py))
+BENCH_FLAGS ?=
 
 bench: $(BIN)/sklprune-ready
-	set -e; for script in $(BENCHMARKS); do $(BIN)/python $$script; done
+	set -e; for script in $(BENCHMARKS); do $(BIN)/python $$script $(BENCH_FLAGS); done
 
 $(BIN)/sklprune-docs-ready: $(BIN)/sklprune-ready
 	$(BIN)/pip install --quiet -e ".[docs]" $(TORCH_PIN)

@@ -1,34 +1,42 @@
-"""PruningCallback on a skorch MLP for load_digits: accuracy, sparsity, overhead.
+"""PruningCallback on a plain skorch MLP: accuracy, sparsity, training-time overhead.
 
-The same net (64-256-128-10, Adam, 30 epochs, batch 64, skorch's default data
-loader) is trained without the callback, with it at sparsity 0, and at 90 %
-sparsity for every strategy (polynomial schedule, scope ``"lamp"``), on one
-stratified 75/25 split of load_digits, with torch's default Adam and with fused Adam
-(what ``PrunedClassifier`` uses). Runs are interleaved (every repeat fits every
-variant once, in rotating order, after one untimed warm-up fit of each); times are
-medians of ``--repeats`` runs of the process's CPU time (less sensitive than wall
-time to other work on a shared machine), and the overhead is the ratio to the net
-without the callback, same optimizer, measured in the same run. Accuracy is the mean
-± std over the repeats (seeds 0, 1, ...).
+The same skorch ``NeuralNetClassifier`` (MLP hidden 256-128, Adam lr 1e-3, weight
+decay 1e-4) is trained without the callback, with it at sparsity 0, and at 90 %
+sparsity for every strategy (polynomial schedule, scope ``"lamp"``). Setups:
+
+* load_digits (a stratified 75/25 split, standardised; 30 epochs, batch 64) on
+  skorch's default data loader, with torch's default Adam and with fused Adam (what
+  ``PrunedClassifier`` uses), every variant;
+* the same data on sklprune's slice-per-batch iterator (the one
+  ``PrunedClassifier`` trains with), and the synthetic 500-feature set of
+  ``bench_tradeoff.py`` (15,000 training rows, 6 epochs, batch 256) on it, with
+  torch's default Adam: without the callback, magnitude and fisher.
+
+Runs are interleaved (every repeat fits every variant of every setup once, in
+rotating order, after one untimed warm-up fit of each); times are medians of
+``--repeats`` runs of the process's CPU time (less sensitive than wall time to
+other work on a shared machine) and of wall time, and the overhead is the ratio to
+the same setup without the callback, measured in the same run. Accuracy is the mean
+± std over the repeats (seeds 0, 1, ...). This section owns the callback's
+training-time overhead; the accuracy study of ``bench_tradeoff.py`` refers to it.
 
 Writes the section "## PruningCallback overhead on a plain skorch net" of
-``benchmarks/RESULTS.md`` (other sections are left alone) with the aim computed
-from its table. ``--quick`` runs a small smoke version (400 training rows, 3
-epochs, 2 repeats) and writes only where ``--results`` points.
+``benchmarks/RESULTS.md`` (other sections are left alone) with the aims computed
+from its tables. ``--quick`` runs a small smoke version (400 digits training rows,
+2,000 synthetic rows, 2 or 3 epochs, 2 repeats) and writes no file.
 
 Usage: python benchmarks/bench_callback.py [--quick] [--repeats 7] [--results PATH]
 """
 
-import argparse
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
+from collections import namedtuple
 
-import _results as results
 import numpy as np
 import torch
+from _datasets import load_split
+from _harness import BenchmarkParser, aim, check, markdown_table, publish
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -36,16 +44,37 @@ from skorch import NeuralNetClassifier
 from torch import nn
 
 from sklprune import PruningCallback
+from sklprune._training.batching import ArrayDataset, BatchIterator
 from sklprune.masks import achieved_sparsity, find_targets
 from sklprune.modules import MLP
 
 HEADING = "## PruningCallback overhead on a plain skorch net"
-VARIANTS = ["no callback", "sparsity 0", "magnitude", "gradient", "fisher", "random"]
+VARIANTS = ("no callback", "sparsity 0", "magnitude", "gradient", "fisher", "random")
+SOME_VARIANTS = ("no callback", "magnitude", "fisher")
 OPTIMIZERS = {"torch's default Adam": False, "fused Adam": True}
+LOADERS = {
+    "skorch DataLoader": {},
+    "sklprune BatchIterator": {
+        "iterator_train": BatchIterator,
+        "iterator_train__shuffle": True,
+        "iterator_valid": BatchIterator,
+        "dataset": ArrayDataset,
+    },
+}
+Setup = namedtuple("Setup", "workload loader optimizer variants")
+SETUPS = (
+    Setup("digits", "skorch DataLoader", "torch's default Adam", VARIANTS),
+    Setup("digits", "skorch DataLoader", "fused Adam", VARIANTS),
+    Setup("digits", "sklprune BatchIterator", "torch's default Adam", SOME_VARIANTS),
+    Setup("synthetic", "sklprune BatchIterator", "torch's default Adam", SOME_VARIANTS),
+)
+# workload -> (epochs, quick epochs, batch size)
+BUDGETS = {"digits": (30, 3, 64), "synthetic": (6, 2, 256)}
 AIM = 0.10  # overhead under 10 % of the CPU time without the callback
 
 
 def make_net(variant, fused=False, epochs=30):
+    """The skorch net of every setup, without or with the callback."""
     callbacks = []
     if variant != "no callback":
         sparsity = 0.0 if variant == "sparsity 0" else 0.9
@@ -68,7 +97,10 @@ def make_net(variant, fused=False, epochs=30):
     )
 
 
-def load(quick):
+def load(workload, quick):
+    """(X_train, X_test, y_train, y_test) of a workload, float32 and standardised."""
+    if workload == "synthetic":
+        return load_split("synthetic", 0, quick)
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=0
@@ -84,152 +116,155 @@ def load(quick):
     )
 
 
-def measure(repeats, epochs, quick):
-    """Rows per (optimizer, variant): accuracy, sparsity, median CPU s, overhead.
+def build(setup, variant, data, epochs):
+    """The net of one setup and variant for the workload's data."""
+    X_train, _, y_train, _ = data
+    return make_net(variant, OPTIMIZERS[setup.optimizer]).set_params(
+        max_epochs=epochs,
+        batch_size=BUDGETS[setup.workload][2],
+        module__n_features=X_train.shape[1],
+        module__n_classes=len(np.unique(y_train)),
+        **LOADERS[setup.loader],
+    )
+
+
+def measure(repeats, quick):
+    """Every run's CPU and wall seconds, test accuracy and sparsity.
 
     Returns
     -------
-    rows : list of dict
-    n_train : int
-        Training rows.
+    runs : dict
+        ``{(setup, variant): {"cpu": [...], "wall": [...], "accuracy": [...],
+        "sparsity": float}}``.
+    data : dict
+        The data of every workload, ``{workload: (X_train, X_test, y_train,
+        y_test)}``.
     """
-    X_train, X_test, y_train, y_test = load(quick)
-    runs = [(opt, v) for opt in OPTIMIZERS for v in VARIANTS]
-    for opt, variant in runs:  # warm-up: first-call costs are no overhead
-        make_net(variant, OPTIMIZERS[opt], epochs=1).fit(X_train, y_train)
-    times = {run: [] for run in runs}
-    scores = {run: [] for run in runs}
-    sparsity = {}
+    data = {workload: load(workload, quick) for workload in BUDGETS}
+    order = [(setup, v) for setup in SETUPS for v in setup.variants]
+    for setup, variant in order:  # warm-up: first-call costs are no overhead
+        build(setup, variant, data[setup.workload], 1).fit(*data[setup.workload][::2])
+    runs = {run: {"cpu": [], "wall": [], "accuracy": []} for run in order}
     for repeat in range(repeats):
-        shift = repeat % len(runs)
-        for opt, variant in runs[shift:] + runs[:shift]:
+        shift = repeat % len(order)
+        for setup, variant in order[shift:] + order[:shift]:
+            X_train, X_test, y_train, y_test = data[setup.workload]
+            epochs = BUDGETS[setup.workload][1 if quick else 0]
+            net = build(setup, variant, data[setup.workload], epochs)
             torch.manual_seed(repeat)
-            net = make_net(variant, OPTIMIZERS[opt], epochs=epochs)
-            start = time.process_time()
+            start_cpu, start_wall = time.process_time(), time.perf_counter()
             net.fit(X_train, y_train)
-            times[opt, variant].append(time.process_time() - start)
-            scores[opt, variant].append(net.score(X_test, y_test))
-            sparsity[opt, variant] = achieved_sparsity(
-                find_targets(net.module_).values()
-            )
-    rows = []
-    for opt, variant in runs:
-        cpu = statistics.median(times[opt, variant])
-        base = statistics.median(times[opt, "no callback"])
-        rows.append(
-            {
-                "optimizer": opt,
-                "variant": variant,
-                "accuracy": float(np.mean(scores[opt, variant])),
-                "std": float(np.std(scores[opt, variant])),
-                "sparsity": sparsity[opt, variant],
-                "cpu_s": cpu,
-                "overhead": cpu / base - 1,
-            }
-        )
-    return rows, len(X_train)
+            run = runs[setup, variant]
+            run["cpu"].append(time.process_time() - start_cpu)
+            run["wall"].append(time.perf_counter() - start_wall)
+            run["accuracy"].append(net.score(X_test, y_test))
+            run["sparsity"] = achieved_sparsity(find_targets(net.module_).values())
+    return runs, data
 
 
-def aims(rows):
-    """One computed aim line per optimizer."""
+def summarise(runs):
+    """One row per (setup, variant): accuracy, sparsity, median times, overheads."""
+    rows = {}
+    for (setup, variant), run in runs.items():
+        base = runs[setup, "no callback"]
+        cpu, wall = statistics.median(run["cpu"]), statistics.median(run["wall"])
+        rows[setup, variant] = {
+            "accuracy": float(np.mean(run["accuracy"])),
+            "std": float(np.std(run["accuracy"])),
+            "sparsity": run["sparsity"],
+            "cpu_s": cpu,
+            "wall_s": wall,
+            "cpu_overhead": cpu / statistics.median(base["cpu"]) - 1,
+            "wall_overhead": wall / statistics.median(base["wall"]) - 1,
+        }
+    return rows
+
+
+def title(setup, data, quick):
+    """A setup in words: workload, its size and budget, data path, optimizer."""
+    X_train = data[setup.workload][0]
+    epochs, quick_epochs, batch = BUDGETS[setup.workload]
+    return (
+        f"{setup.workload} ({X_train.shape[0]:,} x {X_train.shape[1]}, "
+        f"{quick_epochs if quick else epochs} epochs, batch {batch}), "
+        f"{setup.loader}, {setup.optimizer}"
+    )
+
+
+def tables(rows, data, quick):
+    """One table per setup, under its title."""
+    header = ["variant", "test accuracy (mean ± std)", "sparsity", "CPU s", "wall s"]
+    header += ["CPU overhead", "wall overhead"]
     lines = []
-    for opt in OPTIMIZERS:
-        pruned = [
-            r for r in rows if r["optimizer"] == opt and r["variant"] != "no callback"
+    for setup in SETUPS:
+        table = [
+            [
+                variant,
+                f"{r['accuracy']:.4f} ± {r['std']:.4f}",
+                f"{r['sparsity']:.4f}",
+                f"{r['cpu_s']:.2f}",
+                f"{r['wall_s']:.2f}",
+                f"{r['cpu_overhead'] * 100:+.1f}%",
+                f"{r['wall_overhead'] * 100:+.1f}%",
+            ]
+            for variant in setup.variants
+            for r in [rows[setup, variant]]
         ]
-        worst = max(pruned, key=lambda r: r["overhead"])
-        over = [r for r in pruned if r["overhead"] >= AIM]
+        lines += ["", f"**{title(setup, data, quick)}**", ""]
+        lines.append(markdown_table(header, table, "lrrrrrr"))
+    return lines
+
+
+def aims(rows, data, quick):
+    """One computed aim per setup: every variant's CPU overhead under the bound."""
+    lines = []
+    for setup in SETUPS:
+        checks = [
+            check(
+                rows[setup, variant]["cpu_overhead"] * 100,
+                "<",
+                AIM * 100,
+                label=variant,
+                unit="%",
+                fmt="{:+.1f}",
+            )
+            for variant in setup.variants
+            if variant != "no callback"
+        ]
         lines.append(
-            results.aim(
-                f"PruningCallback's overhead under {AIM:.0%} of the CPU time "
-                f"without it, every variant, {opt}",
-                not over,
-                f"worst {worst['variant']} {worst['overhead'] * 100:+.1f}%"
-                + (
-                    "; at or above the bound: "
-                    + ", ".join(
-                        f"{r['variant']} {r['overhead'] * 100:+.1f}%" for r in over
-                    )
-                    if over
-                    else ""
-                ),
+            aim(
+                f"PruningCallback's overhead under {AIM:.0%} of the CPU time without "
+                f"it, every variant, {title(setup, data, quick)}",
+                checks,
             )
         )
     return lines
 
 
-def report(rows, config):
-    """The RESULTS.md section, starting with its heading."""
-    lines = [
-        HEADING,
-        "",
-        f"`python benchmarks/bench_callback.py{config['argv']}`: torch "
-        f"{torch.__version__}, {platform.machine()}, 1 thread, shared machine. A "
-        "skorch `NeuralNetClassifier` (MLP 64-256-128-10, Adam lr 1e-3, weight "
-        f"decay 1e-4, batch 64, {config['epochs']} epochs, skorch's default data "
-        f"loader) on a stratified 75/25 split of load_digits ({config['rows']:,} "
-        "training rows), without the callback, with it at sparsity 0, and at "
-        "sparsity 0.9 with every strategy (polynomial schedule over the first "
-        'three quarters of the epochs, scope `"lamp"`). CPU time of the fit, '
-        f"median of {config['repeats']} interleaved runs after a warm-up fit of "
-        "each; overhead against the net without the callback and the same "
-        "optimizer; accuracy mean ± std over the runs' seeds.",
-    ]
-    for opt in OPTIMIZERS:
-        lines += [
-            "",
-            f"{opt}:",
-            "",
-            "| variant | test accuracy (mean ± std) | sparsity | CPU s | overhead |",
-            "| --- | ---: | ---: | ---: | ---: |",
-        ]
-        for r in rows:
-            if r["optimizer"] == opt:
-                lines.append(
-                    f"| {r['variant']} | {r['accuracy']:.4f} ± {r['std']:.4f} | "
-                    f"{r['sparsity']:.4f} | {r['cpu_s']:.2f} | "
-                    f"{r['overhead'] * 100:+.1f}% |"
-                )
-    lines += ["", "Aims:", "", *aims(rows), ""]
-    return "\n".join(lines)
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small smoke run")
-    parser.add_argument("--repeats", type=int, default=None, help="default 7")
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=None,
-        help="markdown file to write the section into (default benchmarks/"
-        "RESULTS.md; none with --quick)",
-    )
-    args = parser.parse_args(argv)
-    if args.repeats is not None and args.repeats < 1:
-        parser.error(f"--repeats must be at least 1; got {args.repeats}.")
-    args.repeats = args.repeats or (2 if args.quick else 7)
-    if not args.quick:
-        args.results = args.results or results.RESULTS
-    return args
-
-
 def main(argv=None):
-    args = parse_args(argv)
-    torch.set_num_threads(1)
-    epochs = 3 if args.quick else 30
-    rows, n_train = measure(args.repeats, epochs, args.quick)
-    config = {
-        "argv": "".join(f" {a}" for a in (sys.argv[1:] if argv is None else argv)),
-        "epochs": epochs,
-        "repeats": args.repeats,
-        "rows": n_train,
-    }
-    text = report(rows, config)
-    print(text)
-    if args.results is not None:
-        results.write_section(text, args.results)
-        print(f"wrote {args.results}")
+    """Measure every setup, print the section, write it unless told not to."""
+    args = BenchmarkParser(__file__, __doc__, repeats=(7, 2)).parse_args(argv)
+    runs, data = measure(args.repeats, args.quick)
+    rows = summarise(runs)
+    body = [
+        f"torch {torch.__version__}, {platform.machine()}, 1 thread, shared "
+        "machine. A skorch `NeuralNetClassifier` (MLP hidden 256-128, Adam lr "
+        "1e-3, weight decay 1e-4) without the callback, with it at sparsity 0, "
+        "and at sparsity 0.9 with every strategy (polynomial schedule over the "
+        'first three quarters of the epochs, scope `"lamp"`), on skorch\'s '
+        "default data loader and on sklprune's batch iterator (the one "
+        "`PrunedClassifier` trains with). Medians of "
+        f"{args.repeats} interleaved runs after a warm-up fit of each, of CPU time "
+        "(this process's) and of wall time (which also counts waiting for a "
+        "core); overheads against the same setup without the callback; accuracy "
+        "mean ± std over the runs' seeds.",
+        *tables(rows, data, args.quick),
+        "",
+        "Aims:",
+        "",
+        *aims(rows, data, args.quick),
+    ]
+    publish(args, HEADING, "\n".join(body))
 
 
 if __name__ == "__main__":

@@ -8,19 +8,16 @@ the classifier's default architecture and epoch budget (``random_state=0``,
 Writes the section "## PrunedClassifier accuracy: dense against 90 % and 95 %
 sparsity" of ``benchmarks/RESULTS.md`` (other sections are left alone), with its
 aim computed from its table. ``--quick`` runs a small smoke version (digits subset,
-2 folds, 3 epochs) and writes only where ``--results`` points.
+2 folds, 3 epochs) and writes no file.
 
 Usage: python benchmarks/bench_classifier_cv.py [--quick] [--results PATH]
 """
 
-import argparse
 import platform
-import sys
-from pathlib import Path
 
-import _results as results
 import numpy as np
 import torch
+from _harness import BenchmarkParser, aim, check, publish
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -73,7 +70,7 @@ def measure(quick):
 
 
 def aims(rows):
-    """The computed aim: every strategy within a point of dense at sparsity 0.9."""
+    """The computed aims: every strategy, and the default, within a point of dense."""
     gaps = []
     for r in rows:
         if r["sparsity"] != AIM_SPARSITY:
@@ -86,43 +83,39 @@ def aims(rows):
     default_gaps = [
         (r, g) for r, g in gaps if r["strategy"] == auto_strategy(r["features"])
     ]
+
+    def within(gap, label):
+        """A gap to dense, in points, at most AIM_POINTS below zero."""
+        return check(gap, ">=", -AIM_POINTS, label=label, unit=" points", fmt="{:+.2f}")
+
+    label = "worst ({strategy}, {data}):"
     return [
-        results.aim(
+        aim(
             f"every strategy within {AIM_POINTS:g} point of dense at sparsity "
             f"{AIM_SPARSITY} on every data set",
-            worst >= -AIM_POINTS,
-            f"from {worst:+.2f} ({worst_row['strategy']}, {worst_row['data']}) to "
-            f"{best:+.2f} points ({best_row['strategy']}, {best_row['data']})",
+            within(worst, label.format(**worst_row)),
+            f"best {best:+.2f} points ({best_row['strategy']}, {best_row['data']})",
         ),
-        results.aim(
+        aim(
             f'the default strategy ("auto") within {AIM_POINTS:g} point of dense '
             f"at sparsity {AIM_SPARSITY} on every data set",
-            min(g for _, g in default_gaps) >= -AIM_POINTS,
-            ", ".join(
-                f"{r['data']} ({r['strategy']}) {g:+.2f} points"
-                for r, g in default_gaps
-            ),
+            [within(g, f"{r['data']} ({r['strategy']}):") for r, g in default_gaps],
         ),
     ]
 
 
-def report(rows, config):
-    """The RESULTS.md section, starting with its heading."""
+def report(rows, quick, folds):
+    """The section's body: the setup, the table and the aims."""
     budget = (
-        "3 epochs (quick run)"
-        if config["quick"]
-        else 'the default budget (`max_epochs="auto"`)'
+        "3 epochs (quick run)" if quick else 'the default budget (`max_epochs="auto"`)'
     )
     lines = [
-        HEADING,
-        "",
-        f"`python benchmarks/bench_classifier_cv.py{config['argv']}`: torch "
-        f"{torch.__version__}, {platform.machine()}, 1 thread. `StandardScaler` "
-        "then `PrunedClassifier` with its defaults (MLP hidden 256-128, Adam lr "
-        f"1e-3, weight decay 1e-4, {budget}, a quarter of the epochs fine-tuning "
-        'at the final sparsity, polynomial schedule, scope `"lamp"`, '
-        "`random_state=0`) and the strategy named, "
-        f"`StratifiedKFold({config['folds']}, shuffle=True, random_state=0)`. Mean "
+        f"torch {torch.__version__}, {platform.machine()}, 1 thread. "
+        "`StandardScaler` then `PrunedClassifier` with its defaults (MLP hidden "
+        f"256-128, Adam lr 1e-3, weight decay 1e-4, {budget}, a quarter of the "
+        "epochs fine-tuning at the final sparsity, polynomial schedule, scope "
+        '`"lamp"`, `random_state=0`) and the strategy named, '
+        f"`StratifiedKFold({folds}, shuffle=True, random_state=0)`. Mean "
         "± std over the folds.",
         "",
         "| data | strategy | target sparsity | achieved | epochs | CV accuracy |",
@@ -134,40 +127,15 @@ def report(rows, config):
             f"{r['achieved']:.4f} | {r['epochs']} | {r['accuracy']:.4f} ± "
             f"{r['std']:.4f} |"
         )
-    lines += ["", "Aims:", "", *aims(rows), ""]
+    lines += ["", "Aims:", "", *aims(rows)]
     return "\n".join(lines)
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small smoke run")
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=None,
-        help="markdown file to write the section into (default benchmarks/"
-        "RESULTS.md; none with --quick)",
-    )
-    args = parser.parse_args(argv)
-    if not args.quick:
-        args.results = args.results or results.RESULTS
-    return args
-
-
 def main(argv=None):
-    args = parse_args(argv)
-    torch.set_num_threads(1)
+    """Cross-validate every configuration and publish the section."""
+    args = BenchmarkParser(__file__, __doc__).parse_args(argv)
     rows, folds = measure(args.quick)
-    config = {
-        "argv": "".join(f" {a}" for a in (sys.argv[1:] if argv is None else argv)),
-        "quick": args.quick,
-        "folds": folds,
-    }
-    text = report(rows, config)
-    print(text)
-    if args.results is not None:
-        results.write_section(text, args.results)
-        print(f"wrote {args.results}")
+    publish(args, HEADING, report(rows, args.quick, folds))
 
 
 if __name__ == "__main__":

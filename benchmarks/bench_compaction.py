@@ -18,10 +18,9 @@ the same run. The table is printed and written to ``benchmarks/RESULTS.md`` unde
 "## Compaction latency" (other sections of that file are left alone).
 
 Usage: python benchmarks/bench_compaction.py [--repeats 101] [--quick] [--no-write]
-(``--quick``: 5 repeats, for the tests.)
+(``--quick``: 5 repeats, no file written.)
 """
 
-import argparse
 import copy
 import itertools
 import platform
@@ -31,7 +30,7 @@ from collections import namedtuple
 
 import numpy as np
 import torch
-from _results import RESULTS, aim, write_section
+from _harness import BenchmarkParser, aim, check, publish
 
 from sklprune import PrunedClassifier, compact
 from sklprune.masks import compute_masks
@@ -175,22 +174,9 @@ def speedups(base, timing):
     return f"{base.cpu / timing.cpu:.2f}x / {base.wall / timing.wall:.2f}x"
 
 
-def report(
-    models, batch_1, batch_1024, clf_times, dense_clf, compact_clf, repeats, quick
-):
+def module_table(models, batch_1, batch_1024):
+    """One row per module: widths, parameters, times and speed-ups at both batches."""
     lines = [
-        HEADING,
-        "",
-        f"`python benchmarks/bench_compaction.py "
-        f"{'--quick' if quick else f'--repeats {repeats}'}`: torch "
-        f"{torch.__version__}, 1 thread, {platform.machine()}, medians of {repeats} "
-        "interleaved repeats of CPU time (thread time) and wall-clock time (batch "
-        f"1: per call, over blocks of {BATCH_1_CALLS} calls). The machine is shared "
-        "with other work: CPU time leaves out the time spent waiting for a core, "
-        "wall-clock time does not. MLP "
-        f"{N_FEATURES}-{HIDDEN[0]}-{HIDDEN[1]}-{N_CLASSES} with random weights, "
-        "neuron sparsity in both hidden layers.",
-        "",
         "| model | hidden widths | parameters | batch 1 CPU / wall (µs) "
         "| speed-up CPU / wall | batch 1024 CPU / wall (ms) | speed-up CPU / wall |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
@@ -205,15 +191,12 @@ def report(
             f"{speedups(base_1, t1)} | {t1024.cpu * 1e3:.2f} / {t1024.wall * 1e3:.2f} "
             f"| {speedups(base_1024, t1024)} |"
         )
-    lines += [
-        "",
-        "Masked models are pruned but not compacted (zeros in dense tensors). "
-        "Compacted parameter counts equal the counts the masks predict (asserted).",
-        "",
-        f"PrunedClassifier, hidden {HIDDEN}, fitted for 4 epochs on 2,000 random "
-        "rows: `predict_proba` on a 1024 x 256 float32 array against the bare "
-        "module's forward pass on the same rows.",
-        "",
+    return lines
+
+
+def classifier_table(clf_times):
+    """predict_proba against the bare module's forward, dense and compacted."""
+    lines = [
         "| path | batch 1024 CPU / wall (ms) | ratio to forward CPU / wall |",
         "| --- | ---: | ---: |",
     ]
@@ -228,12 +211,36 @@ def report(
                 f"| {path} | {t.cpu * 1e3:.2f} / {t.wall * 1e3:.2f} | "
                 f"{t.cpu / bare.cpu:.2f}x / {t.wall / bare.wall:.2f}x |"
             )
+    return lines
+
+
+def report(models, times, dense_clf, compact_clf, repeats):
+    """The section's body; ``times`` holds batch 1, batch 1024 and classifier times."""
+    batch_1, batch_1024, clf_times = times
     dense = clf_times["dense PrunedClassifier.predict_proba"]
     small = clf_times["compacted PrunedClassifier.predict_proba"]
     widths = [
         m.out_features for m in compact_clf.module_ if isinstance(m, torch.nn.Linear)
     ]
-    lines += [
+    lines = [
+        f"torch {torch.__version__}, 1 thread, {platform.machine()}, medians of "
+        f"{repeats} interleaved repeats of CPU time (thread time) and wall-clock "
+        f"time (batch 1: per call, over blocks of {BATCH_1_CALLS} calls). The "
+        "machine is shared with other work: CPU time leaves out the time spent "
+        "waiting for a core, wall-clock time does not. MLP "
+        f"{N_FEATURES}-{HIDDEN[0]}-{HIDDEN[1]}-{N_CLASSES} with random weights, "
+        "neuron sparsity in both hidden layers.",
+        "",
+        *module_table(models, batch_1, batch_1024),
+        "",
+        "Masked models are pruned but not compacted (zeros in dense tensors). "
+        "Compacted parameter counts equal the counts the masks predict (asserted).",
+        "",
+        f"PrunedClassifier, hidden {HIDDEN}, fitted for 4 epochs on 2,000 random "
+        "rows: `predict_proba` on a 1024 x 256 float32 array against the bare "
+        "module's forward pass on the same rows.",
+        "",
+        *classifier_table(clf_times),
         "",
         'Compacted classifier (`sparsity=0.75, granularity="neuron", '
         f'scope="layer", compact=True`: widths {widths}, '
@@ -245,7 +252,6 @@ def report(
         "### Aims (CPU time)",
         "",
         *aims(batch_1024, clf_times),
-        "",
     ]
     return "\n".join(lines)
 
@@ -260,49 +266,28 @@ def aims(batch_1024, clf_times):
         aim(
             "compacted MLP at 75 % neuron sparsity >= 2.5x faster than dense at "
             "batch 1024",
-            module_speedup >= 2.5,
-            f"{module_speedup:.2f}x",
+            check(module_speedup, ">=", 2.5, unit="x"),
         ),
         aim(
             "compacted PrunedClassifier >= 2.5x faster than the dense one end to end",
-            dense / small >= 2.5,
-            f"{dense / small:.2f}x",
+            check(dense / small, ">=", 2.5, unit="x"),
         ),
         aim(
             "compacted predict_proba within 1.3x of its bare module's forward",
-            small / bare <= 1.3,
-            f"{small / bare:.2f}x",
+            check(small / bare, "<=", 1.3, unit="x"),
         ),
     ]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=101)
-    parser.add_argument("--quick", action="store_true", help="5 repeats, for tests")
-    parser.add_argument("--results", default=RESULTS, help="the file to write into")
-    parser.add_argument("--no-write", action="store_true", help="print only")
-    args = parser.parse_args()
-    if args.quick:
-        args.repeats = 5
-    torch.set_num_threads(1)
+def main(argv=None):
+    """Time the modules and the classifiers, and publish the section."""
+    args = BenchmarkParser(__file__, __doc__, repeats=(101, 5)).parse_args(argv)
     models = build_models()
     batch_1, batch_1024 = time_modules(models, args.repeats)
     dense_clf, compact_clf = fit_classifiers()
     clf_times = time_classifiers(dense_clf, compact_clf, args.repeats)
-    text = report(
-        models,
-        batch_1,
-        batch_1024,
-        clf_times,
-        dense_clf,
-        compact_clf,
-        args.repeats,
-        args.quick,
-    )
-    print(text)
-    if not args.no_write:
-        write_section(text, args.results)
+    times = (batch_1, batch_1024, clf_times)
+    publish(args, HEADING, report(models, times, dense_clf, compact_clf, args.repeats))
 
 
 if __name__ == "__main__":

@@ -30,15 +30,16 @@ usual choice on TF-IDF counts; the L1 selector uses C=30, which leaves about
 
 Run: ``python benchmarks/bench_feature_selection.py`` (about 4 minutes on one core)
 writes the section "## Feature pruning vs scikit-learn selectors" of
-``benchmarks/RESULTS.md``; ``--quick`` runs one seed on less data, for the tests.
+``benchmarks/RESULTS.md``; ``--quick`` runs one seed on less data and writes no
+file. Fit times are of one fit per seed (medians over the seeds), so
+``--repeats`` has no effect.
 """
 
-import argparse
 import time
 
 import numpy as np
 import torch
-from _results import RESULTS, aim, write_section
+from _harness import BenchmarkParser, aim, check, markdown_table, publish
 from sklearn.datasets import make_classification
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.feature_selection import SelectFromModel, SelectKBest, chi2, f_classif
@@ -121,14 +122,6 @@ def select(selector, k):
     return selector
 
 
-def markdown_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |"]
-    aligns = [" --- "] + [" ---: "] * (len(header) - 1)
-    lines.append("|" + "|".join(aligns) + "|")
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def tabular(seeds=SEEDS, n_samples=PARAMS["n_samples"]):
     """Table 1: returns (description, table rows, mean accuracy by (selector, k))."""
     X, y, informative = load_data(n_samples)
@@ -186,7 +179,8 @@ def tabular(seeds=SEEDS, n_samples=PARAMS["n_samples"]):
         "run."
     )
     header = ["selector", "k", "test accuracy", "informative kept", "fit s"]
-    return description, markdown_table([*header, "fit time / L1's"], rows), means
+    header.append("fit time / L1's")
+    return description, markdown_table(header, rows, "l" + "r" * 5), means
 
 
 def text(ks=TEXT_KS, n_rows=None):
@@ -225,7 +219,7 @@ def text(ks=TEXT_KS, n_rows=None):
         f"Classifier: `PrunedClassifier{TEXT_CLASSIFIER}`. `SelectKBest(chi2)` "
         f"replaces the F-test; L1 uses C={TEXT_L1_C}."
     )
-    table = markdown_table(["selector", "k", "test accuracy", "fit s"], rows)
+    table = markdown_table(["selector", "k", "test accuracy", "fit s"], rows, "lrrr")
     return description, table, accuracy
 
 
@@ -235,28 +229,41 @@ def aims(table_means, text_accuracy):
     pruners = [f"FeatureImportancePruner({m})" for m in METHODS]
     for k in KS:
         best = max(pruners, key=lambda name: table_means[name, k])
-        rivals = {n: table_means[n, k] for n in (L1, "SelectKBest(f_classif)")}
-        detail = f"{best} {table_means[best, k]:.3f}; " + ", ".join(
-            f"{n} {v:.3f}" for n, v in rivals.items()
-        )
-        met = table_means[best, k] >= max(rivals.values())
+        checks = [
+            check(
+                table_means[best, k],
+                ">=",
+                table_means[rival, k],
+                label=f"{best} against {rival}:",
+                fmt="{:.3f}",
+                bound_fmt="{:.3f}",
+            )
+            for rival in (L1, "SelectKBest(f_classif)")
+        ]
         claim = f"table, k={k}: the best pruner method beats both selectors"
-        lines.append(aim(claim, met, detail))
+        lines.append(aim(claim, checks))
     for k in sorted({k for name, k in text_accuracy if name != "all terms"}):
         at_k = {name: acc for (name, kk), acc in text_accuracy.items() if kk == k}
         ours = max(acc for name, acc in at_k.items() if name.startswith("Feature"))
         theirs = max(acc for name, acc in at_k.items() if not name.startswith("Feat"))
         claim = f"text, k={k}: the pruner within 1 point of the best selector"
-        lines.append(aim(claim, ours >= theirs - 0.01, f"{ours:.3f} vs {theirs:.3f}"))
+        comparison = check(
+            ours,
+            ">=",
+            theirs - 0.01,
+            label="best pruner",
+            fmt="{:.3f}",
+            bound_fmt="{:.3f}",
+        )
+        note = f"best selector {theirs:.3f}, less 1 point"
+        lines.append(aim(claim, comparison, note))
     return lines
 
 
-def report(table, text_part, quick):
-    run = "python benchmarks/bench_feature_selection.py" + (" --quick" if quick else "")
+def report(table, text_part):
+    """The section's body: both tables and the aims."""
     lines = [
-        HEADING,
-        "",
-        f"`{run}`: torch {torch.__version__}, 1 thread. Each selector keeps k "
+        f"torch {torch.__version__}, 1 thread. Each selector keeps k "
         "features; the same `PrunedClassifier` is then trained on them. Seeds seed "
         "both the selector and the classifier. Each pruner is fitted once per seed "
         "and re-selected with `set_params(keep=k)`. The L1 selector is "
@@ -275,25 +282,18 @@ def report(table, text_part, quick):
         "",
         *aims(table[2], text_part[2]),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one seed, less data")
-    parser.add_argument("--results", default=RESULTS, help="the file to write into")
-    parser.add_argument("--no-write", action="store_true", help="print only")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
+def main(argv=None):
+    """Run both comparisons and publish the section."""
+    args = BenchmarkParser(__file__, __doc__).parse_args(argv)
     if args.quick:
         table = tabular(QUICK["seeds"], QUICK["n_samples"])
         text_part = text(QUICK["text_ks"], QUICK["text_rows"])
     else:
         table, text_part = tabular(), text()
-    section = report(table, text_part, args.quick)
-    print(section)
-    if not args.no_write:
-        write_section(section, args.results)
+    publish(args, HEADING, report(table, text_part))
 
 
 if __name__ == "__main__":

@@ -1,34 +1,37 @@
 """File size of a PrunedClassifier against sparsity: pickle, skops, save_pruned.
 
-Trains ``PrunedClassifier(hidden_layer_sizes=(256, 128))`` on 300 features and 5
-classes at each sparsity and measures the bytes of every way to save it: pickle
+Trains ``PrunedClassifier`` on 300 features and 5 classes, hidden 256-128 and
+1024-512, at each sparsity, and measures the bytes of every way to save it: pickle
 (what ``joblib.dump`` writes too), ``skops.io.dump`` with its default settings and
 with deflate-compressed zip entries (what the ``sklprune`` command writes),
 ``torch.save`` of the network's state dict and
 :func:`~sklprune.persistence.save_pruned` of the network. Each file is loaded back
 and must give identical predictions. Sizes are exact byte counts, not timings, so
-one run suffices.
+one run suffices. This section owns the file sizes of the benchmarks; "Fast
+inference" times the same networks.
 
-Run: ``python benchmarks/bench_file_size.py`` (about a minute on one core);
-``--quick`` trains a smaller network for the test suite.
+Run: ``python benchmarks/bench_file_size.py`` (about two minutes on one core);
+``--quick`` trains small networks and writes no file.
 """
 
-import argparse
 import io
 import pickle
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import skops.io as sio
 import torch
-from _results import RESULTS, aim, write_section
+from _harness import BenchmarkParser, aim, check, markdown_table, publish
 from sklearn.datasets import make_classification
 
 from sklprune import PrunedClassifier, save_pruned
 
+HEADING = "## File size against sparsity"
 SPARSITIES = (0.0, 0.9, 0.97, 0.99)
 FILES = ("pickle", "skops", "skops, deflate", "torch.save", "save_pruned")
+WIDTHS = ((256, 128), (1024, 512))
+QUICK_WIDTHS = ((32,), (64, 32))
+AIM_SPARSITY, AIM_RATIO = 0.97, 8
 
 
 def file_sizes(model, X):
@@ -47,18 +50,8 @@ def file_sizes(model, X):
     state, sparse = io.BytesIO(), io.BytesIO()
     torch.save(model.module_.state_dict(), state)
     save_pruned(model.module_, sparse)
-    return dict(
-        zip(
-            FILES,
-            [
-                len(pickled),
-                len(skops_plain),
-                len(skops_deflate),
-                len(state.getvalue()),
-                len(sparse.getvalue()),
-            ],
-        )
-    )
+    sizes = [pickled, skops_plain, skops_deflate, state.getvalue(), sparse.getvalue()]
+    return dict(zip(FILES, map(len, sizes)))
 
 
 def _skops_load(data):
@@ -66,98 +59,112 @@ def _skops_load(data):
 
 
 def measure(quick):
-    n_features, hidden = (300, (256, 128)) if not quick else (60, (64,))
+    """``{(hidden, sparsity): {file: bytes}}`` and the number of features."""
+    n_features = 60 if quick else 300
     X, y = make_classification(
-        n_samples=600 if not quick else 100,
+        n_samples=100 if quick else 600,
         n_features=n_features,
-        n_informative=20 if not quick else 6,
+        n_informative=6 if quick else 20,
         n_classes=5,
         random_state=0,
     )
     X = X.astype(np.float32)
     rows = {}
-    for sparsity in SPARSITIES:
-        model = PrunedClassifier(
-            hidden_layer_sizes=hidden,
-            sparsity=sparsity,
-            max_epochs=4 if not quick else 2,
-            finetune_epochs=1,
-            random_state=0,
-        ).fit(X, y)
-        rows[sparsity] = file_sizes(model, X[:50])
-    return rows, n_features, hidden
+    for hidden in QUICK_WIDTHS if quick else WIDTHS:
+        for sparsity in SPARSITIES:
+            model = PrunedClassifier(
+                hidden_layer_sizes=hidden,
+                sparsity=sparsity,
+                max_epochs=2 if quick else 4,
+                finetune_epochs=1,
+                random_state=0,
+            ).fit(X, y)
+            rows[hidden, sparsity] = file_sizes(model, X[:50])
+    return rows, n_features
 
 
-def section(rows, n_features, hidden, quick=False):
-    dense = rows[0.0]
-    header = "| sparsity | " + " | ".join(f"{f} (bytes)" for f in FILES) + " |"
-    lines = [
-        "## File size against sparsity",
-        "",
-        f"`python benchmarks/bench_file_size.py{' --quick' if quick else ''}`: "
-        "`PrunedClassifier("
-        f"hidden_layer_sizes={hidden})` on {n_features} features, 5 classes; "
-        "each file loaded back gives identical predictions. `torch.save` is of "
-        "the network's state dict, which stays dense; `save_pruned` is its sparse "
-        "counterpart. In brackets: how many times smaller than at sparsity 0.",
-        "",
-        header,
-        "|" + " --- |" * (len(FILES) + 1),
-    ]
-    for sparsity, sizes in rows.items():
+def width(hidden):
+    """Hidden widths as the table shows them: ``256-128``."""
+    return "-".join(map(str, hidden))
+
+
+def table(rows):
+    """One row per (hidden widths, sparsity); in brackets, times smaller than dense."""
+    lines = []
+    for (hidden, sparsity), sizes in rows.items():
+        dense = rows[hidden, 0.0]
         cells = [
             f"{sizes[f]:,} ({dense[f] / sizes[f]:.1f}x)"
             if sparsity
             else f"{sizes[f]:,}"
             for f in FILES
         ]
-        lines.append(f"| {sparsity:g} | " + " | ".join(cells) + " |")
-    at_97 = rows[0.97]
-    ratio = {f: dense[f] / at_97[f] for f in FILES}
-    lines += [
-        "",
+        lines.append([width(hidden), f"{sparsity:g}", *cells])
+    header = ["hidden", "sparsity", *(f"{f} (bytes)" for f in FILES)]
+    return markdown_table(header, lines, "ll" + "r" * len(FILES))
+
+
+def aims(rows):
+    """Each file at least 8x smaller at sparsity 0.97 than dense, every width."""
+    widths = list(dict.fromkeys(hidden for hidden, _ in rows))
+
+    def ratios(file, baseline=None):
+        """Per width: how many times ``file`` at 0.97 is smaller than dense."""
+        return [
+            check(
+                rows[h, 0.0][baseline or file] / rows[h, AIM_SPARSITY][file],
+                ">=",
+                AIM_RATIO,
+                label=f"{width(h)}:",
+                unit="x",
+                fmt="{:.1f}",
+            )
+            for h in widths
+        ]
+
+    json_bytes = (
+        rows[widths[0], 0.99]["skops"] - rows[widths[0], 0.99]["skops, deflate"]
+    )
+    at = f"at sparsity {AIM_SPARSITY:g}"
+    return [
+        aim(f"pickle at least {AIM_RATIO}x smaller {at} than at 0", ratios("pickle")),
         aim(
-            "pickle at least 8x smaller at sparsity 0.97 than at 0",
-            ratio["pickle"] >= 8,
-            f"{ratio['pickle']:.1f}x",
+            f"skops (default settings) at least {AIM_RATIO}x smaller {at}",
+            ratios("skops"),
+            f"its JSON description of the objects stays {json_bytes:,} bytes larger "
+            f"than deflated at 0.99 for {width(widths[0])}",
         ),
         aim(
-            "skops (default settings) at least 8x smaller at sparsity 0.97",
-            ratio["skops"] >= 8,
-            f"{ratio['skops']:.1f}x; its JSON description of the objects "
-            f"stays {rows[0.99]['skops'] - rows[0.99]['skops, deflate']:,} bytes "
-            "larger than deflated",
+            f"skops with deflate-compressed entries at least {AIM_RATIO}x smaller {at}",
+            ratios("skops, deflate"),
         ),
         aim(
-            "skops with deflate-compressed entries at least 8x smaller at 0.97",
-            ratio["skops, deflate"] >= 8,
-            f"{ratio['skops, deflate']:.1f}x",
-        ),
-        aim(
-            "save_pruned at 0.97 at least 8x smaller than torch.save",
-            at_97["torch.save"] >= 8 * at_97["save_pruned"],
-            f"{at_97['torch.save'] / at_97['save_pruned']:.1f}x",
+            f"save_pruned {at} at least {AIM_RATIO}x smaller than torch.save",
+            ratios("save_pruned", baseline="torch.save"),
         ),
     ]
-    return "\n".join(lines) + "\n"
-
-
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="a small network, for the tests"
-    )
-    parser.add_argument("--results", type=Path, default=RESULTS)
-    return parser.parse_args(argv)
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    torch.set_num_threads(1)
-    rows, n_features, hidden = measure(args.quick)
-    text = section(rows, n_features, hidden, args.quick)
-    print(text)
-    write_section(text, args.results)
+    """Measure every file of every model and publish the section."""
+    parser = BenchmarkParser(__file__, __doc__)
+    args = parser.parse_args(argv)
+    rows, n_features = measure(args.quick)
+    widths = " and ".join(width(h) for h in dict.fromkeys(h for h, _ in rows))
+    body = "\n".join(
+        [
+            f"`PrunedClassifier`, hidden {widths}, on {n_features} features, 5 "
+            "classes; each file loaded back gives identical predictions. "
+            "`torch.save` is of the network's state dict, which stays dense; "
+            "`save_pruned` is its sparse counterpart. In brackets: how many times "
+            "smaller than at sparsity 0 with the same widths.",
+            "",
+            table(rows),
+            "",
+            *aims(rows),
+        ]
+    )
+    publish(args, HEADING, body)
 
 
 if __name__ == "__main__":

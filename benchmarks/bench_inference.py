@@ -1,18 +1,16 @@
-"""Pruning that pays: file size and prediction time of PrunedClassifier by sparsity.
+"""Pruning that pays: prediction time of PrunedClassifier by sparsity.
 
 For each width of a 300-feature, 5-class MLP, a dense ``PrunedClassifier`` is
 trained briefly on synthetic data; pruned classifiers are copies of it whose masks
 are set directly (``sklprune.masks.compute_masks`` on weight magnitudes, LAMP scope):
 90 %, 97 % and 99 % weight sparsity, and 75 % neuron sparsity (``scope="layer"``)
-compacted with ``sklprune.compact``. For each one:
-
-* the file size: ``len(pickle.dumps(clf))`` and ``len(skops.io.dumps(clf))``,
-  against the dense classifier's;
-* ``predict_proba`` at batch 1, 64 and 4,096 (which goes through the fast inference
+compacted with ``sklprune.compact``. For each one, ``predict_proba`` at batch 1, 64
+and 4,096 (which goes through the fast inference
   form, ``sklprune.to_inference``: built by one warm-up call), the
   bare module's forward on the same rows (``module_`` under
   ``torch.inference_mode``, a torch tensor in), and scikit-learn's
-  ``MLPClassifier.predict_proba`` of the same hidden widths.
+``MLPClassifier.predict_proba`` of the same hidden widths. The file sizes of such
+classifiers are measured by ``bench_file_size.py``.
 
 One torch thread (one BLAS thread for scikit-learn), medians of interleaved repeats
 of CPU time (thread time: it leaves out waiting for a core on a shared machine). The
@@ -23,19 +21,15 @@ Usage: python benchmarks/bench_inference.py [--quick] [--repeats 7]
 [--results PATH]
 """
 
-import argparse
 import pickle
 import platform
 import statistics
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
-import skops.io
 import torch
-from _results import RESULTS, aim, write_section
+from _harness import BenchmarkParser, aim, check, publish
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -54,37 +48,6 @@ NEURON_SPARSITY = 0.75
 QUICK_WIDTHS = ((64, 32),)
 QUICK_BATCHES = (1, 64, 512)
 BLOCK_S = 0.02  # a timed block lasts about this long, so the timer's resolution is moot
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one small width, fast")
-    parser.add_argument("--repeats", type=_positive, default=None)
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=None,
-        help="markdown file to write the section into (default: "
-        "benchmarks/RESULTS.md, none with --quick)",
-    )
-    args = parser.parse_args(argv)
-    if args.results is None and not args.quick:
-        args.results = RESULTS
-    if args.results is not None and not args.results.parent.is_dir():
-        parser.error(f"--results: folder {args.results.parent} does not exist")
-    if args.repeats is None:
-        args.repeats = 3 if args.quick else 7
-    return args
-
-
-def _positive(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}")
-    return value
 
 
 # ---------------------------------------------------------------- the models
@@ -135,10 +98,6 @@ def build(width, X, y, quick):
         mlp = MLPClassifier(width, max_iter=1 if quick else 2, random_state=0)
         mlp.fit(X, y)
     return models, mlp
-
-
-def file_sizes(clf):
-    return len(pickle.dumps(clf)), len(skops.io.dumps(clf))
 
 
 def sparse_layers(clf):
@@ -205,7 +164,8 @@ def time_width(models, mlp, batches, repeats, rng):
 # ---------------------------------------------------------------- report
 
 
-def report_width(width, models, sizes, times, batches, layers):
+def report_width(width, models, times, batches, layers):
+    """The table of one width: non-zeros, times at every batch, fast form."""
     big = batches[-1]
     dense_big = times[big][("predict_proba", "dense")]
     head = " | ".join(f"batch {b:,}" for b in batches)
@@ -214,13 +174,11 @@ def report_width(width, models, sizes, times, batches, layers):
         f"{batches[0]} and {batches[1]}, ms at batch {big:,}; in brackets the bare "
         "module's forward on the same rows)",
         "",
-        f"| model | non-zero parameters | pickle KB (x smaller) | skops KB "
-        f"(x smaller) | {head} | speed-up at {big:,} | fast form layers |",
-        "| --- | ---: | ---: | ---: | " + "---: | " * len(batches) + "---: | --- |",
+        f"| model | non-zero parameters | {head} | speed-up at {big:,} | "
+        "fast form layers |",
+        "| --- | ---: | " + "---: | " * len(batches) + "---: | --- |",
     ]
-    dense_pickle, dense_skops = sizes["dense"]
     for name, clf in models.items():
-        pickled, skopsed = sizes[name]
         cells = []
         for batch in batches:
             scale, fmt = (1e3, ".2f") if batch == big else (1e6, ".0f")
@@ -229,9 +187,7 @@ def report_width(width, models, sizes, times, batches, layers):
             cells.append(f"{proba:{fmt}} ({module:{fmt}})")
         speedup = dense_big / times[big][("predict_proba", name)]
         lines.append(
-            f"| {name} | {clf.n_nonzero_:,} | {pickled / 1e3:.0f} "
-            f"({dense_pickle / pickled:.1f}x) | {skopsed / 1e3:.0f} "
-            f"({dense_skops / skopsed:.1f}x) | {' | '.join(cells)} | "
+            f"| {name} | {clf.n_nonzero_:,} | {' | '.join(cells)} | "
             f"{speedup:.2f}x | {layers[name]} |"
         )
     cells = []
@@ -242,90 +198,97 @@ def report_width(width, models, sizes, times, batches, layers):
         )
     speedup = dense_big / times[big][("predict_proba", "MLPClassifier")]
     lines.append(
-        f"| MLPClassifier (dense) | | | | {' | '.join(cells)} | {speedup:.2f}x | |"
+        f"| MLPClassifier (dense) | | {' | '.join(cells)} | {speedup:.2f}x | |"
     )
     return lines
 
 
+def speed_aims(tag, times, big):
+    """Aims at the largest batch: sparse never slower, and faster by enough."""
+    dense = times[("predict_proba", "dense")]
+    speed = {
+        s: dense / times[("predict_proba", f"weight {s:.0%}")]
+        for s in WEIGHT_SPARSITIES
+    }
+
+    def faster(sparsity, bound):
+        """The speed-up at ``sparsity`` at least ``bound``."""
+        return check(speed[sparsity], ">=", bound, label=f"{sparsity:.0%}:", unit="x")
+
+    at = f"batch {big:,}"
+    return [
+        aim(
+            f"{tag}: predict_proba at {at} never slower than dense at "
+            "90 / 97 / 99 % weight sparsity (5 % timing tolerance)",
+            [faster(s, 0.95) for s in WEIGHT_SPARSITIES],
+        ),
+        aim(
+            f"{tag}: >= 1.1x faster than dense at 90 % weight sparsity, {at}",
+            faster(0.9, 1.1),
+        ),
+        aim(
+            f"{tag}: >= 3x faster than dense at 97 % weight sparsity, {at}",
+            faster(0.97, 3),
+        ),
+    ]
+
+
+def row_aims(tag, names, times, batch):
+    """Aims at batch 1: a small fixed cost over the forward, faster than sklearn."""
+    mlp = times[("predict_proba", "MLPClassifier")]
+
+    def us(seconds):
+        """Seconds in microseconds."""
+        return seconds * 1e6
+
+    return [
+        aim(
+            f"{tag}: batch-{batch} predict_proba within 1.5x the module's "
+            "forward + 40 µs, every model",
+            [
+                check(
+                    us(times[("predict_proba", name)]),
+                    "<=",
+                    us(1.5 * times[("module", name)] + 40e-6),
+                    label=name,
+                    unit=" µs",
+                    fmt="{:.0f}",
+                    bound_fmt="{:.0f}",
+                )
+                for name in names
+            ],
+        ),
+        aim(
+            f"{tag}: batch-{batch} predict_proba faster than MLPClassifier, "
+            "every model",
+            [
+                check(
+                    us(times[("predict_proba", name)]),
+                    "<",
+                    us(mlp),
+                    label=name,
+                    unit=" µs",
+                    fmt="{:.0f}",
+                    bound_fmt="{:.0f}",
+                )
+                for name in names
+            ],
+        ),
+    ]
+
+
 def aims(runs, batches):
     """The aims of issue 12, one line each, from the measured numbers."""
-    big = batches[-1]
     lines = []
-    for width, (models, sizes, times) in runs.items():
+    for width, (models, times) in runs.items():
         tag = f"{width[0]}-{width[1]}"
-        t = times[big]
-        dense = t[("predict_proba", "dense")]
-        speed = {
-            s: dense / t[("predict_proba", f"weight {s:.0%}")]
-            for s in WEIGHT_SPARSITIES
-        }
-        slowest = min(speed.values())
-        lines.append(
-            aim(
-                f"{tag}: predict_proba at batch {big:,} never slower than dense at "
-                "90 / 97 / 99 % weight sparsity (5 % timing tolerance)",
-                slowest >= 0.95,
-                " / ".join(f"{v:.2f}x" for v in speed.values()),
-            )
-        )
-        lines.append(
-            aim(
-                f"{tag}: >= 1.1x faster than dense at 90 % weight sparsity, batch "
-                f"{big:,}",
-                speed[0.9] >= 1.1,
-                f"{speed[0.9]:.2f}x",
-            )
-        )
-        lines.append(
-            aim(
-                f"{tag}: >= 3x faster than dense at 97 % weight sparsity, batch "
-                f"{big:,}",
-                speed[0.97] >= 3,
-                f"{speed[0.97]:.2f}x",
-            )
-        )
-        one = times[batches[0]]
-        mlp = one[("predict_proba", "MLPClassifier")]
-        within, faster, details = True, True, []
-        for name in models:
-            proba, module = one[("predict_proba", name)], one[("module", name)]
-            bound = 1.5 * module + 40e-6
-            within &= proba <= bound
-            faster &= proba < mlp
-            details.append(f"{name} {proba * 1e6:.0f} <= {bound * 1e6:.0f} µs")
-        lines.append(
-            aim(
-                f"{tag}: batch-{batches[0]} predict_proba within 1.5x the module's "
-                "forward + 40 µs, every model",
-                within,
-                "; ".join(details),
-            )
-        )
-        lines.append(
-            aim(
-                f"{tag}: batch-{batches[0]} predict_proba faster than MLPClassifier "
-                f"({mlp * 1e6:.0f} µs), every model",
-                faster,
-                "slowest "
-                + f"{max(one[('predict_proba', n)] for n in models) * 1e6:.0f} µs",
-            )
-        )
-        dense_pickle, dense_skops = sizes["dense"]
-        pickled, skopsed = sizes["weight 97%"]
-        lines.append(
-            aim(
-                f"{tag}: at 97 % weight sparsity the pickle and skops files >= 8x "
-                "smaller than dense",
-                dense_pickle / pickled >= 8 and dense_skops / skopsed >= 8,
-                f"pickle {dense_pickle / pickled:.1f}x, skops "
-                f"{dense_skops / skopsed:.1f}x",
-            )
-        )
+        lines += speed_aims(tag, times[batches[-1]], batches[-1])
+        lines += row_aims(tag, list(models), times[batches[0]], batches[0])
     return lines
 
 
 def run(args):
-    torch.set_num_threads(1)
+    """Build, time and report every width; the section's body."""
     widths = QUICK_WIDTHS if args.quick else WIDTHS
     batches = QUICK_BATCHES if args.quick else BATCHES
     X, y = make_data(600 if args.quick else 3000)
@@ -333,47 +296,39 @@ def run(args):
     runs, body = {}, []
     for width in widths:
         models, mlp = build(width, X, y, args.quick)
-        sizes = {name: file_sizes(clf) for name, clf in models.items()}
         warm = rng.normal(size=(batches[-1], N_FEATURES)).astype(np.float32)
         for clf in models.values():  # builds the fast form
             clf.predict_proba(warm)
         layers = {name: sparse_layers(clf) for name, clf in models.items()}
         times = time_width(models, mlp, batches, args.repeats, rng)
-        runs[width] = (models, sizes, times)
-        body += [*report_width(width, models, sizes, times, batches, layers), ""]
-    command = "python benchmarks/bench_inference.py" + (
-        " --quick" if args.quick else ""
-    )
+        runs[width] = (models, times)
+        body += [*report_width(width, models, times, batches, layers), ""]
     lines = [
-        HEADING,
-        "",
-        f"`{command}`: torch {torch.__version__}, 1 thread, {platform.machine()}, "
+        f"torch {torch.__version__}, 1 thread, {platform.machine()}, "
         f"medians of {args.repeats} interleaved repeats of CPU time, on a machine "
         f"shared with other work. MLP {N_FEATURES}-...-{N_CLASSES}, trained dense "
         "for 2 epochs on synthetic data; pruned copies get their masks from "
         "weight magnitudes (LAMP scope), the neuron-pruned one is compacted. "
         "Prediction goes through the fast inference form (`to_inference`, "
         "built at the first prediction, layers of density <= 0.15 as CSR; layers: S "
-        "sparse CSR, D dense, after dead units were removed). File sizes are "
-        "`len(pickle.dumps(clf))` and `len(skops.io.dumps(clf))`.",
+        "sparse CSR, D dense, after dead units were removed). The file sizes of "
+        'these classifiers are in the section "File size against sparsity".',
         "",
         *body,
         "### Aims",
         "",
         *aims(runs, batches),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    """Time every width on one BLAS thread and publish the section."""
+    args = BenchmarkParser(__file__, __doc__, repeats=(7, 3)).parse_args(argv)
     with threadpool_limits(1):
-        text = run(args)
-    print(text)
-    if args.results is not None:
-        write_section(text, args.results)
-    return 0
+        body = run(args)
+    publish(args, HEADING, body)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

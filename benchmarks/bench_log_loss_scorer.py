@@ -13,14 +13,12 @@ Run: ``python benchmarks/bench_log_loss_scorer.py`` (about a minute);
 ``--quick`` for the test suite.
 """
 
-import argparse
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
-from _results import RESULTS, aim, write_section
+from _harness import BenchmarkParser, aim, check, publish
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import get_scorer
@@ -28,6 +26,7 @@ from sklearn.metrics import get_scorer
 from sklprune import PrunedClassifier
 from sklprune.feature_selection._scores import neg_log_loss
 
+HEADING = "## Log-loss scorer of permutation importance"
 N_ROWS = 200  # a validation split of 1,000 rows
 
 
@@ -59,7 +58,7 @@ def time_calls(calls, repeats, batch):
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def measure(quick):
+def measure(repeats, quick):
     X, y = make_classification(
         n_samples=1000, n_features=20, n_informative=5, n_classes=3, random_state=0
     )
@@ -79,30 +78,28 @@ def measure(quick):
                 "get_scorer": lambda m=model: library(m, X_valid, y_valid),
                 "predict_proba": lambda m=model: m.predict_proba(X_valid),
             },
-            repeats=3 if quick else 11,
+            repeats=repeats,
             batch=5 if quick else 40,
         )
     return rows
 
 
-def section(rows, quick=False):
-    command = "python benchmarks/bench_log_loss_scorer.py" + " --quick" * quick
+def section(rows, repeats):
+    """The section's body: the table of times and the computed aim."""
     lines = [
-        "## Log-loss scorer of permutation importance",
-        "",
-        f"`{command}`: one call on "
-        f"{N_ROWS} rows of 20 features, 3 classes, in microseconds; torch "
-        f"{torch.__version__}, 1 thread, medians of interleaved repeats on a "
-        "shared machine. Both scorers give the same value.",
+        f"one call on {N_ROWS} rows of 20 features, 3 classes, in microseconds; "
+        f"torch {torch.__version__}, 1 thread, medians of {repeats} interleaved "
+        "repeats on a shared machine. Both scorers give the same value.",
         "",
         "| model | hand-written | get_scorer | predict_proba alone | get_scorer / "
         "hand-written |",
         "| --- | --- | --- | --- | --- |",
     ]
-    ratios = []
+    checks = []
     for name, t in rows.items():
         ratio = t["get_scorer"] / t["hand-written"]
-        ratios.append(ratio)
+        label = f"{name}: get_scorer / hand-written"
+        checks.append(check(ratio, ">", 1.0, label=label, unit="x"))
         lines.append(
             f"| {name} | {t['hand-written']:.0f} | {t['get_scorer']:.0f} | "
             f"{t['predict_proba']:.0f} | {ratio:.2f}x |"
@@ -112,22 +109,17 @@ def section(rows, quick=False):
         aim(
             "the hand-written scorer is faster per call than "
             'get_scorer("neg_log_loss") for every model, so the pruner keeps it',
-            min(ratios) > 1.0,
-            f"get_scorer takes {min(ratios):.2f}x to {max(ratios):.2f}x its time",
+            checks,
         ),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument("--results", type=Path, default=RESULTS)
+    """Time both scorers on both models and publish the section."""
+    parser = BenchmarkParser(__file__, __doc__, repeats=(11, 3))
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    text = section(measure(args.quick), args.quick)
-    print(text)
-    write_section(text, args.results)
+    publish(args, HEADING, section(measure(args.repeats, args.quick), args.repeats))
 
 
 if __name__ == "__main__":

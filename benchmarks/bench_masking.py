@@ -12,10 +12,9 @@ Every timing is the median of interleaved repeats, in microseconds per call; the
 ratio is to ``mul_`` measured in the same run. ``exact zeros`` says whether the
 pruned entries are ``0.0`` after masking a tensor with NaN and inf in them.
 
-Usage: python benchmarks/bench_masking.py [--quick] [--results PATH]
+Usage: python benchmarks/bench_masking.py [--quick] [--repeats 15] [--results PATH]
 """
 
-import argparse
 import statistics
 import sys
 import time
@@ -24,9 +23,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _results import RESULTS, aim, write_section
+from _harness import BenchmarkParser, aim, check, publish
 
 from sklprune.masks import apply_masks, keep_bits
 
@@ -110,59 +108,68 @@ def table(rows):
 
 
 def aims(rows):
+    """The computed aims: exact zeros, cost against mul_, fastest exact way."""
     chosen = [r for r in rows if r["method"] == "bitwise_and_"]
     largest = max(r["numel"] for r in rows)
-    worst = max(r["ratio"] for r in chosen if r["numel"] == largest)
     fastest_exact = {}
     for r in rows:
         if r["exact"] and r["numel"] == largest:
             key = (r["shape"], r["sparsity"])
             if key not in fastest_exact or r["us"] < fastest_exact[key]["us"]:
                 fastest_exact[key] = r
+    exact = sum(r["exact"] for r in chosen)
     return [
         aim(
             "the callback's masking gives exact zeros where NaN or inf was written",
-            all(r["exact"] for r in chosen),
-            f"{sum(r['exact'] for r in chosen)} of {len(chosen)} cases",
+            check(exact, "==", len(chosen), label="cases with exact zeros:", fmt="{}"),
         ),
         aim(
             f"it costs at most {MAX_RATIO}x a plain mul_ on the largest tensors "
             f"({largest:,} entries)",
-            worst <= MAX_RATIO,
-            f"worst {worst:.2f}x",
+            [
+                check(
+                    r["ratio"],
+                    "<=",
+                    MAX_RATIO,
+                    label=f"{r['shape']} at {r['sparsity']}:",
+                    unit="x",
+                )
+                for r in chosen
+                if r["numel"] == largest
+            ],
         ),
         aim(
             "it is the fastest way that gives exact zeros on them",
-            all(r["method"] == "bitwise_and_" for r in fastest_exact.values()),
-            ", ".join(
-                f"{shape} at {sparsity}: {r['method']}"
+            [
+                check(
+                    r["method"],
+                    "==",
+                    "bitwise_and_",
+                    label=f"fastest at {shape}, {sparsity}:",
+                    fmt="{}",
+                    bound_fmt="{}",
+                )
                 for (shape, sparsity), r in fastest_exact.items()
-            ),
+            ],
         ),
     ]
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, smaller runs")
-    parser.add_argument("--results", type=Path, default=RESULTS)
+    """Time every way to mask and publish the section."""
+    parser = BenchmarkParser(__file__, __doc__, repeats=(15, 3))
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    shapes, repeats, work = (QUICK_SHAPES, 3, 2e5) if args.quick else (SHAPES, 15, 2e6)
-    rows = measure(shapes, repeats, work)
-    text = "\n\n".join(
+    shapes, work = (QUICK_SHAPES, 2e5) if args.quick else (SHAPES, 2e6)
+    rows = measure(shapes, args.repeats, work)
+    body = "\n\n".join(
         [
-            HEADING,
-            "`benchmarks/bench_masking.py`"
-            + (" (--quick)" if args.quick else "")
-            + f": float32, one torch thread, median of {repeats} interleaved "
+            f"float32, one torch thread, median of {args.repeats} interleaved "
             "repeats; ratio to `mul_` measured in the same run.",
             table(rows),
             "\n".join(aims(rows)),
         ]
     )
-    print(text)
-    write_section(text, args.results)
+    publish(args, HEADING, body)
 
 
 if __name__ == "__main__":

@@ -12,19 +12,17 @@ in the same run.
 Writes the section "## Pruning path vs validation_curve" of benchmarks/RESULTS.md
 and the plot benchmarks/pruning_curve.png.
 
-Usage: python benchmarks/bench_pruning_path.py [--repeats 5] [--quick]
-(``--quick``: 300 rows, two sparsities, 4 epochs, one run, for the tests.)
+Usage: python benchmarks/bench_pruning_path.py [--repeats 5] [--quick] [--plot PATH]
+(``--quick``: 300 rows, two sparsities, 4 epochs, one run, no file written.)
 """
 
-import argparse
 import statistics
 import time
 from pathlib import Path
 
 import matplotlib
 import numpy as np
-import torch
-from _results import RESULTS, aim, write_section
+from _harness import BenchmarkParser, aim, check, publish, save_figure
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, validation_curve
@@ -32,7 +30,6 @@ from sklearn.model_selection import StratifiedKFold, validation_curve
 from sklprune import PrunedClassifier, PruningCurveDisplay, pruning_curve
 from sklprune._training.auto import resolve_max_epochs
 from sklprune._training.validation import resolve_finetune_epochs
-from sklprune.persistence._atomic import write_atomic
 
 SPARSITIES = [0.0, 0.5, 0.75, 0.9, 0.95, 0.98]
 HERE = Path(__file__).resolve().parent
@@ -62,7 +59,8 @@ def naive(estimator, X, y, cv, sparsities):
     )
 
 
-def plot(curve, vc_test, path):
+def plot(curve, vc_test, path, args):
+    """Path and validation_curve against sparsity and compression; saved as a PNG."""
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -81,51 +79,44 @@ def plot(curve, vc_test, path):
     right.legend(loc="lower left")
     right.set_title("Test accuracy against compression")
     fig.tight_layout()
-    write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=110))
+    save_figure(fig, path, args)
     plt.close(fig)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="a small run for tests")
-    parser.add_argument("--results", default=RESULTS, help="the file to write into")
-    parser.add_argument("--plot", default=HERE / "pruning_curve.png")
-    args = parser.parse_args()
-    matplotlib.use("Agg")
-    torch.set_num_threads(1)
+def setup(quick):
+    """(X, y, cv, estimator, sparsities) of a full or a quick run."""
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     estimator = PrunedClassifier(random_state=0)
-    sparsities = SPARSITIES
-    if args.quick:
-        X, y, sparsities, args.repeats = X[:300], y[:300], [0.0, 0.9], 1
-        estimator.set_params(max_epochs=4, finetune_epochs=1)
+    if not quick:
+        return X, y, cv, estimator, SPARSITIES
+    estimator.set_params(max_epochs=4, finetune_epochs=1)
+    return X[:300], y[:300], cv, estimator, [0.0, 0.9]
+
+
+def measure(repeats, estimator, X, y, cv, sparsities):
+    """Median wall and CPU seconds of every method, and the last run's results."""
     PrunedClassifier(max_epochs=2, finetune_epochs=1).fit(X[:200], y[:200])  # warm up
     methods = {"fit": full_fits, "path": path, "validation_curve": naive}
     wall = {name: [] for name in methods}
     cpu = {name: [] for name in methods}
     results = {}
-    for repeat in range(args.repeats):
+    for repeat in range(repeats):
         names = list(methods)
         names = names[repeat % 3 :] + names[: repeat % 3]  # rotate the order
         for name in names:
             w, c, results[name] = timed(methods[name], estimator, X, y, cv, sparsities)
             wall[name].append(w)
             cpu[name].append(c)
-    curve, (vc_train, vc_test) = results["path"], results["validation_curve"]
     med_wall = {name: statistics.median(t) for name, t in wall.items()}
     med_cpu = {name: statistics.median(t) for name, t in cpu.items()}
-    # max_epochs may be "auto": the first fit of a path is at the lowest sparsity.
-    max_epochs = resolve_max_epochs(estimator.max_epochs, min(sparsities))
-    # finetune_epochs may be "auto": the number PrunedClassifier.fit resolves it to.
-    finetune = resolve_finetune_epochs(
-        estimator.finetune_epochs, max_epochs, max(sparsities)
-    )
-    path_epochs = max_epochs + (len(sparsities) - 1) * (finetune + 1)
+    return med_wall, med_cpu, results
 
-    timing = [
+
+def timing_table(med_wall, med_cpu):
+    """Seconds, fits per fold and speed-up of the three methods."""
+    lines = [
         "| method | wall s | CPU s | fits per fold (wall) | fits per fold (CPU) | "
         "speed-up (wall) |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -135,41 +126,53 @@ def main():
         "validation_curve": "validation_curve",
         "path": "pruning_curve (path)",
     }
-    for name in ("fit", "validation_curve", "path"):
-        timing.append(
-            f"| {labels[name]} | {med_wall[name]:.1f} | {med_cpu[name]:.1f} | "
+    for name, label in labels.items():
+        speedup = med_wall["validation_curve"] / med_wall[name]
+        lines.append(
+            f"| {label} | {med_wall[name]:.1f} | {med_cpu[name]:.1f} | "
             f"{med_wall[name] / med_wall['fit']:.2f} | "
             f"{med_cpu[name] / med_cpu['fit']:.2f} | "
-            + (
-                ""
-                if name == "fit"
-                else f"{med_wall['validation_curve'] / med_wall[name]:.2f}x"
-            )
+            + ("" if name == "fit" else f"{speedup:.2f}x")
             + " |"
         )
-    scores = [
+    return lines
+
+
+def scores_table(curve, vc_train, vc_test, sparsities):
+    """Achieved sparsity and scores of both methods at every sparsity."""
+    lines = [
         "| sparsity | path achieved | path test accuracy | path train accuracy | "
         "validation_curve test accuracy | validation_curve train accuracy |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for i, s in enumerate(sparsities):
-        scores.append(
+        lines.append(
             f"| {s:.2f} | {curve.achieved_sparsity[i].mean():.4f} | "
             f"{curve.test_scores[i].mean():.4f} ± {curve.test_scores[i].std():.4f} | "
             f"{curve.train_scores[i].mean():.4f} | "
             f"{vc_test[i].mean():.4f} ± {vc_test[i].std():.4f} | "
             f"{vc_train[i].mean():.4f} |"
         )
-    high = np.asarray(sparsities) >= 0.9
-    high_diff = (curve.test_scores[high].mean(1) - vc_test[high].mean(1)).mean()
-    setup = (
+    return lines
+
+
+def description(estimator, sparsities, repeats):
+    """The setup the section's tables were measured on, in words."""
+    # max_epochs may be "auto": the first fit of a path is at the lowest sparsity.
+    max_epochs = resolve_max_epochs(estimator.max_epochs, min(sparsities))
+    # finetune_epochs may be "auto": the number PrunedClassifier.fit resolves it to.
+    finetune = resolve_finetune_epochs(
+        estimator.finetune_epochs, max_epochs, max(sparsities)
+    )
+    path_epochs = max_epochs + (len(sparsities) - 1) * (finetune + 1)
+    return (
         f"load_digits (1797 x 64, scaled to [0, 1]), PrunedClassifier defaults "
         f"(MLP 64-{'-'.join(map(str, estimator.hidden_layer_sizes))}-10, "
         f"strategy={estimator.strategy!r}, scope={estimator.scope!r}, "
         f"max_epochs={max_epochs}, finetune_epochs={finetune}, random_state=0), "
         f"sparsities {sparsities}, "
         "StratifiedKFold(3, shuffle=True, random_state=0) for both, "
-        f"torch.set_num_threads(1), medians of {args.repeats} interleaved runs "
+        f"torch.set_num_threads(1), medians of {repeats} interleaved runs "
         "(order rotated each run; CPU s is this process's CPU time, less sensitive "
         "to other load on the shared machine). "
         f"Epochs per fold: path {path_epochs} "
@@ -177,15 +180,33 @@ def main():
         f"{len(sparsities) * max_epochs} ({len(sparsities)} fits). Scores are "
         "means ± std over the folds (of the last run; every run is seeded alike)."
     )
+
+
+def main(argv=None):
+    """Time both curves, publish the section and save the figure."""
+    parser = BenchmarkParser(__file__, __doc__, repeats=(5, 1))
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=HERE / "pruning_curve.png",
+        help="the figure a run that writes saves (default "
+        "benchmarks/pruning_curve.png)",
+    )
+    args = parser.parse_args(argv)
+    matplotlib.use("Agg")
+    X, y, cv, estimator, sparsities = setup(args.quick)
+    med_wall, med_cpu, results = measure(args.repeats, estimator, X, y, cv, sparsities)
+    curve, (vc_train, vc_test) = results["path"], results["validation_curve"]
+    high = np.asarray(sparsities) >= 0.9
+    high_diff = (curve.test_scores[high].mean(1) - vc_test[high].mean(1)).mean()
     fits_per_fold = med_cpu["path"] / med_cpu["fit"]
-    command = "python benchmarks/bench_pruning_path.py" + " --quick" * args.quick
     body = "\n".join(
         [
-            f"`{command}`: " + setup,
+            description(estimator, sparsities, args.repeats),
             "",
-            *timing,
+            *timing_table(med_wall, med_cpu),
             "",
-            *scores,
+            *scores_table(curve, vc_train, vc_test, sparsities),
             "",
             "Fits per fold is a method's time over the time of one ordinary fit per "
             f"fold. At sparsities >= 0.9 the path's mean test accuracy differs from "
@@ -201,16 +222,12 @@ def main():
             "",
             aim(
                 "a pruning path costs at most 2.5 ordinary fits per fold (CPU time)",
-                fits_per_fold <= 2.5,
-                f"{fits_per_fold:.2f} fits per fold",
+                check(fits_per_fold, "<=", 2.5, label="fits per fold:"),
             ),
         ]
     )
-    print(setup, "\n")
-    print("\n".join(timing), "\n")
-    print("\n".join(scores))
-    write_section(f"{HEADING}\n\n{body}", args.results)
-    plot(curve, vc_test, Path(args.plot))
+    publish(args, HEADING, body)
+    plot(curve, vc_test, args.plot, args)
 
 
 if __name__ == "__main__":

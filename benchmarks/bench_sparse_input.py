@@ -27,7 +27,7 @@ Writes the section "## Sparse input: hashed text at scale" of
 benchmarks/RESULTS.md.
 
 Usage: python benchmarks/bench_sparse_input.py [--repeats 3] [--quick]
-       [--results PATH]
+       [--results PATH] [--runs PATH] [--max-docs N]
 """
 
 import argparse
@@ -39,7 +39,7 @@ import sys
 import time
 from pathlib import Path
 
-from _results import RESULTS, aim, write_section
+from _harness import BenchmarkParser, aim, check, publish
 
 HEADING = "## Sparse input: hashed text at scale"
 N_FEATURES = 2**18
@@ -147,8 +147,11 @@ def run_one(variant, n_docs, n_features, n_test):
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     accuracy = float(np.mean(model.predict(X_test) == y_test))
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb,
-                      "accuracy": accuracy}))
+    print(
+        json.dumps(
+            {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "accuracy": accuracy}
+        )
+    )
 
 
 def measure(plan, repeats, n_features, n_test, runs_file=None):
@@ -182,8 +185,12 @@ def measure(plan, repeats, n_features, n_test, runs_file=None):
                 run = json.loads(out.stdout.strip().splitlines()[-1])
                 results.setdefault((n_docs, variant), []).append(run)
                 if runs_file is not None:
-                    setup = {"docs": n_docs, "variant": variant,
-                             "features": n_features, "test_docs": n_test}
+                    setup = {
+                        "docs": n_docs,
+                        "variant": variant,
+                        "features": n_features,
+                        "test_docs": n_test,
+                    }
                     with runs_file.open("a") as f:
                         f.write(json.dumps({**setup, **run}) + "\n")
                 print(f"  {n_docs:>9,} {variant:<20} {run}", flush=True)
@@ -225,50 +232,72 @@ def table(rows):
 
 
 def aims(rows, speed_docs, scale_docs):
-    lines = []
+    """The speed aim against skorch and the scale aim, computed from the rows."""
     ours, theirs = rows.get((speed_docs, "sklprune")), rows.get((speed_docs, "skorch"))
+    speed_checks, note = [], ""
     if ours and theirs:
-        speed = theirs["epoch_s"] / ours["epoch_s"]
-        drop = 100 * (theirs["accuracy"] - ours["accuracy"])
-        lines.append(
-            aim(
-                f"at {speed_docs:,} documents at least {AIM_SPEED:g}x faster than "
-                f"skorch's path, accuracy at most {AIM_ACCURACY_POINTS:g} point lower",
-                speed >= AIM_SPEED and drop <= AIM_ACCURACY_POINTS,
-                f"{speed:.1f}x wall clock, "
-                f"{theirs['cpu_epoch_s'] / ours['cpu_epoch_s']:.1f}x CPU, "
-                f"accuracy {ours['accuracy']:.4f} against "
-                f"{theirs['accuracy']:.4f}: {drop:+.2f} points lower",
-            )
+        speed_checks = [
+            check(
+                theirs["epoch_s"] / ours["epoch_s"],
+                ">=",
+                AIM_SPEED,
+                label="wall-clock speed-up",
+                unit="x",
+                fmt="{:.1f}",
+            ),
+            check(
+                100 * (theirs["accuracy"] - ours["accuracy"]),
+                "<=",
+                AIM_ACCURACY_POINTS,
+                label="accuracy lower by",
+                unit=" points",
+                fmt="{:+.2f}",
+            ),
+        ]
+        note = (
+            f"{theirs['cpu_epoch_s'] / ours['cpu_epoch_s']:.1f}x CPU, accuracy "
+            f"{ours['accuracy']:.4f} against {theirs['accuracy']:.4f}"
         )
     big = rows.get((scale_docs, "sklprune"))
-    if big is None:
-        lines.append(
-            aim(
-                f"{scale_docs:,} documents, {EPOCHS} epochs in at most "
-                f"{AIM_SECONDS:g} s with peak memory at most {AIM_PEAK_MB:g} MB",
-                False,
-                "not measured in this run",
-            )
-        )
-    else:
-        lines.append(
-            aim(
-                f"{scale_docs:,} documents, {EPOCHS} epochs in at most "
-                f"{AIM_SECONDS:g} s with peak memory at most {AIM_PEAK_MB:g} MB",
-                big["fit_s"] <= AIM_SECONDS and big["peak_mb"] <= AIM_PEAK_MB,
-                f"{big['fit_s']:.1f} s wall clock, {big['fit_cpu_s']:.1f} s CPU, "
-                f"{big['peak_mb']:.0f} MB",
-            )
-        )
-    return lines
+    scale_checks = []
+    if big is not None:
+        scale_checks = [
+            check(
+                big["fit_s"],
+                "<=",
+                AIM_SECONDS,
+                label="wall clock",
+                unit=" s",
+                fmt="{:.1f}",
+            ),
+            check(
+                big["peak_mb"],
+                "<=",
+                AIM_PEAK_MB,
+                label="peak memory",
+                unit=" MB",
+                fmt="{:.0f}",
+            ),
+        ]
+    return [
+        aim(
+            f"at {speed_docs:,} documents at least {AIM_SPEED:g}x faster than "
+            f"skorch's path, accuracy at most {AIM_ACCURACY_POINTS:g} point lower",
+            speed_checks,
+            note,
+        ),
+        aim(
+            f"{scale_docs:,} documents, {EPOCHS} epochs in at most "
+            f"{AIM_SECONDS:g} s with peak memory at most {AIM_PEAK_MB:g} MB",
+            scale_checks,
+            f"{big['fit_cpu_s']:.1f} s CPU" if big is not None else "",
+        ),
+    ]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, for tests")
-    parser.add_argument("--results", type=Path, default=RESULTS)
+def parse_args(argv=None):
+    """The common flags, resuming and size limits, and the flags of one run."""
+    parser = BenchmarkParser(__file__, __doc__, repeats=(3, 1))
     parser.add_argument(
         "--runs", type=Path, help="JSON-lines file of finished runs, to resume"
     )
@@ -279,26 +308,13 @@ def main():
     parser.add_argument("--docs", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--features", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--test-docs", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.one:
-        run_one(args.one, args.docs, args.features, args.test_docs)
-        return
-    if args.quick:
-        plan, n_features, n_test = QUICK, QUICK_FEATURES, QUICK_TEST
-    else:
-        plan, n_features, n_test = FULL, N_FEATURES, N_TEST
-    speed_docs = plan[0][0] if args.quick else 20_000
-    scale_docs = plan[-1][0]
-    if args.max_docs is not None:
-        plan = [step for step in plan if step[0] <= args.max_docs]
-    repeats = 1 if args.quick else args.repeats
-    results = measure(plan, repeats, n_features, n_test, args.runs)
-    rows = summarise(results)
-    command = "python benchmarks/bench_sparse_input.py" + (
-        " --quick" if args.quick else f" --repeats {args.repeats}"
-    )
-    setup = (
-        f"`{command}`: synthetic hashed text, {n_features:,} features, {NNZ} word "
+    return parser.parse_args(argv)
+
+
+def description(n_features, n_test):
+    """The setup of the section's table, in words."""
+    return (
+        f"synthetic hashed text, {n_features:,} features, {NNZ} word "
         "draws a document from a power law (L2-normalised rows), labels from a "
         f"fixed linear function; test accuracy on {n_test:,} held-out documents. "
         f"MLP {HIDDEN[0]} hidden units, batch {BATCH}, {EPOCHS} epochs, Adam family "
@@ -311,8 +327,29 @@ def main():
         "(2 cores) was shared with other jobs while this ran, which inflates wall "
         "clock over CPU time."
     )
+
+
+def main(argv=None):
+    """Run every planned fit in its own process and publish the section.
+
+    With the hidden ``--one`` flag, train one variant in this process instead.
+    """
+    args = parse_args(argv)
+    if args.one:
+        run_one(args.one, args.docs, args.features, args.test_docs)
+        return
+    if args.quick:
+        plan, n_features, n_test = QUICK, QUICK_FEATURES, QUICK_TEST
+    else:
+        plan, n_features, n_test = FULL, N_FEATURES, N_TEST
+    speed_docs = plan[0][0] if args.quick else 20_000
+    scale_docs = plan[-1][0]
+    if args.max_docs is not None:
+        plan = [step for step in plan if step[0] <= args.max_docs]
+    results = measure(plan, args.repeats, n_features, n_test, args.runs)
+    rows = summarise(results)
     body = [
-        setup,
+        description(n_features, n_test),
         "",
         *table(rows),
         "",
@@ -321,12 +358,10 @@ def main():
         "`sklprune` reads and differentiates only the input columns a batch "
         "touches and updates them with a lazy Adam, so an epoch costs time in "
         "proportion to the non-zeros; `sklprune-dense-grad` and `skorch` compute "
-        "a dense 2^18 x 64 gradient and an Adam update of all its weights every "
-        "batch, and `skorch` also densifies every batch.",
+        f"a dense {n_features:,} x {HIDDEN[0]} gradient and an Adam update of all "
+        "its weights every batch, and `skorch` also densifies every batch.",
     ]
-    text = "\n".join([HEADING, "", *body])
-    print(text)
-    write_section(text, args.results)
+    publish(args, HEADING, "\n".join(body))
 
 
 if __name__ == "__main__":

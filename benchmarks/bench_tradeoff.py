@@ -53,48 +53,51 @@ as many weights, and random pruning to the default result's per-layer sparsities
 (Frankle et al. 2021); the issue's aims are computed from that table.
 ``--study-datasets`` picks its data sets.
 
-Also measured: the training-time overhead of ``PruningCallback`` (the skorch net of
-``bench_callback.py`` with and without it, on its digits set and on the synthetic
-one, runs interleaved, medians of CPU and wall time). The compaction latency table is
-produced by ``bench_compaction.py``.
+The training-time overhead of ``PruningCallback`` is measured by
+``bench_callback.py``, the compaction latency by ``bench_compaction.py``; this
+section refers to theirs.
 
 Writes the section "## Accuracy vs compression (Blalock et al. protocol)" of
 ``benchmarks/RESULTS.md`` (other sections are left alone) and
 ``benchmarks/tradeoff.png``, and prints the tables and the check of the project's
 aims. ``--quick`` runs a small smoke version (data subsets, 2 ratios, 1 seed, 3
-epochs) and writes files only where ``--results`` / ``--plot`` point.
+epochs) and writes no file. Fit times are of one fit per point (medians over
+seeds and ratios), so ``--repeats`` has no effect.
 
 Usage: python benchmarks/bench_tradeoff.py [--quick] [--seeds 3] [--n-jobs 2]
-       [--datasets ...] [--study-datasets ...] [--ratios ...]
+       [--datasets ...] [--study-datasets ...] [--ratios ...] [--plot PATH]
 """
 
 import argparse
 import math
 import platform
 import statistics
-import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import _results as results
 import numpy as np
 import pandas as pd
 import torch
+from _datasets import NARROW_CLASS_SEP, load_split
+from _harness import (
+    BenchmarkParser,
+    Check,
+    aim,
+    check,
+    markdown_table,
+    positive_int,
+    publish,
+    save_figure,
+)
 from joblib import Parallel, delayed
-from sklearn.datasets import load_breast_cancer, load_digits, make_classification
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 from torch import nn
 from torch.nn.utils import prune
 
 from sklprune import PrunedClassifier, sparsity_report
 from sklprune._training.auto import auto_max_epochs, auto_strategy
-from sklprune.datasets import load_rotten_tomatoes
 from sklprune.masks import find_targets
 from sklprune.modules import MLP
-from sklprune.persistence._atomic import write_atomic
 from sklprune.strategies import PruningStrategy
 
 HERE = Path(__file__).resolve().parent
@@ -177,92 +180,9 @@ STUDY_METHODS = (
 OTHER_CRITERION = {"fisher": "magnitude", "magnitude": "fisher"}
 # The defaults before this study: magnitude criterion, 40 epochs, 10 to fine-tune.
 PREVIOUS_DEFAULT = {"strategy": "magnitude", "max_epochs": 40, "finetune_epochs": 10}
-TEXT_DATASETS = ("rotten_tomatoes", "reviews_3class")
-NARROW_CLASS_SEP = 1.7  # a dense MLP reaches about 0.95 on the narrow table
 STUDY_MIN_RATIO = 4
 QUICK_STUDY_DATASETS = ("narrow", "digits_4x4")
 QUICK_BUDGET = {"max_epochs": 3, "finetune_epochs": 1}
-
-# ------------------------------------------------------------------------ data
-
-
-def load_split(name, seed, quick=False):
-    """(X_train, X_test, y_train, y_test) of one data set for one seed."""
-    sizes = {}
-    if name == "digits":
-        X, y = load_digits(return_X_y=True)
-        if quick:
-            sizes = {"train_size": 400, "test_size": 200}
-    elif name == "breast_cancer":
-        X, y = load_breast_cancer(return_X_y=True)
-    elif name in TEXT_DATASETS:
-        categories = {"categories": None} if name == "reviews_3class" else {}
-        texts, y = load_rotten_tomatoes(return_X_y=True, **categories)
-        X = np.asarray(texts, dtype=object)
-        if quick:
-            sizes = {"train_size": 600, "test_size": 200}
-    elif name == "narrow":
-        X, y = make_classification(
-            n_samples=2000 if quick else 20000,
-            n_features=16,
-            n_informative=16,
-            n_redundant=0,
-            n_classes=26,
-            n_clusters_per_class=1,
-            class_sep=NARROW_CLASS_SEP,
-            random_state=0,
-        )
-    elif name == "digits_4x4":
-        X, y = load_digits(return_X_y=True)
-        X = X.reshape(-1, 4, 2, 4, 2).mean(axis=(2, 4)).reshape(-1, 16)
-        if quick:
-            sizes = {"train_size": 400, "test_size": 200}
-    elif name == "synthetic":
-        X, y = make_classification(
-            n_samples=2000 if quick else 20000,
-            n_features=500,
-            n_informative=125,
-            n_redundant=125,
-            n_classes=4,
-            flip_y=0.01,
-            random_state=0,
-        )
-    else:
-        known = sorted({*RECIPES, *STUDY_DATASETS})
-        raise ValueError(f"Unknown data set {name!r}; choose from {known}.")
-    if not sizes:
-        sizes = {"test_size": 0.25}
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, stratify=y, random_state=seed, **sizes
-    )
-    if name in TEXT_DATASETS:
-        return (*_tfidf(name, X_train, X_test, quick), y_train, y_test)
-    scaler = StandardScaler().fit(X_train)
-    return (
-        scaler.transform(X_train).astype(np.float32),
-        scaler.transform(X_test).astype(np.float32),
-        y_train,
-        y_test,
-    )
-
-
-def _tfidf(name, X_train, X_test, quick):
-    """TF-IDF columns of a text data set, fitted on its training part.
-
-    The two-class reviews stay scipy.sparse; the three-class ones, the stand-in
-    for short review snippets, are 2,000 dense columns.
-    """
-    if name == "rotten_tomatoes":
-        params = {"min_df": 2, "max_features": 1000 if quick else 5000}
-    else:
-        params = {"max_features": 2000}
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, **params)
-    vectorizer.fit(X_train)
-    X_train, X_test = vectorizer.transform(X_train), vectorizer.transform(X_test)
-    if name == "reviews_3class":
-        X_train, X_test = (m.toarray().astype(np.float32) for m in (X_train, X_test))
-    return X_train, X_test
-
 
 # --------------------------------------------------------------------- methods
 
@@ -515,118 +435,6 @@ def study_ratios(ratios):
     return tuple(r for r in ratios if r >= STUDY_MIN_RATIO)
 
 
-# -------------------------------------------------------------------- overhead
-
-
-@dataclass(frozen=True)
-class Workload:
-    """One training job on which the callback's overhead is timed."""
-
-    name: str
-    epochs: int
-    batch_size: int
-    loaders: tuple
-
-
-def overhead_workloads(quick):
-    """(workload, X_train, y_train) pairs: bench_callback's digits net, and larger."""
-    X, y = load_digits(return_X_y=True)
-    X_digits, _, y_digits, _ = train_test_split(
-        X, y, test_size=0.25, stratify=y, random_state=0
-    )
-    X_digits = StandardScaler().fit_transform(X_digits).astype(np.float32)
-    X_synth, _, y_synth, _ = load_split("synthetic", 0, quick)
-    both = ("skorch DataLoader", "sklprune BatchIterator")
-    return [
-        (Workload("digits", 3 if quick else 30, 64, both), X_digits, y_digits),
-        (
-            Workload("synthetic", 2 if quick else 6, 256, both[1:]),
-            X_synth,
-            y_synth,
-        ),
-    ]
-
-
-def callback_overhead(repeats, quick=False):
-    """Fit time of bench_callback's skorch net with and without PruningCallback.
-
-    The net of ``bench_callback.py`` (MLP 256-128, Adam) on two workloads: its own
-    (load_digits, batch 64) and the synthetic training set (batch 256). Two data
-    paths: skorch's default DataLoader (as ``bench_callback.py`` runs it) and
-    sklprune's slice-per-batch iterator (as ``PrunedClassifier`` trains). Every
-    repeat fits every variant once, in rotating order, after one untimed warm-up
-    fit of each.
-
-    Returns
-    -------
-    table : pandas.DataFrame
-        One row per (workload, loader, variant): median CPU and wall seconds, and
-        their ratios to the net without the callback on the same workload and
-        loader.
-    """
-    sys.path.insert(0, str(HERE))
-    from bench_callback import make_net
-
-    from sklprune._training.batching import ArrayDataset, BatchIterator
-
-    loader_params = {
-        "skorch DataLoader": {},
-        "sklprune BatchIterator": {
-            "iterator_train": BatchIterator,
-            "iterator_train__shuffle": True,
-            "iterator_valid": BatchIterator,
-            "dataset": ArrayDataset,
-        },
-    }
-    variants = ["no callback", "magnitude", "fisher"]
-    rows = []
-    for workload, X, y in overhead_workloads(quick):
-
-        def build(variant, loader, epochs, workload=workload, X=X, y=y):
-            return make_net(variant).set_params(
-                max_epochs=epochs,
-                batch_size=workload.batch_size,
-                module__n_features=X.shape[1],
-                module__n_classes=len(np.unique(y)),
-                **loader_params[loader],
-            )
-
-        runs = [(loader, v) for loader in workload.loaders for v in variants]
-        for loader, variant in runs:  # warm-up: first-call costs are no overhead
-            build(variant, loader, 1).fit(X, y)
-        cpu = {run: [] for run in runs}
-        wall = {run: [] for run in runs}
-        for repeat in range(repeats):
-            shift = repeat % len(runs)
-            for loader, variant in runs[shift:] + runs[:shift]:
-                net = build(variant, loader, workload.epochs)
-                torch.manual_seed(repeat)
-                start_cpu, start_wall = time.process_time(), time.perf_counter()
-                net.fit(X, y)
-                cpu[loader, variant].append(time.process_time() - start_cpu)
-                wall[loader, variant].append(time.perf_counter() - start_wall)
-        for loader, variant in runs:
-            base = (loader, "no callback")
-            cpu_s = statistics.median(cpu[loader, variant])
-            wall_s = statistics.median(wall[loader, variant])
-            rows.append(
-                {
-                    "workload": workload.name,
-                    "rows": X.shape[0],
-                    "features": X.shape[1],
-                    "epochs": workload.epochs,
-                    "batch": workload.batch_size,
-                    "loader": loader,
-                    "variant": variant,
-                    "cpu_s": cpu_s,
-                    "wall_s": wall_s,
-                    "cpu_ratio": cpu_s / statistics.median(cpu[base]),
-                    "wall_ratio": wall_s / statistics.median(wall[base]),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
 # ----------------------------------------------------------------- summarising
 
 
@@ -662,87 +470,85 @@ def best_sklprune(summary, dataset, ratio):
     return method, rows[method]
 
 
-def aims_check(summary, datasets, ratios, overhead):
-    """Lines saying whether each aim is met, with the numbers behind it."""
-    lines = []
-    for letter, ratio, rival, rule in (
-        ("a", 16, "dense", "within 1 point of the dense control"),
-        ("b", 8, TORCH, "at least as accurate as the PyTorch one-shot baseline"),
-    ):
-        if ratio not in ratios:
-            lines.append(f"({letter}) at {ratio}x: not measured ({ratio}x not run).")
-            continue
-        met, details = True, []
-        for dataset in datasets:
-            method, best = best_sklprune(summary, dataset, ratio)
-            other = lookup(summary, dataset, rival, ratio)
-            default_method = f"{auto_strategy(INPUT_FEATURES[dataset])}, LAMP"
-            default = lookup(summary, dataset, default_method, ratio)
-            gap = best["accuracy"] - other["accuracy"]
-            ok = gap >= -0.01 if rival == "dense" else gap >= 0
-            met &= ok
-            details.append(
-                f"{dataset}: {method} {best['accuracy']:.4f} vs {rival} "
-                f"{other['accuracy']:.4f} ({gap * 100:+.2f} points; default "
-                f"{default_method} "
-                f"{(default['accuracy'] - other['accuracy']) * 100:+.2f})"
+def aims_check(summary, datasets, ratios):
+    """The aims (a) to (c), each computed from the accuracy tables."""
+    return [
+        _best_aim(summary, datasets, ratios, "a", 16, "dense", 1.0),
+        _best_aim(summary, datasets, ratios, "b", 8, TORCH, 0.0),
+        _random_aim(summary, datasets, ratios),
+    ]
+
+
+def _best_aim(summary, datasets, ratios, letter, ratio, rival, points):
+    """sklprune's best strategy at most ``points`` below ``rival`` at ``ratio``."""
+    rule = (
+        f"within {points:g} point of the dense control"
+        if rival == "dense"
+        else f"at least as accurate as the {rival} baseline"
+    )
+    claim = f"({letter}) at {ratio}x, sklprune's best strategy {rule} on every data set"
+    if ratio not in ratios:
+        return aim(claim, [], f"{ratio}x not run")
+    checks, defaults = [], []
+    for dataset in datasets:
+        method, best = best_sklprune(summary, dataset, ratio)
+        other = lookup(summary, dataset, rival, ratio)
+        checks.append(
+            check(
+                (best["accuracy"] - other["accuracy"]) * 100,
+                ">=",
+                -points,
+                label=f"{dataset}: {method} {best['accuracy']:.4f} vs {rival} "
+                f"{other['accuracy']:.4f}, difference",
+                unit=" points",
+                fmt="{:+.2f}",
             )
-        verdict = "MET" if met else "NOT MET"
-        lines.append(
-            f"({letter}) at {ratio}x, sklprune's best strategy {rule} on every data "
-            f"set: {verdict}. " + "; ".join(details) + "."
         )
-    failures, n = [], 0
+        default_method = f"{auto_strategy(INPUT_FEATURES[dataset])}, LAMP"
+        default = lookup(summary, dataset, default_method, ratio)
+        gap = (default["accuracy"] - other["accuracy"]) * 100
+        defaults.append(f"{dataset} {default_method} {gap:+.2f}")
+    return aim(claim, checks, "the defaults: " + ", ".join(defaults) + " points")
+
+
+def _random_aim(summary, datasets, ratios):
+    """(c): global magnitude more accurate than random at every measured ratio."""
+    checks, margins = [], []
     for dataset in datasets:
         for ratio in ratios:
-            glob = lookup(summary, dataset, "magnitude, global", ratio)
-            rand = lookup(summary, dataset, "random", ratio)
-            n += 1
-            if not glob["accuracy"] > rand["accuracy"]:
-                failures.append(
-                    f"{dataset} {ratio}x: global {glob['accuracy']:.4f} vs random "
-                    f"{rand['accuracy']:.4f}"
-                )
-    verdict = "MET" if not failures else "NOT MET"
-    margins = [
-        lookup(summary, d, "magnitude, global", r)["accuracy"]
-        - lookup(summary, d, "random", r)["accuracy"]
-        for d in datasets
-        for r in ratios
-    ]
-    lines.append(
-        f"(c) global magnitude more accurate than random at every ratio: {verdict} "
-        f"({n - len(failures)} of {n} comparisons; margin from "
-        f"{min(margins) * 100:+.2f} to {max(margins) * 100:+.2f} points)"
-        + (": failed at " + "; ".join(failures) if failures else "")
-        + "."
+            glob = lookup(summary, dataset, "magnitude, global", ratio)["accuracy"]
+            rand = lookup(summary, dataset, "random", ratio)["accuracy"]
+            margins.append((glob - rand) * 100)
+            label = f"{dataset} {ratio}x: global against random"
+            checks.append(
+                check(glob, ">", rand, label=label, fmt="{:.4f}", bound_fmt="{:.4f}")
+            )
+    return aim(
+        "(c) global magnitude more accurate than random at every ratio",
+        checks,
+        f"margin from {min(margins):+.2f} to {max(margins):+.2f} points",
+        failures_only=True,
     )
-    pruned = overhead[overhead.variant != "no callback"]
-    worst_cpu = pruned.cpu_ratio.max() - 1
-    worst_wall = pruned.wall_ratio.max() - 1
-    verdict = "MET" if worst_cpu < 0.10 else "NOT MET"
-    detail = "; ".join(
-        f"{r.workload} / {r.loader} / {r.variant}: {(r.cpu_ratio - 1) * 100:+.1f}% "
-        f"CPU, {(r.wall_ratio - 1) * 100:+.1f}% wall"
-        for r in pruned.itertuples()
-    )
-    lines.append(
-        f"(d) PruningCallback's training-time overhead under 10% (CPU time, every "
-        f"workload): {verdict}. Worst {worst_cpu * 100:+.1f}% CPU time, "
-        f"{worst_wall * 100:+.1f}% wall time; {detail}."
-    )
-    return lines
 
 
-def _gap_detail(summary, dataset, method, rival, ratio):
+def gap_check(summary, dataset, method, rival, ratio, points):
+    """Check that ``method`` is at most ``points`` below ``rival`` in accuracy.
+
+    The difference carries the standard error of its paired seeds.
+    """
     row = lookup(summary, dataset, method, ratio)
     other = lookup(summary, dataset, rival, ratio)
     if row is None or other is None:
-        return None, f"{dataset} {ratio}x: not measured"
-    gap = (row["accuracy"] - other["accuracy"]) * 100
-    return gap, (
-        f"{dataset} {ratio}x: {row['accuracy']:.4f} vs {rival} "
-        f"{other['accuracy']:.4f} ({gap:+.2f}{_paired_error(row, other)} points)"
+        return Check(False, f"{dataset} {ratio}x: not measured")
+    error = _paired_error(row, other)
+    return check(
+        (row["accuracy"] - other["accuracy"]) * 100,
+        ">=",
+        -points,
+        label=f"{dataset} {ratio}x: {row['accuracy']:.4f} vs {rival} "
+        f"{other['accuracy']:.4f}, difference",
+        unit=" points",
+        fmt=lambda gap: f"{gap:+.2f}{error}",
     )
 
 
@@ -760,98 +566,82 @@ def _paired_error(row, other):
 
 
 def study_aims(summary, ratios):
-    """The aims of the defaults study, each computed from the study's table."""
+    """The aims (e) to (k) of the defaults study, computed from the study's table."""
     ratios = study_ratios(ratios)
+    datasets = list(summary.index.get_level_values("dataset").unique())
     lines = []
     for letter, dataset, bounds in (
         ("e", "narrow", {16: 1.0, 32: 3.0}),
         ("f", "reviews_3class", {16: 0.5, 32: 1.0}),
     ):
-        met, details = True, []
-        for ratio, bound in bounds.items():
-            gap, detail = _gap_detail(summary, dataset, "default", "dense", ratio)
-            met &= gap is not None and gap >= -bound
-            details.append(f"{detail}, allowed -{bound:g}")
         rule = " and ".join(f"{r}x within {b:g}" for r, b in bounds.items())
-        lines.append(
-            results.aim(
-                f"({letter}) {dataset}: the default {rule} points of dense",
-                met,
-                "; ".join(details),
-            )
-        )
-    met, details = True, []
-    for dataset in ("digits", "breast_cancer", "rotten_tomatoes"):
-        for ratio in ratios:
-            gap, detail = _gap_detail(
-                summary, dataset, "default", "previous default", ratio
-            )
-            met &= gap is not None and gap >= -0.5
-            details.append(detail)
+        checks = [
+            gap_check(summary, dataset, "default", "dense", ratio, bound)
+            for ratio, bound in bounds.items()
+        ]
+        claim = f"({letter}) {dataset}: the default {rule} points of dense"
+        lines.append(aim(claim, checks))
+    checks = [
+        gap_check(summary, dataset, "default", "previous default", ratio, 0.5)
+        for dataset in ("digits", "breast_cancer", "rotten_tomatoes")
+        for ratio in ratios
+    ]
     lines.append(
-        results.aim(
+        aim(
             "(g) no regression: the default at most 0.5 points below the previous "
             "default on digits, breast_cancer and rotten_tomatoes at every ratio",
-            met,
-            "; ".join(details),
+            checks,
         )
     )
-    datasets = list(summary.index.get_level_values("dataset").unique())
     for letter, rival in (
         ("h", "small dense"),
         ("i", "random, same layers"),
         ("j", "other criterion"),
     ):
-        failures, gaps = [], []
-        for dataset in datasets:
-            for ratio in ratios:
-                gap, detail = _gap_detail(summary, dataset, "default", rival, ratio)
-                if gap is None or gap < 0:
-                    failures.append(detail)
-                else:
-                    gaps.append(gap)
-        n = len(datasets) * len(ratios)
-        margin = f"margin {min(gaps):+.2f} to {max(gaps):+.2f} points" if gaps else ""
-        lines.append(
-            results.aim(
-                f"({letter}) the default at least as accurate as {rival} from "
-                f"{STUDY_MIN_RATIO}x on, every data set",
-                not failures,
-                f"{n - len(failures)} of {n} comparisons; {margin}"
-                + ("; below at " + "; ".join(failures) if failures else ""),
-            )
-        )
-    worst, details = 0.0, []
+        lines.append(_rival_aim(summary, datasets, ratios, letter, rival))
+    lines.append(_cost_aim(summary, datasets, ratios))
+    return lines
+
+
+def _rival_aim(summary, datasets, ratios, letter, rival):
+    """The default at least as accurate as ``rival`` at every ratio and data set."""
+    checks = [
+        gap_check(summary, dataset, "default", rival, ratio, 0.0)
+        for dataset in datasets
+        for ratio in ratios
+    ]
+    gaps = [c.value for c in checks if c.value is not None]
+    margin = f"margin {min(gaps):+.2f} to {max(gaps):+.2f} points" if gaps else ""
+    return aim(
+        f"({letter}) the default at least as accurate as {rival} from "
+        f"{STUDY_MIN_RATIO}x on, every data set",
+        checks,
+        margin,
+        failures_only=True,
+    )
+
+
+def _cost_aim(summary, datasets, ratios):
+    """(k): a default fit at most 1.5x the CPU time of a previous-default fit."""
+    checks = []
     for dataset in datasets:
         for ratio in ratios:
             row = lookup(summary, dataset, "default", ratio)
             old = lookup(summary, dataset, "previous default", ratio)
-            if row is None or old is None:
-                continue
-            cost = row["fit_cpu_s"] / old["fit_cpu_s"]
-            worst = max(worst, cost)
-            details.append(f"{dataset} {ratio}x {cost:.2f}x")
-    lines.append(
-        results.aim(
-            "(k) training cost: a default fit at most 1.5x the CPU time of a "
-            "previous-default fit (median over seeds)",
-            bool(details) and worst <= 1.5,
-            f"worst {worst:.2f}x; " + ", ".join(details),
-        )
+            if row is not None and old is not None:
+                cost = row["fit_cpu_s"] / old["fit_cpu_s"]
+                label = f"{dataset} {ratio}x"
+                checks.append(check(cost, "<=", 1.5, label=label, unit="x"))
+    return aim(
+        "(k) training cost: a default fit at most 1.5x the CPU time of a "
+        "previous-default fit (median over seeds)",
+        checks,
+        f"worst {max(c.value for c in checks):.2f}x" if checks else "",
+        failures_only=True,
     )
-    return lines
 
 
 # ---------------------------------------------------------------------- tables
-
-
-def markdown_table(header, rows, align):
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "| " + " | ".join("---:" if a == "r" else "---" for a in align) + " |",
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def accuracy_table(summary, dataset, ratios):
@@ -919,25 +709,6 @@ def speed_table(summary, dataset, ratios):
     return markdown_table(header, rows, "l" + "r" * (len(ratios) + 1))
 
 
-def overhead_table(overhead):
-    header = ["workload", "data path", "variant", "CPU s", "wall s", "CPU ratio"]
-    header.append("wall ratio")
-    rows = [
-        [
-            f"{r.workload} ({r.rows:,} x {r.features}, {r.epochs} epochs, batch "
-            f"{r.batch})",
-            r.loader,
-            r.variant,
-            f"{r.cpu_s:.2f}",
-            f"{r.wall_s:.2f}",
-            f"{r.cpu_ratio:.3f}x",
-            f"{r.wall_ratio:.3f}x",
-        ]
-        for r in overhead.itertuples()
-    ]
-    return markdown_table(header, rows, "lllrrrr")
-
-
 def data_table(datasets, seeds, quick):
     header = ["data set", "train rows", "test rows", "features", "classes"]
     header += ["epochs (fine-tune)", "batch"]
@@ -959,36 +730,12 @@ def data_table(datasets, seeds, quick):
     return markdown_table(header, rows, "lrrrrrr")
 
 
-def report(summary, overhead, aims, config, study=None, study_lines=()):
-    """The RESULTS.md section, starting with its heading."""
-    datasets, ratios, seeds = config["datasets"], config["ratios"], config["seeds"]
-    command = "python benchmarks/bench_tradeoff.py" + config["argv"]
-    lines = [
-        HEADING,
-        "",
-        f"`{command}` (`make bench`): torch {torch.__version__}, "
-        f"{platform.machine()}, 1 torch thread in each of {config['n_jobs']} "
-        f"worker processes, seeds {', '.join(map(str, seeds))} (each seed its own "
-        f"stratified 75/25 split and initialisation), {config['wall_s'] / 60:.1f} "
-        "minutes wall time for the whole run. Protocol of Blalock et al., "
-        '"What is the State of Neural Network Pruning?" (MLSys 2020); details in '
-        "the docstring of "
-        "`benchmarks/bench_tradeoff.py`.",
-        "",
-        "Every method trains the same MLP (hidden 256-128, ReLU; Adam, lr 1e-3, "
-        "weight decay 1e-4) for the same number of epochs; sklprune's methods run "
-        "the polynomial schedule over the first E - F epochs and fine-tune F. "
-        "PyTorch one-shot L1 trains dense for E - F epochs, prunes with "
-        "`torch.nn.utils.prune.global_unstructured` (L1, all Linear weights), "
-        "fine-tunes F epochs through torch's reparametrisation, then "
-        "`prune.remove`. *small dense* is a narrower dense MLP with about as many "
-        "weights as the pruned ones keep; *magnitude, neuron* removes whole hidden "
-        'units (`granularity="neuron"`, `compact=True`) down to the same widths. '
-        "Random prunes every layer to the same sparsity.",
-        "",
-        data_table(datasets, seeds, config["quick"]),
-        "",
-        f"### Test accuracy (mean ± std over {len(seeds)} seeds)",
+def report(summary, aims, config, study=None, study_lines=()):
+    """The section's body: setup, tables, references and aims."""
+    datasets, ratios = config["datasets"], config["ratios"]
+    lines = [*introduction(config), ""]
+    lines += [
+        f"### Test accuracy (mean ± std over {len(config['seeds'])} seeds)",
         "",
         "Columns are compression ratios (sparsity 1 - 1/ratio of the Linear "
         "weights); bold: the most accurate method at that ratio.",
@@ -1014,29 +761,58 @@ def report(summary, overhead, aims, config, study=None, study_lines=()):
         lines += ["", f"**{dataset}**", "", speed_table(summary, dataset, ratios)]
     if study is not None:
         lines += study_report(study, config)
-    lines += [
+    lines += ["", *references(), "", *aims_part(aims, study_lines), ""]
+    lines.append("![Test accuracy against compression ratio](tradeoff.png)")
+    return "\n".join(lines)
+
+
+def introduction(config):
+    """How the run was made, the methods, and the table of data sets."""
+    return [
+        f"torch {torch.__version__}, {platform.machine()}, 1 torch thread in each "
+        f"of {config['n_jobs']} worker processes, seeds "
+        f"{', '.join(map(str, config['seeds']))} (each seed its own stratified "
+        f"75/25 split and initialisation), {config['wall_s'] / 60:.1f} minutes "
+        "wall time for the whole run. Protocol of Blalock et al., "
+        '"What is the State of Neural Network Pruning?" (MLSys 2020); details in '
+        "the docstring of `benchmarks/bench_tradeoff.py`.",
         "",
+        "Every method trains the same MLP (hidden 256-128, ReLU; Adam, lr 1e-3, "
+        "weight decay 1e-4) for the same number of epochs; sklprune's methods run "
+        "the polynomial schedule over the first E - F epochs and fine-tune F. "
+        "PyTorch one-shot L1 trains dense for E - F epochs, prunes with "
+        "`torch.nn.utils.prune.global_unstructured` (L1, all Linear weights), "
+        "fine-tunes F epochs through torch's reparametrisation, then "
+        "`prune.remove`. *small dense* is a narrower dense MLP with about as many "
+        "weights as the pruned ones keep; *magnitude, neuron* removes whole hidden "
+        'units (`granularity="neuron"`, `compact=True`) down to the same widths. '
+        "Random prunes every layer to the same sparsity.",
+        "",
+        data_table(config["datasets"], config["seeds"], config["quick"]),
+    ]
+
+
+def references():
+    """Where the measurements this study does not repeat are."""
+    return [
         "### Training-time overhead of PruningCallback",
         "",
-        "The skorch net of `benchmarks/bench_callback.py` (MLP 256-128, Adam) "
-        "without the callback and with it at 90 % sparsity (pruned by the "
-        "polynomial schedule over the first three quarters of the epochs), on "
-        "its own load_digits training set and on the synthetic one; on skorch's "
-        "default DataLoader and on sklprune's batch iterator (the one "
-        f"`PrunedClassifier` trains with). Medians of {config['overhead_repeats']} "
-        "interleaved runs in one process after a warm-up fit of each; ratios to "
-        "the net without the callback on the same workload and data path. CPU "
-        "time is this process's; wall time also counts waiting for a core on the "
-        "shared machine.",
-        "",
-        overhead_table(overhead),
+        'See the section "PruningCallback overhead on a plain skorch net" of this '
+        "file, written by `benchmarks/bench_callback.py`: fit time of a skorch "
+        "net with and without the callback, on skorch's DataLoader and on "
+        "sklprune's batch iterator.",
         "",
         "### Compaction latency",
         "",
         'See the section "Compaction latency" of this file, written by '
         "`benchmarks/bench_compaction.py`: inference time of dense, masked and "
         "compacted networks.",
-        "",
+    ]
+
+
+def aims_part(aims, study_lines):
+    """The aims of the protocol, and those of the defaults study when it ran."""
+    lines = [
         "### Aims",
         "",
         "Best strategy: the most accurate (by mean test accuracy) of "
@@ -1045,24 +821,18 @@ def report(summary, overhead, aims, config, study=None, study_lines=()):
         "LAMP* for fewer than 50 input features, *magnitude, LAMP* for more: "
         'the choice of `strategy="auto"`).',
         "",
-        *(f"* {line}" for line in aims),
-        "",
-        *(
-            [
-                "Aims of the defaults study (issue 14), computed from its table "
-                "above; *default* is `PrunedClassifier` with only `sparsity` and "
-                "`random_state` set:",
-                "",
-                *study_lines,
-                "",
-            ]
-            if study is not None
-            else []
-        ),
-        "![Test accuracy against compression ratio](tradeoff.png)",
-        "",
+        *aims,
     ]
-    return "\n".join(lines)
+    if study_lines:
+        lines += [
+            "",
+            "Aims of the defaults study (issue 14), computed from its table "
+            "above; *default* is `PrunedClassifier` with only `sparsity` and "
+            "`random_state` set:",
+            "",
+            *study_lines,
+        ]
+    return lines
 
 
 def study_report(study, config):
@@ -1111,12 +881,7 @@ def study_report(study, config):
 # ---------------------------------------------------------------------- output
 
 
-def write_section(text, path):
-    """Replace (or append) this benchmark's section of ``path``, atomically."""
-    return results.write_section(text, path)
-
-
-def plot(summary, datasets, ratios, path):
+def plot(summary, datasets, ratios, path, args):
     """Accuracy against achieved compression, one panel per data set."""
     import matplotlib
 
@@ -1171,7 +936,7 @@ def plot(summary, datasets, ratios, path):
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
     fig.suptitle("Test accuracy against compression (mean ± std over seeds)")
     fig.tight_layout(rect=(0, 0.1, 1, 1))
-    write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=110))
+    save_figure(fig, path, args)
     plt.close(fig)
 
 
@@ -1191,23 +956,11 @@ def ratio(text):
     return value
 
 
-def positive(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}.")
-    return value
-
-
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="small smoke run (under a minute)"
-    )
+    """The common flags and the grid's own; defaults depend on ``--quick``."""
+    parser = BenchmarkParser(__file__, __doc__)
     parser.add_argument("--ratios", type=ratio, nargs="+", default=None)
-    parser.add_argument("--seeds", type=positive, default=None, help="default 3")
+    parser.add_argument("--seeds", type=positive_int, default=None, help="default 3")
     parser.add_argument(
         "--datasets", nargs="+", choices=list(RECIPES), default=list(RECIPES)
     )
@@ -1219,22 +972,12 @@ def parse_args(argv=None):
         help="data sets of the defaults study (default: all; with --quick "
         f"{' '.join(QUICK_STUDY_DATASETS)}); none given skips the study",
     )
-    parser.add_argument("--n-jobs", type=positive, default=2)
-    parser.add_argument(
-        "--overhead-repeats", type=positive, default=None, help="default 7"
-    )
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=None,
-        help="markdown file to write the section into (default benchmarks/"
-        "RESULTS.md; none with --quick)",
-    )
+    parser.add_argument("--n-jobs", type=positive_int, default=2)
     parser.add_argument(
         "--plot",
         type=Path,
-        default=None,
-        help="PNG to write (default benchmarks/tradeoff.png; none with --quick)",
+        default=HERE / "tradeoff.png",
+        help="the figure a run that writes saves (default benchmarks/tradeoff.png)",
     )
     args = parser.parse_args(argv)
     args.ratios = tuple(
@@ -1245,19 +988,14 @@ def parse_args(argv=None):
         args.study_datasets = list(
             QUICK_STUDY_DATASETS if args.quick else STUDY_DATASETS
         )
-    args.overhead_repeats = args.overhead_repeats or (2 if args.quick else 7)
-    if not args.quick:
-        args.results = args.results or HERE / "RESULTS.md"
-        args.plot = args.plot or HERE / "tradeoff.png"
-    for path in (args.results, args.plot):
-        if path is not None and not path.resolve().parent.is_dir():
-            parser.error(f"the folder of {path} does not exist; create it first.")
+    if args.write and not args.plot.resolve().parent.is_dir():
+        parser.error(f"--plot: the folder of {args.plot} does not exist.")
     return args
 
 
 def main(argv=None):
+    """Run the grid and the study, publish the section and save the figure."""
     args = parse_args(argv)
-    torch.set_num_threads(1)
     start = time.perf_counter()
     seeds = list(range(args.seeds))
     results = run_grid(args.datasets, args.ratios, seeds, args.quick, args.n_jobs)
@@ -1268,27 +1006,17 @@ def main(argv=None):
             run_study(args.study_datasets, args.ratios, seeds, args.quick, args.n_jobs)
         )
         study_lines = study_aims(study, args.ratios)
-    overhead = callback_overhead(args.overhead_repeats, args.quick)
-    aims = aims_check(summary, args.datasets, args.ratios, overhead)
+    aims = aims_check(summary, args.datasets, args.ratios)
     config = {
         "datasets": args.datasets,
         "ratios": args.ratios,
         "seeds": seeds,
         "quick": args.quick,
         "n_jobs": args.n_jobs,
-        "study_datasets": args.study_datasets,
-        "argv": "".join(f" {a}" for a in (sys.argv[1:] if argv is None else argv)),
-        "overhead_repeats": args.overhead_repeats,
         "wall_s": time.perf_counter() - start,
     }
-    text = report(summary, overhead, aims, config, study, study_lines)
-    print(text)
-    if args.plot is not None:
-        plot(summary, args.datasets, args.ratios, args.plot)
-        print(f"wrote {args.plot}")
-    if args.results is not None:
-        write_section(text, args.results)
-        print(f"wrote {args.results}")
+    publish(args, HEADING, report(summary, aims, config, study, study_lines))
+    plot(summary, args.datasets, args.ratios, args.plot, args)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Sphinx configuration of the sklprune documentation.
 
 Build with ``make docs`` (HTML in ``docs/_build/html``, warnings are errors).
-Links into the documentation of scikit-learn, skorch, PyTorch, NumPy and pandas
+Every benchmark number the pages quote is a substitution read from
+``benchmarks/RESULTS.md`` at build time (``benchmark_numbers.py``). Links into the
+documentation of scikit-learn, skorch, PyTorch, NumPy and pandas
 (intersphinx) need the network: set ``SKLPRUNE_DOCS_INTERSPHINX=1`` to enable them.
 """
 
@@ -14,7 +16,9 @@ import torch
 import sklprune
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # _gallery_order and figures
+sys.path.insert(0, str(HERE))  # _gallery_order, figures and benchmark_numbers
+
+import benchmark_numbers
 
 # The gallery and the figures train small networks: one thread is fastest.
 torch.set_num_threads(1)
@@ -38,6 +42,8 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
+# |name| of every benchmark number the pages quote, from benchmarks/RESULTS.md.
+rst_prolog = benchmark_numbers.rst_prolog()
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
 default_role = "literal"
 

@@ -1,14 +1,14 @@
-"""benchmarks/bench_inference.py: a quick run writes its section, aims computed."""
+"""benchmarks/bench_inference.py: a quick run prints its section, aims computed."""
 
 import importlib.util
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from test_benchmarks import run_quick, section_of
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_inference.py"
 
@@ -23,13 +23,10 @@ def bench():
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    results = tmp_path_factory.mktemp("bench") / "RESULTS.md"
-    results.write_text("# Benchmark results\n\n## Other\n\nkeep me\n")
-    command = [sys.executable, str(SCRIPT), "--quick", "--results", str(results)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout, results.read_text()
+def quick_run(tmp_path_factory, bench):
+    """The section one ``--quick`` run printed (it writes no file)."""
+    stdout = run_quick("bench_inference.py", tmp_path_factory.mktemp("bench"))
+    return section_of(stdout, bench.HEADING)
 
 
 def table_rows(text):
@@ -40,16 +37,8 @@ def table_rows(text):
     ]
 
 
-def test_quick_run_writes_its_section_and_keeps_the_others(quick_run, bench):
-    stdout, results = quick_run
-    assert results.count(bench.HEADING) == 1
-    assert "## Other\n\nkeep me\n" in results
-    assert results[results.index(bench.HEADING) :].strip() in stdout
-
-
 def test_table_has_every_model_batch_and_a_fast_form(quick_run, bench):
-    _, results = quick_run
-    rows = table_rows(results)
+    rows = table_rows(quick_run)
     names = [row[0] for row in rows]
     assert names == [
         "dense",
@@ -60,8 +49,8 @@ def test_table_has_every_model_batch_and_a_fast_form(quick_run, bench):
         "MLPClassifier (dense)",
     ]
     for row in rows[:-1]:
-        assert len(row) == 6 + len(bench.QUICK_BATCHES)
-        for cell in row[4 : 4 + len(bench.QUICK_BATCHES)]:
+        assert len(row) == 4 + len(bench.QUICK_BATCHES)
+        for cell in row[2 : 2 + len(bench.QUICK_BATCHES)]:
             assert re.fullmatch(r"[\d.]+ \([\d.]+\)", cell), row
         assert re.fullmatch(r"[SD](-[SD])*", row[-1]), row
     assert rows[0][-2] == "1.00x"
@@ -70,11 +59,26 @@ def test_table_has_every_model_batch_and_a_fast_form(quick_run, bench):
 
 
 def test_every_aim_has_a_verdict(quick_run):
-    _, results = quick_run
-    aims = results.split("### Aims", 1)[1].strip().splitlines()
-    assert len(aims) == 6
+    aims = quick_run.split("### Aims", 1)[1].strip().splitlines()
+    assert len(aims) == 5
     for line in aims:
         assert re.match(r"- \*\*(met|NOT MET)\*\*: ", line), line
+    assert "pickle" not in quick_run  # file sizes are bench_file_size.py's
+
+
+def test_a_failed_batch_1_bound_reads_the_right_way_round(bench):
+    names = ["dense", "weight 90%"]
+    times = {
+        ("predict_proba", "dense"): 150e-6,
+        ("module", "dense"): 100e-6,
+        ("predict_proba", "weight 90%"): 186e-6,
+        ("module", "weight 90%"): 88e-6,
+        ("predict_proba", "MLPClassifier"): 200e-6,
+    }
+    within, faster = bench.row_aims("1024-512", names, times, 1)
+    assert within.startswith("- **NOT MET**")
+    assert "dense 150 µs <= 190 µs; weight 90% 186 µs > 172 µs" in within
+    assert faster.startswith("- **met**") and "weight 90% 186 µs < 200 µs" in faster
 
 
 def test_pruned_copies_have_the_asked_sparsity_and_predict_like_their_module(bench):
@@ -94,14 +98,3 @@ def test_pruned_copies_have_the_asked_sparsity_and_predict_like_their_module(ben
         np.testing.assert_allclose(
             clf.predict_proba(X[:5]), logits.softmax(1).numpy(), rtol=1e-5, atol=1e-6
         )
-
-
-def test_bad_arguments_are_refused(bench, capsys):
-    with pytest.raises(SystemExit):
-        bench.parse_args(["--repeats", "0"])
-    assert "integer >= 1" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        bench.parse_args(["--results", "/no/such/folder/RESULTS.md"])
-    assert "does not exist" in capsys.readouterr().err
-    assert bench.parse_args(["--quick"]).results is None
-    assert bench.parse_args([]).results == bench.RESULTS

@@ -1,10 +1,7 @@
 """benchmarks/bench_tradeoff.py: its quick run, its tables and its helpers."""
 
 import importlib.util
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.datasets import load_digits
+from test_benchmarks import run_quick, section_of
 from torch import nn
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_tradeoff.py"
@@ -27,22 +25,11 @@ def bench():
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    """One ``--quick`` run into a RESULTS.md that holds other sections too."""
+def quick_run(tmp_path_factory, bench):
+    """The section one ``--quick`` run printed (it writes no file)."""
     folder = tmp_path_factory.mktemp("bench")
-    results, png = folder / "RESULTS.md", folder / "tradeoff.png"
-    results.write_text(
-        "# Benchmark results\n\n## Compaction latency\n\nkeep me 1\n\n"
-        "## Accuracy vs compression (Blalock et al. protocol)\n\nstale table\n\n"
-        "## Sparse input\n\nkeep me 2\n"
-    )
-    command = [sys.executable, str(SCRIPT), "--quick", "--n-jobs", "1"]
-    command += ["--results", str(results), "--plot", str(png)]
-    done = subprocess.run(
-        command, capture_output=True, text=True, cwd=folder, timeout=600
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout, results.read_text(), png
+    stdout = run_quick("bench_tradeoff.py", folder, "--n-jobs", "1")
+    return section_of(stdout, bench.HEADING)
 
 
 def section(text, heading):
@@ -62,25 +49,8 @@ def table_after(text, title):
     return lines[0], rows
 
 
-def test_quick_run_replaces_only_its_own_section(quick_run, bench):
-    _, results, _ = quick_run
-    assert results.count(bench.HEADING) == 1
-    assert "stale table" not in results
-    assert "## Compaction latency\n\nkeep me 1\n" in results
-    assert results.rstrip().endswith("## Sparse input\n\nkeep me 2")
-    assert results.index("keep me 1") < results.index(bench.HEADING)
-    assert results.index(bench.HEADING) < results.index("keep me 2")
-
-
-def test_quick_run_prints_the_section_it_writes(quick_run, bench):
-    stdout, results, _ = quick_run
-    start = results.index(bench.HEADING)
-    mine = results[start : results.index("## Sparse input")].strip()
-    assert mine in stdout
-
-
 def test_accuracy_tables_have_every_method_and_ratio(quick_run, bench):
-    _, results, _ = quick_run
+    results = quick_run
     accuracy = section(results, "### Test accuracy")
     for dataset in bench.RECIPES:
         header, rows = table_after(accuracy, f"**{dataset}**")
@@ -97,7 +67,7 @@ def test_accuracy_tables_have_every_method_and_ratio(quick_run, bench):
 
 
 def test_speed_tables_report_the_achieved_sparsity(quick_run, bench):
-    _, results, _ = quick_run
+    results = quick_run
     speed = section(results, "### Achieved sparsity / theoretical speed-up")
     for dataset in bench.RECIPES:
         header, rows = table_after(speed, f"**{dataset}**")
@@ -117,35 +87,31 @@ def test_speed_tables_report_the_achieved_sparsity(quick_run, bench):
                     assert float(speedup) == pytest.approx(ratio, rel=1e-2)
 
 
-def test_overhead_table_times_every_variant_against_no_callback(quick_run):
-    _, results, _ = quick_run
-    overhead = section(results, "### Training-time overhead of PruningCallback")
-    header, rows = table_after(overhead, "shared machine.")
-    assert header.startswith("| workload | data path | variant | CPU s")
-    assert len(rows) == 9  # digits x 2 data paths x 3 + synthetic x 1 x 3
-    for row in rows:
-        if row[2] == "no callback":
-            assert row[5] == row[6] == "1.000x"
-        assert float(row[3]) > 0 and float(row[5].rstrip("x")) > 0
+def test_overhead_and_latency_are_referred_to_not_measured_again(quick_run):
+    overhead = section(quick_run, "### Training-time overhead of PruningCallback")
+    assert "`benchmarks/bench_callback.py`" in overhead and "|" not in overhead
+    latency = section(quick_run, "### Compaction latency")
+    assert "`benchmarks/bench_compaction.py`" in latency and "|" not in latency
 
 
 def test_aims_are_checked_with_a_verdict_each(quick_run):
-    stdout, results, _ = quick_run
-    aims = section(results, "### Aims")
-    for letter in "abcd":
-        line = next(li for li in aims.splitlines() if li.startswith(f"* ({letter})"))
-        assert re.search(r": (MET|NOT MET)\b", line), line
-    assert "(a) at 16x" in stdout and "(b) at 8x" in stdout
+    aims = section(quick_run, "### Aims")
+    for letter in "abc":
+        line = next(li for li in aims.splitlines() if f": ({letter}) " in li)
+        assert re.match(r"- \*\*(met|NOT MET)\*\*: ", line), line
+    assert "(d)" not in aims
+    assert "](tradeoff.png)" in quick_run
 
 
-def test_quick_run_draws_a_png(quick_run):
-    _, results, png = quick_run
-    umask = os.umask(0)
-    os.umask(umask)
-    assert png.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0o600
+def test_plot_draws_every_data_set(bench, tmp_path):
+    accuracy = {m: {8: 0.8, 16: 0.7} for m in bench.METHODS if m != "dense"}
+    accuracy["dense"] = {1: 0.9}
+    summary = fake_results(bench, accuracy)
+    png = tmp_path / "tradeoff.png"
+    args = bench.parse_args(["--results", str(tmp_path / "RESULTS.md")])
+    bench.plot(summary, ["digits"], (8, 16), png, args)
     data = png.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
-    assert "](tradeoff.png)" in results
 
 
 def test_small_dense_widths_keep_about_one_over_ratio_of_the_weights(bench):
@@ -199,27 +165,19 @@ def fake_results(bench, accuracy):
     return bench.summarise(pd.DataFrame(rows))
 
 
-def fake_overhead(cpu_ratio):
-    return pd.DataFrame(
-        [
-            {"workload": "w", "loader": "l", "variant": "no callback"}
-            | {"cpu_ratio": 1.0, "wall_ratio": 1.0},
-            {"workload": "w", "loader": "l", "variant": "magnitude"}
-            | {"cpu_ratio": cpu_ratio, "wall_ratio": cpu_ratio},
-        ]
-    )
+MET, NOT = "met", "NOT MET"
 
 
 @pytest.mark.parametrize(
-    "best_16, torch_8, random_8, cpu_ratio, verdicts",
+    "best_16, torch_8, random_8, verdicts",
     [
-        (0.895, 0.91, 0.80, 1.05, ["MET", "MET", "MET", "MET"]),
-        (0.885, 0.93, 0.80, 1.05, ["NOT MET", "NOT MET", "MET", "MET"]),
-        (0.895, 0.91, 0.92, 1.15, ["MET", "MET", "NOT MET", "NOT MET"]),
+        (0.895, 0.91, 0.80, [MET, MET, MET]),
+        (0.885, 0.93, 0.80, [NOT, NOT, MET]),
+        (0.895, 0.91, 0.92, [MET, MET, NOT]),
     ],
 )
 def test_aims_check_compares_the_right_numbers(
-    bench, best_16, torch_8, random_8, cpu_ratio, verdicts
+    bench, best_16, torch_8, random_8, verdicts
 ):
     accuracy = {m: {8: 0.5, 16: 0.5} for m in bench.METHODS if m != "dense"}
     accuracy["dense"] = {1: 0.90}
@@ -228,32 +186,21 @@ def test_aims_check_compares_the_right_numbers(
     accuracy["magnitude, global"] = {8: 0.91, 16: 0.6}
     accuracy["random"] = {8: random_8, 16: 0.4}
     summary = fake_results(bench, accuracy)
-    lines = bench.aims_check(summary, ["digits"], (8, 16), fake_overhead(cpu_ratio))
-    found = [re.search(r": (MET|NOT MET)\b", line).group(1) for line in lines]
+    lines = bench.aims_check(summary, ["digits"], (8, 16))
+    found = [re.match(r"- \*\*(met|NOT MET)\*\*", line).group(1) for line in lines]
     assert found == verdicts
     assert "fisher, LAMP" in lines[0]
+    if random_8 > 0.91:  # the comparison that failed reads the right way round
+        assert "digits 8x: global against random 0.9100 <= 0.9200" in lines[2]
 
 
 def test_aims_missing_a_ratio_say_not_measured(bench):
     accuracy = {m: {4: 0.5} for m in bench.METHODS if m != "dense"}
     accuracy["dense"] = {1: 0.9}
     summary = fake_results(bench, accuracy)
-    lines = bench.aims_check(summary, ["digits"], (4,), fake_overhead(1.0))
+    lines = bench.aims_check(summary, ["digits"], (4,))
     assert "not measured" in lines[0] and "not measured" in lines[1]
-
-
-def test_write_section_appends_then_replaces_in_place(bench, tmp_path):
-    path = tmp_path / "RESULTS.md"
-    path.write_text("# Benchmark results\n\n## Other\n\nkept\n")
-    path.chmod(0o640)
-    bench.write_section(f"{bench.HEADING}\n\nfirst\n", path)
-    assert path.stat().st_mode & 0o777 == 0o640  # permissions are kept
-    assert path.read_text().endswith(f"kept\n\n{bench.HEADING}\n\nfirst\n")
-    bench.write_section(f"{bench.HEADING}\n\nsecond\n", path)
-    text = path.read_text()
-    assert text.count(bench.HEADING) == 1 and "first" not in text
-    assert text.endswith("second\n") and "## Other\n\nkept\n" in text
-    assert [p.name for p in tmp_path.iterdir()] == ["RESULTS.md"]  # no temp left
+    assert lines[0].startswith("- **NOT MET**")
 
 
 @pytest.mark.parametrize(
@@ -271,18 +218,18 @@ def test_bad_arguments_are_refused_with_a_clear_message(bench, capsys, argv, mes
     assert message in capsys.readouterr().err
 
 
-def test_quick_writes_files_only_where_asked(bench):
+def test_quick_writes_no_file_and_a_full_run_writes_both(bench):
     quick = bench.parse_args(["--quick"])
-    assert quick.results is None and quick.plot is None
+    assert not quick.write
     assert quick.ratios == bench.QUICK_RATIOS and quick.seeds == 1
     full = bench.parse_args([])
-    assert full.results == SCRIPT.with_name("RESULTS.md")
+    assert full.write and full.results == SCRIPT.with_name("RESULTS.md")
     assert full.plot == SCRIPT.with_name("tradeoff.png")
     assert full.ratios == (2, 4, 8, 16, 32) and full.seeds == 3
 
 
-def test_quick_run_writes_the_defaults_study(quick_run, bench):
-    _, results, _ = quick_run
+def test_quick_run_prints_the_defaults_study(quick_run, bench):
+    results = quick_run
     study = section(results, "### Defaults at high compression")
     for dataset in bench.QUICK_STUDY_DATASETS:
         header, rows = table_after(study, f"**{dataset}**")
@@ -326,9 +273,6 @@ def fake_study(bench, accuracy, cost=None):
         for ratio, value in by_ratio.items()
     ]
     return bench.summarise(pd.DataFrame(rows))
-
-
-MET, NOT = "met", "NOT MET"
 
 
 @pytest.mark.parametrize(
@@ -383,9 +327,14 @@ def test_a_gap_carries_the_standard_error_of_its_paired_seeds(bench):
         for seed, a in by_seed.items()
     ]
     summary = bench.summarise(pd.DataFrame(rows))
-    gap, detail = bench._gap_detail(summary, "d", "default", "dense", 16)
+    found = bench.gap_check(summary, "d", "default", "dense", 16, 0.5)
     # Differences -1, 0, -2 points: mean -1, standard error 1 / sqrt(3).
-    assert gap == pytest.approx(-1.0)
-    assert detail == "d 16x: 0.9100 vs dense 0.9200 (-1.00 ± 0.58 points)"
+    assert found.value == pytest.approx(-1.0) and not found.met
+    assert found.text == (
+        "d 16x: 0.9100 vs dense 0.9200, difference -1.00 ± 0.58 points < -0.5 points"
+    )
     one_seed = bench.summarise(pd.DataFrame([r for r in rows if r["seed"] == 0]))
-    assert "±" not in bench._gap_detail(one_seed, "d", "default", "dense", 16)[1]
+    assert "±" not in bench.gap_check(one_seed, "d", "default", "dense", 16, 1).text
+    assert bench.gap_check(summary, "d", "default", "dense", 4, 1).text == (
+        "d 4x: not measured"
+    )

@@ -1,0 +1,245 @@
+"""The benchmark numbers the user guide quotes, read from ``benchmarks/RESULTS.md``.
+
+The pages never type a measured number: they write a substitution such as
+``|path_speedup|``, and ``conf.py`` defines every name below from what the
+benchmark scripts last wrote, at every build (:func:`rst_prolog`). A number that
+moves in ``RESULTS.md`` moves in the pages; a name whose number is gone stops the
+build with the name and where it was looked for (and ``tests/test_bench_docs.py``
+checks every name against ``RESULTS.md`` without a build).
+
+A name is found either in a table cell (:class:`Cell`) or in the text of a section
+(:class:`Quote`).
+"""
+
+import re
+import sys
+from collections import namedtuple
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+from _harness import RESULTS, read_sections, read_subsection, read_tables
+
+Cell = namedtuple("Cell", "section table row column pattern", defaults=(None,))
+Cell.__doc__ = """A table cell of a ``RESULTS.md`` section.
+
+``section`` is a ``## `` heading, or ``"heading > subheading"`` for a ``###``
+subsection; ``table`` the table's index there, or its title (the bold line above
+it, up to its first " ("); ``row`` the row's first cell, or a tuple of its first
+cells; ``column`` a header, or an index where headers repeat; ``pattern`` a regular
+expression whose group is the part of the cell to quote (default: the whole cell).
+"""
+Quote = namedtuple("Quote", "section pattern")
+Quote.__doc__ = """The group of a regular expression found in a section's text."""
+
+PATH = "Pruning path vs validation_curve"
+COMPACTION = "Compaction latency"
+INFERENCE = "Fast inference"
+SIZES = "File size against sparsity"
+SPARSE = "Sparse input: hashed text at scale"
+TRADEOFF = "Accuracy vs compression (Blalock et al. protocol)"
+STUDY = f"{TRADEOFF} > Defaults at high compression"
+MEAN = r"^([\d.]+)"
+BYTES = r"^([\d,]+)"
+RATIO = r"\(([\d.]+x)\)"
+
+
+def _path_numbers():
+    """grid_search.rst and strategies.rst: the pruning path against validation_curve."""
+    table = {
+        "path_wall_s": ("pruning_curve (path)", "wall s"),
+        "vc_wall_s": ("validation_curve", "wall s"),
+        "path_speedup": ("pruning_curve (path)", "speed-up (wall)"),
+        "path_fits_per_fold": ("pruning_curve (path)", "fits per fold (CPU)"),
+    }
+    numbers = {name: Cell(PATH, 0, *where) for name, where in table.items()}
+    numbers["path_high_diff"] = Quote(PATH, r"validation_curve's by ([+-][\d.]+)")
+    return numbers
+
+
+def _speed_numbers():
+    """speed.rst: compaction latency and the fast inference form."""
+    numbers = {}
+    for key, model in [
+        ("dense", "dense"),
+        ("m75", "masked 75%"),
+        ("c75", "compacted 75%"),
+        ("m90", "masked 90%"),
+        ("c90", "compacted 90%"),
+    ]:
+        numbers[f"cmp_{key}_params"] = Cell(COMPACTION, 0, model, "parameters")
+        # the speed-up at batch 1024 (the second "speed-up CPU / wall" column)
+        numbers[f"cmp_{key}_speedup"] = Cell(COMPACTION, 0, model, 6)
+    for key, model in [
+        ("w90", "weight 90%"),
+        ("w97", "weight 97%"),
+        ("w99", "weight 99%"),
+        ("n75", "neuron 75%, compacted"),
+    ]:
+        big = "**hidden 1024-512**"
+        numbers[f"inf_big_{key}_speedup"] = Cell(
+            INFERENCE, big, model, "speed-up at 4,096"
+        )
+        numbers[f"inf_{key}_layers"] = Cell(INFERENCE, big, model, "fast form layers")
+        if key != "n75":
+            numbers[f"inf_small_{key}_speedup"] = Cell(
+                INFERENCE, "**hidden 256-128**", model, "speed-up at 4,096"
+            )
+    numbers["inf_small_aim97"] = Quote(
+        INFERENCE, r"- \*\*(met|NOT MET)\*\*: 256-128: >= 3x faster than dense at 97"
+    )
+    small = "**hidden 256-128**"
+    numbers["inf_b1_dense"] = Cell(INFERENCE, small, "dense", "batch 1", r"^(\d+)")
+    numbers["inf_b1_dense_forward"] = Cell(
+        INFERENCE, small, "dense", "batch 1", r"\((\d+)\)"
+    )
+    numbers["inf_b1_mlp"] = Cell(INFERENCE, small, "MLPClassifier (dense)", "batch 1")
+    return numbers
+
+
+def _size_numbers():
+    """persistence.rst: file sizes of the 256-128 classifier."""
+    files = {
+        "pickle": "pickle (bytes)",
+        "skops": "skops (bytes)",
+        "deflate": "skops, deflate (bytes)",
+        "torchsave": "torch.save (bytes)",
+        "pruned": "save_pruned (bytes)",
+    }
+    numbers = {}
+    for key, sparsity in [("0", "0"), ("90", "0.9"), ("97", "0.97"), ("99", "0.99")]:
+        for name, column in files.items():
+            row = ("256-128", sparsity)
+            numbers[f"size_{key}_{name}"] = Cell(SIZES, 0, row, column, BYTES)
+    for name in ("pickle", "skops", "deflate"):
+        numbers[f"size_97_{name}_ratio"] = Cell(
+            SIZES, 0, ("256-128", "0.97"), files[name], RATIO
+        )
+    numbers["size_json_bytes"] = Quote(SIZES, r"stays ([\d,]+) bytes larger")
+    numbers["size_pruned_vs_torchsave"] = Quote(
+        SIZES, r"smaller than torch.save \(256-128: ([\d.]+x)"
+    )
+    return numbers
+
+
+def _sparse_numbers():
+    """large_text.rst: hashed text at scale."""
+    cells = {
+        "sp20_cpu": (("20,000", "sklprune"), "CPU s / epoch"),
+        "sp20_skorch_cpu": (("20,000", "skorch"), "CPU s / epoch"),
+        "sp20_wall_speedup": (("20,000", "sklprune"), "speed-up vs skorch"),
+        "sp20_accuracy": (("20,000", "sklprune"), "test accuracy"),
+        "sp20_skorch_accuracy": (("20,000", "skorch"), "test accuracy"),
+        "sp1m_s": (("1,000,000", "sklprune"), "s / epoch"),
+        "sp1m_cpu": (("1,000,000", "sklprune"), "CPU s / epoch"),
+        "sp1m_mb": (("1,000,000", "sklprune"), "peak MB"),
+        "sp100k_s": (("100,000", "sklprune"), "s / epoch"),
+        "sp10k_cpu": (("10,000", "sklprune"), "CPU s / epoch"),
+        "sp10k_dense_cpu": (("10,000", "sklprune-dense-grad"), "CPU s / epoch"),
+        "sp10k_mb": (("10,000", "sklprune"), "peak MB"),
+    }
+    numbers = {name: Cell(SPARSE, 0, *where) for name, where in cells.items()}
+    numbers["sp20_cpu_speedup"] = Quote(SPARSE, r"([\d.]+x) CPU")
+    return numbers
+
+
+def _study_numbers():
+    """strategies.rst: the defaults study of bench_tradeoff.py."""
+    numbers = {}
+    for key, title in [
+        ("narrow", "**narrow**"),
+        ("d44", "**digits_4x4**"),
+        ("bc", "**breast_cancer**"),
+        ("dg", "**digits**"),
+        ("r3", "**reviews_3class**"),
+        ("r2", "**rotten_tomatoes**"),
+    ]:
+        for column, where in [
+            ("dense", ("dense", "1x")),
+            ("16", ("default", "16x")),
+            ("32", ("default", "32x")),
+            ("other32", ("other criterion", "32x")),
+        ]:
+            numbers[f"st_{key}_{column}"] = Cell(STUDY, title, *where, MEAN)
+    narrow, reviews = "**narrow**", "**rotten_tomatoes**"
+    numbers["st_narrow_prev32"] = Cell(STUDY, narrow, "previous default", "32x", MEAN)
+    numbers["st_r2_small16"] = Cell(STUDY, reviews, "small dense", "16x", MEAN)
+    numbers["st_r2_random16"] = Cell(STUDY, reviews, "random, same layers", "16x", MEAN)
+    for dataset, key in [("narrow", "narrow"), ("reviews_3class", "r3")]:
+        for ratio in (16, 32):
+            numbers[f"st_{key}_gap{ratio}"] = Quote(
+                TRADEOFF,
+                rf"{dataset} {ratio}x: [\d.]+ vs dense [\d.]+(?:, difference | \()"
+                r"([+-][\d.]+ ± [\d.]+)",
+            )
+    numbers["st_aim_narrow"] = Quote(TRADEOFF, r"- \*\*(met|NOT MET)\*\*: \(e\)")
+    numbers["st_aim_reviews"] = Quote(TRADEOFF, r"- \*\*(met|NOT MET)\*\*: \(f\)")
+    numbers["st_cost_worst"] = Quote(TRADEOFF, r"\(k\) training cost.*?worst ([\d.]+x)")
+    numbers["tr_reviews_test_rows"] = Cell(TRADEOFF, 0, "rotten_tomatoes", "test rows")
+    return numbers
+
+
+NUMBERS = {
+    **_path_numbers(),
+    **_speed_numbers(),
+    **_size_numbers(),
+    **_sparse_numbers(),
+    **_study_numbers(),
+}
+
+
+def _section(sections, where):
+    """The text of a ``heading`` or ``heading > subheading``."""
+    heading, _, subsection = where.partition(" > ")
+    text = sections[heading]
+    return read_subsection(text, subsection) if subsection else text
+
+
+def _table(text, spec):
+    """The table of ``text`` at an index, or under a title."""
+    tables = read_tables(text)
+    if isinstance(spec, int):
+        return tables[spec]
+    return next(t for t in tables if t.title.split(" (")[0] == spec)
+
+
+def _cell(sections, where):
+    """The text of a :class:`Cell`."""
+    table = _table(_section(sections, where.section), where.table)
+    row_key = where.row if isinstance(where.row, tuple) else (where.row,)
+    row = next(r for r in table.rows if tuple(r[: len(row_key)]) == row_key)
+    column = where.column
+    cell = row[column if isinstance(column, int) else table.header.index(column)]
+    return re.search(where.pattern, cell).group(1) if where.pattern else cell
+
+
+def _quote(sections, where):
+    """The text of a :class:`Quote`."""
+    return re.search(where.pattern, _section(sections, where.section)).group(1)
+
+
+def read(path=RESULTS):
+    """Every name of :data:`NUMBERS` with its text in the results file at ``path``.
+
+    Raises
+    ------
+    LookupError
+        Naming the first name whose number is not where it is looked for.
+    """
+    sections = read_sections(path)
+    found = {}
+    for name, where in NUMBERS.items():
+        try:
+            read_one = _cell if isinstance(where, Cell) else _quote
+            found[name] = read_one(sections, where)
+        except (KeyError, StopIteration, ValueError, IndexError, AttributeError) as e:
+            raise LookupError(f"|{name}|: not found in {path} at {where}") from e
+    return found
+
+
+def rst_prolog(path=RESULTS):
+    """Substitution definitions of every benchmark number, for Sphinx's rst_prolog."""
+    return "\n".join(
+        f".. |{name}| replace:: {text}" for name, text in read(path).items()
+    )
