@@ -442,27 +442,50 @@ def _reduce(members, n, how):
 
 
 def _fewest_reaching(targets, dead, candidates, sparsity):
-    """The groups to prune: the dead ones and the prefix of ``candidates`` whose
-    removed cost comes closest to ``sparsity`` of the total."""
+    """The groups to prune: the dead ones and those of ``candidates`` whose removed
+    cost comes closest to ``sparsity`` of the total.
+
+    The longest prefix of the ranking that stays below the goal is taken; the
+    next candidates (up to ``_FILL_TRIES`` of them) are then added in turn where
+    they keep it below, so that one large group at the boundary (a channel whose
+    flattened columns are many) does not leave the goal far off. The closest of
+    the result and the smallest overshoot met on the way is returned.
+    """
     goal = sparsity * targets.total
+
+    def removed(pruned):
+        return targets.total - targets.kept_cost(pruned)
 
     def pruned_with(k):
         pruned = dead.clone()
         pruned[candidates[:k]] = True
         return pruned
 
-    def removed(k):
-        return targets.total - targets.kept_cost(pruned_with(k))
-
     low, high = 0, len(candidates)
-    if removed(high) <= goal:
+    if removed(pruned_with(high)) <= goal:
         return pruned_with(high)
     while low < high:  # the fewest candidates that remove at least the goal
         middle = (low + high) // 2
-        if removed(middle) >= goal:
+        if removed(pruned_with(middle)) >= goal:
             high = middle
         else:
             low = middle + 1
-    if low > 0 and goal - removed(low - 1) < removed(low) - goal:
-        low -= 1
-    return pruned_with(low)
+    if low == 0:
+        return dead.clone()
+    below = pruned_with(low - 1)
+    below_cost = removed(below)
+    over = pruned_with(low)
+    over_cost = removed(over)
+    for candidate in candidates[low : low + _FILL_TRIES].tolist():
+        trial = below.clone()
+        trial[candidate] = True
+        cost = removed(trial)
+        if cost <= goal:
+            below, below_cost = trial, cost
+        elif cost < over_cost:
+            over, over_cost = trial, cost
+    return below if goal - below_cost <= over_cost - goal else over
+
+
+# Candidates past the boundary tried one by one to come closer to the goal.
+_FILL_TRIES = 64
