@@ -446,10 +446,11 @@ def _fewest_reaching(targets, dead, candidates, sparsity):
     cost comes closest to ``sparsity`` of the total.
 
     The longest prefix of the ranking that stays below the goal is taken; the
-    next candidates (up to ``_FILL_TRIES`` of them) are then added in turn where
-    they keep it below, so that one large group at the boundary (a channel whose
-    flattened columns are many) does not leave the goal far off. The closest of
-    the result and the smallest overshoot met on the way is returned.
+    candidate that would cross it is skipped, and those after it are added in turn
+    while they keep it below, so that one large group at the boundary (a channel
+    whose flattened columns are many) does not leave the goal far off, and the
+    order of the ranking is kept otherwise. The closer of the result and the
+    prefix that crosses the goal is returned.
     """
     goal = sparsity * targets.total
 
@@ -476,16 +477,11 @@ def _fewest_reaching(targets, dead, candidates, sparsity):
     below_cost = removed(below)
     over = pruned_with(low)
     over_cost = removed(over)
-    for candidate in candidates[low : low + _FILL_TRIES].tolist():
+    for candidate in candidates[low:].tolist():
         trial = below.clone()
         trial[candidate] = True
         cost = removed(trial)
-        if cost <= goal:
-            below, below_cost = trial, cost
-        elif cost < over_cost:
-            over, over_cost = trial, cost
+        if cost > goal:
+            break
+        below, below_cost = trial, cost
     return below if goal - below_cost <= over_cost - goal else over
-
-
-# Candidates past the boundary tried one by one to come closer to the goal.
-_FILL_TRIES = 64
