@@ -40,6 +40,7 @@ SIZES = "File size against sparsity"
 SPARSE = "Sparse input: hashed text at scale"
 TRADEOFF = "Accuracy vs compression (Blalock et al. protocol)"
 STUDY = f"{TRADEOFF} > Defaults at high compression"
+COUPLED = "Coupled neuron pruning"
 MEAN = r"^([\d.]+)"
 BYTES = r"^([\d,]+)"
 RATIO = r"\(([\d.]+x)\)"
@@ -180,12 +181,42 @@ def _study_numbers():
     return numbers
 
 
+def _coupled_numbers():
+    """own_network.rst: neuron pruning of coupled units and the multiply-add budget."""
+    size = "**Compacted weights against the asked sparsity**"
+    accuracy = "**Test accuracy**"
+    speed = "**Predict time of the compacted network**"
+    cnn = "**The CNN of the issue under the multiply-add budget**"
+    numbers = {}
+    for key, module in [("res", "residual MLP"), ("cat", "two-branch MLP")]:
+        row = (module, "0.90")
+        numbers[f"cp_{key}90_promised"] = Cell(COUPLED, size, row, "promised")
+        numbers[f"cp_{key}90_compacted"] = Cell(COUPLED, size, row, "compacted")
+        numbers[f"cp_{key}90_acc"] = Cell(COUPLED, accuracy, row, "coupled")
+        numbers[f"cp_{key}90_dense"] = Cell(COUPLED, accuracy, row, "dense")
+        numbers[f"cp_{key}90_single"] = Cell(COUPLED, accuracy, row, "single-layer")
+        numbers[f"cp_{key}90_speedup"] = Cell(COUPLED, speed, row, "speed-up")
+    pruned = '0.75, budget="macs"'
+    for key, column in [
+        ("macs_removed", "MACs removed"),
+        ("widths", "widths"),
+        ("acc", "accuracy"),
+        ("speedup", "speed-up"),
+        ("params", "parameters"),
+    ]:
+        numbers[f"cp_cnn_{key}"] = Cell(COUPLED, cnn, pruned, column)
+    numbers["cp_cnn_dense_acc"] = Cell(COUPLED, cnn, "dense", "accuracy")
+    numbers["cp_cnn_dense_params"] = Cell(COUPLED, cnn, "dense", "parameters")
+    return numbers
+
+
 NUMBERS = {
     **_path_numbers(),
     **_speed_numbers(),
     **_size_numbers(),
     **_sparse_numbers(),
     **_study_numbers(),
+    **_coupled_numbers(),
 }
 
 

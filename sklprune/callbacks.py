@@ -126,7 +126,14 @@ class PruningCallback(Callback):
     schedule_ : callable
         The resolved schedule, ``epoch -> sparsity``.
     target_sparsity_ : float
-        The schedule's sparsity after the last epoch.
+        The schedule's sparsity after the last epoch, in what ``budget`` counts.
+
+    Notes
+    -----
+    Every epoch logs ``sparsity`` (the fraction of the target weights that are
+    zero), ``macs_sparsity`` (the fraction of the target layers' multiply-adds of
+    one sample that pruning removed, once the first training batch has shown the
+    output sizes), ``sparsity_target`` and ``event_prune`` to ``net.history``.
 
     Examples
     --------

@@ -13,6 +13,7 @@ from sklprune.compaction import coupled_units
 from sklprune.masks import (
     Axis,
     Member,
+    OutputPositions,
     UnitGroups,
     compute_group_masks,
     find_targets,
@@ -395,3 +396,32 @@ def test_groups_pickle():
     groups = coupled_units(ConvBN())
     loaded = pickle.loads(pickle.dumps(groups))
     assert loaded.members(5) == groups.members(5)
+
+
+# ------------------------------------------------------------------ costs
+
+
+def test_output_positions_count_every_call_of_a_layer():
+    module = Reused()
+    recorder = OutputPositions(module, ["inp", "shared", "head"]).start(n_samples=5)
+    module(torch.randn(5, 4))
+    assert recorder.stop() == {"inp": 1.0, "shared": 2.0, "head": 1.0}
+    assert not recorder.watching
+    assert all(not layer._forward_hooks for layer in module.modules())
+
+
+def test_a_weight_costs_its_layers_output_positions_under_the_macs_budget():
+    module = ConvBN()
+    params = find_targets(module)
+    positions = {"conv1": 64.0, "conv2": 16.0, "fc": 1.0, "head": 1.0}
+    assert weight_costs(module, params, "parameters") == dict.fromkeys(params, 1.0)
+    assert weight_costs(module, params, "macs", positions) == {
+        "conv1.weight": 64.0,
+        "conv2.weight": 16.0,
+        "fc.weight": 1.0,
+        "head.weight": 1.0,
+    }
+    with pytest.raises(ValueError, match="output positions"):
+        weight_costs(module, params, "macs")
+    with pytest.raises(ValueError, match="budget must be one of"):
+        weight_costs(module, params, "flops")
