@@ -205,6 +205,13 @@ def _coupled_numbers():
         ("params", "parameters"),
     ]:
         numbers[f"cp_cnn_{key}"] = Cell(COUPLED, cnn, pruned, column)
+    by_weights = '0.75, budget="parameters"'
+    for key, column in [
+        ("macs_removed", "MACs removed"),
+        ("widths", "widths"),
+        ("speedup", "speed-up"),
+    ]:
+        numbers[f"cp_cnn_par_{key}"] = Cell(COUPLED, cnn, by_weights, column)
     numbers["cp_cnn_dense_acc"] = Cell(COUPLED, cnn, "dense", "accuracy")
     numbers["cp_cnn_dense_params"] = Cell(COUPLED, cnn, "dense", "parameters")
     return numbers

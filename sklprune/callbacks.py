@@ -52,8 +52,9 @@ class PruningCallback(Callback):
         ``"global"``: one threshold over the raw scores of all targets (each target
         keeps a floor of weights, so no layer is emptied). ``"lamp"``: one
         threshold over layer-normalised scores (LAMP, Lee et al. 2021), which
-        keeps small layers such as the output layer from being pruned away; groups
-        of coupled units are also divided by their cost, so the costlier go first.
+        keeps small layers such as the output layer from being pruned away; under
+        ``budget="macs"`` the scores of groups of coupled units are also divided by
+        their cost, so the costlier go first.
         ``"layer"``: every target (every family of groups) pruned alike.
     granularity : {"weight", "neuron"}, default="weight"
         Single weights, or whole output units (rows of a Linear, output channels of

@@ -220,11 +220,12 @@ def compute_group_masks(
     scope : {"lamp", "global", "layer"}, default="lamp"
         ``"global"``: one ranking over the group scores. ``"lamp"``: one ranking
         over the scores made comparable across families (each divided by the sum of
-        the scores of its family that are at least as large, Lee et al. 2021) and
-        divided by the group's cost relative to the mean cost, so that a group that
-        costs more (a convolution channel under a multiply-add budget) goes first
-        at equal importance. ``"layer"``: every family loses the same fraction of
-        its groups, the fraction that reaches ``sparsity``. Under ``"lamp"`` and
+        the scores of its family that are at least as large, Lee et al. 2021).
+        Where the weights of different targets cost differently (a multiply-add
+        budget), each is also divided by the group's cost relative to the mean
+        cost, so that at equal importance the costlier groups (the channels of a
+        convolution) go first. ``"layer"``: every family loses the same fraction
+        of its groups, the fraction that reaches ``sparsity``. Under ``"lamp"`` and
         ``"global"`` every family keeps at least ``GLOBAL_FLOOR * (1 - sparsity)``
         of its groups, and under every scope at least one.
     group_reduction : {"sum", "mean", "max"}, default="sum"
@@ -352,6 +353,7 @@ class _Ranking:
         self.families = groups.families
         alive = torch.zeros(n, dtype=torch.bool)
         self.cost = torch.zeros(n, dtype=torch.float64)
+        self.weighted = len({t.cost for t in targets.items if t.axes}) > 1
         members = []
         for t in targets.items:
             score = scores[t.name].detach().cpu().double()
@@ -393,8 +395,13 @@ class _Ranking:
         """The alive groups that may go, in the order they are pruned."""
         keys = torch.zeros(len(self.score), dtype=torch.float64)
         candidates = []
-        alive_cost = self.cost[~self.dead]
-        mean_cost = float(alive_cost.mean()) if len(alive_cost) else 1.0
+        # A group's cost relative to the mean over the alive groups, where weights
+        # cost differently (multiply-adds); 1 where every weight costs alike.
+        alive = ~self.dead
+        relative_cost = torch.ones_like(self.cost)
+        if self.weighted and bool(alive.any()):
+            mean = float(self.cost[alive].mean())
+            relative_cost = self.cost / max(mean, 1e-300)
         for family in torch.unique(self.families):
             in_family = self.families == family
             ids = torch.nonzero(in_family & ~self.dead).flatten()
@@ -403,7 +410,7 @@ class _Ranking:
             n_all = int(in_family.sum())
             keys[ids] = _family_keys(
                 self.score[ids],
-                self.cost[ids] / max(mean_cost, 1e-300),
+                relative_cost[ids],
                 scope,
                 n_dead,
                 n_all,
