@@ -205,6 +205,7 @@ class PruningRuntime:
             scope=settings.scope,
             group_reduction=settings.group_reduction,
             costs=self.costs(settings.budget),
+            exact=sparsity >= settings.sparsity,
         )
 
     def gather_statistics(self):

@@ -10,7 +10,8 @@ This package knows only PyTorch. It answers five questions:
 * how sparse a set of tensors really is (:func:`achieved_sparsity`), and
 * how whole groups of coupled units are scored, pruned and counted by what their
   removal saves, in weights or in multiply-adds (:class:`UnitGroups`,
-  :func:`compute_group_masks`, in ``_groups.py``; :func:`weight_costs` and
+  :func:`compute_group_masks`, in ``_groups.py``, ranked and counted in
+  ``_group_ranking.py``; :func:`weight_costs` and
   :class:`OutputPositions`, in ``_costs.py``).
 
 Sparsity is always the fraction of all target weights that are zero, counted from the
