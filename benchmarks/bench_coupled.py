@@ -503,10 +503,35 @@ def aims(deviations, gaps, speedups, cnn):
     ]
 
 
+ACCURACY_HEADER = [
+    "module",
+    "sparsity",
+    "dense",
+    "coupled",
+    "weights",
+    "single-layer",
+    "its sparsity",
+    "its weights",
+    "points",
+]
+CNN_HEADER = [
+    "network",
+    "parameters",
+    "MACs",
+    "MACs removed",
+    "widths",
+    "accuracy",
+    "CPU ms",
+    "speed-up",
+]
+
+
 def section_body(args, all_runs, speedups, cnn):
     size, deviations = size_table(all_runs)
     acc, gaps = accuracy_table(all_runs)
     seeds = len(next(iter(all_runs.values())))
+    size_header = ["module", "sparsity", "dense", "promised", "compacted", "deviation"]
+    speed_header = ["module", "sparsity", "batch", "CPU ms", "speed-up"]
     return "\n\n".join(
         [
             f"torch {torch.__version__}, {platform.machine()}, 1 thread, shared "
@@ -514,35 +539,13 @@ def section_body(args, all_runs, speedups, cnn):
             "See the docstring of the script for the modules and the training.",
             "**Compacted weights against the asked sparsity** (weights of the "
             "Linear and Conv layers; mean over splits, deviation the worst split)",
-            markdown_table(
-                ["module", "sparsity", "dense", "promised", "compacted", "deviation"],
-                size,
-                "llrrrr",
-            ),
+            markdown_table(size_header, size, "llrrrr"),
             "**Test accuracy** (mean over splits; single-layer pruning at the "
             "sparsity whose compacted network has as many weights)",
-            markdown_table(
-                [
-                    "module",
-                    "sparsity",
-                    "dense",
-                    "coupled",
-                    "weights",
-                    "single-layer",
-                    "its sparsity",
-                    "its weights",
-                    "points",
-                ],
-                acc,
-                "llrrrrrrr",
-            ),
+            markdown_table(ACCURACY_HEADER, acc, "llrrrrrrr"),
             "**Predict time of the compacted network** (first split; CPU ms of "
             "one forward pass)",
-            markdown_table(
-                ["module", "sparsity", "batch", "CPU ms", "speed-up"],
-                speed_rows(speedups),
-                "llrrr",
-            ),
+            markdown_table(speed_header, speed_rows(speedups), "llrrr"),
             "**Group scores reduced by sum, mean and max** (test accuracy at 0.9, "
             'scope "lamp", mean over splits)',
             markdown_table(["module", *REDUCTIONS], reduction_rows(all_runs), "lrrr"),
@@ -550,20 +553,7 @@ def section_body(args, all_runs, speedups, cnn):
             "upsampled to 28x28; multiply-adds of one image through the Linear and "
             "Conv layers; widths conv1 / conv2 / fc; predict_proba of 1,000 images, "
             "CPU ms)",
-            markdown_table(
-                [
-                    "network",
-                    "parameters",
-                    "MACs",
-                    "MACs removed",
-                    "widths",
-                    "accuracy",
-                    "CPU ms",
-                    "speed-up",
-                ],
-                cnn_rows(cnn),
-                "lrrrlrrr",
-            ),
+            markdown_table(CNN_HEADER, cnn_rows(cnn), "lrrrlrrr"),
             "Aims:",
             "\n".join(aims(deviations, gaps, speedups, cnn)),
         ]

@@ -200,7 +200,8 @@ def closest_to_goal(targets, dead, candidates, sparsity, exact):
     where they keep it below (``exact``; at most ``_EXACT_TRIES`` of them), or
     while they do, so that one large group at the boundary (a channel whose
     flattened columns are many) does not leave the goal far off. The closer of
-    the result and the prefix that crosses the goal is returned.
+    the result and the smallest crossing met (the prefix that crosses the goal,
+    or, when ``exact``, a smaller group tried in its place) is returned.
     """
     goal = sparsity * targets.total
 
@@ -235,6 +236,8 @@ def closest_to_goal(targets, dead, candidates, sparsity, exact):
             below, below_cost = trial, cost
         elif not exact:
             break
+        elif cost < over_cost:
+            over, over_cost = trial, cost
     return below if goal - below_cost <= over_cost - goal else over
 
 
