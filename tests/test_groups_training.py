@@ -65,6 +65,8 @@ def test_the_compacted_network_has_the_asked_sparsity_within_one_group(
     small = compact(net.module_)
     dense = _weights(module())
     assert abs(_weights(small) - (1 - sparsity) * dense) <= _largest_group(module())
+    for name, weight in find_targets(small).items():  # no zero row is left behind
+        assert bool((weight != 0).any(dim=1).all()), name
     X, _ = digits_small
     np.testing.assert_allclose(
         small(torch.from_numpy(X)).detach().numpy(),
