@@ -10,7 +10,14 @@ and must give identical predictions. Sizes are exact byte counts, not timings, s
 one run suffices. This section owns the file sizes of the benchmarks; "Fast
 inference" times the same networks.
 
-Run: ``python benchmarks/bench_file_size.py`` (about two minutes on one core);
+A text pipeline is measured too, as the ``sklprune`` command builds it on the
+bundled film reviews (a TF-IDF ``ColumnTransformer`` of 5,000 terms and the
+command's default network at sparsity 0.9): its pickle and skops files as
+scikit-learn fitted it, where skops writes each of the vocabulary's numpy integers
+as a zip entry of its own, and the files the command writes, whose vocabulary
+holds Python ints.
+
+Run: ``python benchmarks/bench_file_size.py`` (about three minutes on one core);
 ``--quick`` trains small networks and writes no file.
 """
 
@@ -22,9 +29,14 @@ import numpy as np
 import skops.io as sio
 import torch
 from _harness import BenchmarkParser, aim, check, markdown_table, publish
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import Pipeline
 
 from sklprune import PrunedClassifier, save_pruned
+from sklprune.cli._report import model_file
+from sklprune.datasets import load_rotten_tomatoes
 
 HEADING = "## File size against sparsity"
 SPARSITIES = (0.0, 0.9, 0.97, 0.99)
@@ -145,11 +157,106 @@ def aims(rows):
     ]
 
 
+TEXT_TERMS, QUICK_TEXT_TERMS = 5000, 300
+TEXT_FILES = (
+    "pickle, as fitted",
+    "skops, deflate, as fitted",
+    "model.pkl, as the command writes it",
+    "model.skops, as the command writes it",
+)
+
+
+def text_pipeline(quick):
+    """The command's pipeline for ``--text-column text``, fitted on the reviews."""
+    data, y = load_rotten_tomatoes(as_frame=True, return_X_y=True)
+    if quick:
+        data, y = data.iloc[::8], y.iloc[::8]
+    vectoriser = TfidfVectorizer(
+        sublinear_tf=True, max_features=QUICK_TEXT_TERMS if quick else TEXT_TERMS
+    )
+    classifier = PrunedClassifier(
+        hidden_layer_sizes=(16,) if quick else (256, 128),
+        sparsity=0.9,
+        max_epochs=2 if quick else 4,
+        finetune_epochs=1,
+        random_state=0,
+    )
+    model = Pipeline(
+        [
+            ("features", ColumnTransformer([("text", vectoriser, "text")])),
+            ("classifier", classifier),
+        ]
+    )
+    return model.fit(data, y), data
+
+
+def text_sizes(quick):
+    """The text pipeline's files: ``{file: (bytes, zip entries or None)}``."""
+    model, data = text_pipeline(quick)
+    files = {
+        TEXT_FILES[0]: pickle.dumps(model),
+        TEXT_FILES[1]: sio.dumps(
+            model, compression=zipfile.ZIP_DEFLATED, compresslevel=9
+        ),
+        TEXT_FILES[2]: model_file(model, use_skops=False),
+        TEXT_FILES[3]: model_file(model, use_skops=True),
+    }
+    expected = model.predict_proba(data)
+    for name, data_bytes in files.items():
+        load = _skops_load if "skops" in name else pickle.loads
+        if not np.array_equal(load(data_bytes).predict_proba(data), expected):
+            raise AssertionError(f"{name} loads to a model that predicts differently")
+    sizes = {
+        name: (len(b), _entries(b) if "skops" in name else None)
+        for name, b in files.items()
+    }
+    return sizes, model
+
+
+def _entries(data):
+    return len(zipfile.ZipFile(io.BytesIO(data)).infolist())
+
+
+def text_section(sizes, model):
+    """The text pipeline's table and its aim."""
+    rows = [
+        [name, f"{size:,}", "" if entries is None else f"{entries:,}"]
+        for name, (size, entries) in sizes.items()
+    ]
+    terms = len(model[0].named_transformers_["text"].vocabulary_)
+    classifier = model[-1]
+    written = sizes[TEXT_FILES[3]][0]
+    bytes_check = {"fmt": "{:,}", "bound_fmt": "{:,}"}
+    return [
+        f"**TF-IDF pipeline** (as `sklprune run --text-column` builds it: "
+        f"{terms:,} terms of the bundled reviews, hidden "
+        f"{width(classifier.hidden_layer_sizes)} at sparsity "
+        f"{classifier.sparsity:g}; each file loaded back gives identical "
+        "predictions)",
+        "",
+        markdown_table(["file", "bytes", "zip entries"], rows, "lrr"),
+        "",
+        aim(
+            "the command's model.skops of a text pipeline is no larger than the "
+            "pickle of the same pipeline",
+            [
+                check(
+                    written, "<=", sizes[TEXT_FILES[0]][0], "as fitted:", **bytes_check
+                ),
+                check(
+                    written, "<=", sizes[TEXT_FILES[2]][0], "as written:", **bytes_check
+                ),
+            ],
+        ),
+    ]
+
+
 def main(argv=None):
     """Measure every file of every model and publish the section."""
     parser = BenchmarkParser(__file__, __doc__)
     args = parser.parse_args(argv)
     rows, n_features = measure(args.quick)
+    text = text_section(*text_sizes(args.quick))
     widths = " and ".join(width(h) for h in dict.fromkeys(h for h, _ in rows))
     body = "\n".join(
         [
@@ -162,6 +269,8 @@ def main(argv=None):
             table(rows),
             "",
             *aims(rows),
+            "",
+            *text,
         ]
     )
     publish(args, HEADING, body)

@@ -85,7 +85,11 @@ def pruned_copy(dense, sparsity, granularity):
 
 
 def build(width, X, y, quick):
-    common = dict(hidden_layer_sizes=width, batch_size=256, random_state=0)
+    # engine="torch": this benchmark measures torch's fast inference form
+    # (bench_predict_engine.py compares it with ONNX Runtime).
+    common = dict(
+        hidden_layer_sizes=width, batch_size=256, engine="torch", random_state=0
+    )
     epochs = dict(max_epochs=2, finetune_epochs=1)
     dense = PrunedClassifier(sparsity=0.0, **common, **epochs).fit(X, y)
     models = {"dense": dense}

@@ -36,6 +36,7 @@ Quote.__doc__ = """The group of a regular expression found in a section's text."
 PATH = "Pruning path vs validation_curve"
 COMPACTION = "Compaction latency"
 INFERENCE = "Fast inference"
+ENGINE = "Prediction engine and int8 scales"
 SIZES = "File size against sparsity"
 SPARSE = "Sparse input: hashed text at scale"
 TRADEOFF = "Accuracy vs compression (Blalock et al. protocol)"
@@ -120,6 +121,25 @@ def _size_numbers():
     numbers["size_json_bytes"] = Quote(SIZES, r"stays ([\d,]+) bytes larger")
     numbers["size_pruned_vs_torchsave"] = Quote(
         SIZES, r"smaller than torch.save \(256-128: ([\d.]+x)"
+    )
+    return numbers | _text_size_numbers()
+
+
+def _text_size_numbers():
+    """persistence.rst: the files of the command's text pipeline."""
+    text = "**TF-IDF pipeline**"
+    rows = {
+        "pickle": "pickle, as fitted",
+        "skops": "skops, deflate, as fitted",
+        "command": "model.skops, as the command writes it",
+    }
+    numbers = {"size_text_terms": Quote(SIZES, r"builds it: ([\d,]+) terms")}
+    for key, row in rows.items():
+        numbers[f"size_text_{key}"] = Cell(SIZES, text, row, "bytes")
+        if key != "pickle":
+            numbers[f"size_text_{key}_entries"] = Cell(SIZES, text, row, "zip entries")
+    numbers["size_text_aim"] = Quote(
+        SIZES, r"- \*\*(met|NOT MET)\*\*: the command's model.skops of a text"
     )
     return numbers
 
@@ -217,9 +237,35 @@ def _coupled_numbers():
     return numbers
 
 
+def _engine_numbers():
+    """speed.rst: ONNX Runtime against torch, and int8 (bench_predict_engine.py)."""
+    faster = "ONNX Runtime faster at 1 / 64 / 4,096"
+    numbers = {
+        f"eng_{key}_speedups": Cell(ENGINE, 0, model, faster)
+        for key, model in [
+            ("dense", "dense"),
+            ("w90", "weight 90%"),
+            ("n75", "neuron 75%, compacted"),
+        ]
+    }
+    numbers["eng_sparse_torch"] = Cell(ENGINE, 1, "1,024", "torch faster")
+    numbers["eng_sparse_columns"] = Quote(ENGINE, r"rows made dense \(([\d,]+) columns")
+    for key, form in [("dense", "dense"), ("w90", "weight 90%")]:
+        row = ("narrow", form, "per matrix")
+        for column, name in [
+            ("fp32 accuracy", "fp32_acc"),
+            ("int8 accuracy", "int8_acc"),
+            ("fp32 bytes", "fp32_bytes"),
+            ("int8 bytes", "int8_bytes"),
+        ]:
+            numbers[f"int8_{key}_{name}"] = Cell(ENGINE, 2, row, column)
+    return numbers
+
+
 NUMBERS = {
     **_path_numbers(),
     **_speed_numbers(),
+    **_engine_numbers(),
     **_size_numbers(),
     **_sparse_numbers(),
     **_study_numbers(),

@@ -19,6 +19,8 @@ _SOURCES = {
     "PolynomialSchedule": "schedules",
     "PrunedClassifier": "classifier",
     "PrunedClassifierCV": "classifier_cv",
+    "PrunedRegressor": "regressor",
+    "PrunedRegressorCV": "regressor_cv",
     "PruningCallback": "callbacks",
     "PruningCurveDisplay": "curve_display",
     "PruningStrategy": "strategies",

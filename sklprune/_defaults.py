@@ -1,18 +1,21 @@
 """The default settings of the estimators, and the names they accept, without torch.
 
 :class:`~sklprune.PrunedClassifier` takes its constructor defaults from
-:data:`ESTIMATOR_DEFAULTS`, and the ``sklprune`` command reads them from here to
-build its options, so ``sklprune --help`` does not load torch and a default is
-written in one place only. The names of the built-in strategies, schedules and
-losses are the keys of the registries in :mod:`sklprune.strategies`,
-:mod:`sklprune.schedules` and :mod:`sklprune.losses`, which load torch; the command
-offers them from here, and ``tests/test_defaults.py`` keeps both the same.
+:data:`ESTIMATOR_DEFAULTS` and :class:`~sklprune.PrunedRegressor` from
+:data:`REGRESSOR_DEFAULTS`, the same table with the regression loss and without
+``class_weight``; :class:`~sklprune.PruningCallback` takes the defaults of its
+pruning parameters from :data:`PRUNING_DEFAULTS` (a part of both tables); and the
+``sklprune`` command reads them from here to build its options, so ``sklprune
+--help`` does not load torch and a default is written in one place only. The names
+of the built-in strategies, schedules and losses are the keys of the registries in
+:mod:`sklprune.strategies`, :mod:`sklprune.schedules` and :mod:`sklprune.losses`,
+which load torch; the command offers them from here, and
+``tests/test_defaults.py`` keeps both the same.
 """
 
-ESTIMATOR_DEFAULTS = {
-    "module": None,
-    "module_kwargs": None,
-    "hidden_layer_sizes": (256, 128),
+# What is pruned, by which criterion, on which schedule: the same for a skorch net
+# with the callback as for the estimators.
+PRUNING_DEFAULTS = {
     "sparsity": 0.9,
     "strategy": "auto",
     "granularity": "weight",
@@ -20,6 +23,13 @@ ESTIMATOR_DEFAULTS = {
     "budget": "parameters",
     "group_reduction": "sum",
     "schedule": "polynomial",
+}
+
+ESTIMATOR_DEFAULTS = {
+    "module": None,
+    "module_kwargs": None,
+    "hidden_layer_sizes": (256, 128),
+    **PRUNING_DEFAULTS,
     "loss": "cross_entropy",
     "class_weight": None,
     "optimizer": "adam",
@@ -33,9 +43,16 @@ ESTIMATOR_DEFAULTS = {
     "n_iter_no_change": 5,
     "tol": 1e-4,
     "compact": False,
+    "engine": "auto",
     "device": "cpu",
     "random_state": None,
     "verbose": 0,
+}
+
+# The regressor's: the classifier's, but for the loss; classes have no weights.
+REGRESSOR_DEFAULTS = {
+    **{k: v for k, v in ESTIMATOR_DEFAULTS.items() if k != "class_weight"},
+    "loss": "squared_error",
 }
 
 # The keys of sklprune.strategies.STRATEGIES, in its order.
@@ -46,6 +63,9 @@ SCHEDULE_NAMES = ("one_shot", "iterative", "polynomial")
 
 # The keys of sklprune.losses.LOSSES, in its order.
 LOSS_NAMES = ("cross_entropy", "mse", "focal", "label_smoothing")
+
+# The keys of sklprune.losses.REGRESSION_LOSSES, in its order.
+REGRESSION_LOSS_NAMES = ("squared_error", "absolute_error", "huber", "poisson")
 
 # What a strategy prunes: single weights, or whole output units.
 GRANULARITIES = ("weight", "neuron")

@@ -1,15 +1,22 @@
 """The core the pruned estimators share: parameters, the network and its skorch
 net, training with pruning, the cached fast prediction path, and pickling.
 
-:class:`BasePrunedEstimator` is to :class:`~sklprune.PrunedClassifier` what
-scikit-learn's ``BaseMultilayerPerceptron`` is to ``MLPClassifier``: it holds what
-does not depend on the targets (how it builds the module, the skorch net and the
+:class:`BasePrunedEstimator` is to :class:`~sklprune.PrunedClassifier` and
+:class:`~sklprune.PrunedRegressor` what scikit-learn's ``BaseMultilayerPerceptron``
+is to ``MLPClassifier`` and ``MLPRegressor``: it holds what does not depend on the
+targets (how it builds the module, the skorch net and the
 training data is in :class:`~sklprune._training.network.NetworkBuildingMixin`). A
 subclass adds the targets through these hooks:
 
+``_y_validation``
+    The keyword arguments of ``validate_data`` for ``y`` (``multi_output``).
 ``_encode_targets(y)``, ``_encode_stream_targets(y, first_call, **stream)``
-    Check ``y``, set the fitted attributes of the targets (``classes_``) and return
-    the targets the network trains on, in ``fit`` and in ``partial_fit``.
+    Check ``y``, set the fitted attributes of the targets (``classes_``,
+    ``n_outputs_``) and return them encoded (class indices), in ``fit`` and in
+    ``partial_fit``.
+``_transform_targets(y_encoded, weights, reset)``
+    The targets the network trains on (the regressor's are standardised);
+    ``reset`` learns the transformation, in ``fit`` and the first ``partial_fit``.
 ``_n_outputs()``, ``_outputs_keyword``, ``_describe_outputs(n_outputs)``
     How many outputs the network has, the keyword that tells a module class so,
     and what the outputs must be, for the error of a module that gets it wrong.
@@ -39,11 +46,7 @@ from skorch.history import History
 from torch import nn
 
 from ._training.auto import resolve_strategy
-from ._training.network import (
-    NetworkBuildingMixin,
-    device_available,
-    module_device,
-)
+from ._training.network import NetworkBuildingMixin, device_available
 from ._training.optimizers import (
     OPTIMIZERS,
 )
@@ -52,6 +55,7 @@ from ._training.sparse_grad import contiguous_parameters_
 from ._training.stopping import raise_if_interrupted
 from ._training.weighting import make_dataset, training_weights
 from .compaction._compact import compact
+from .inference._engine import CHECK_ROWS, ENGINES, choose_engine
 from .inference._predict import InferenceCache, validated_input
 from .losses import supports_sample_weight
 from .masks import BUDGETS, GROUP_REDUCTIONS
@@ -68,10 +72,11 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
     that the module docstring lists.
     """
 
-    # Set by a subclass: the skorch net class, and the keyword argument of a module
-    # class that takes the number of outputs.
+    # Set by a subclass: the skorch net class, the keyword argument of a module
+    # class that takes the number of outputs, and how validate_data checks y.
     _net_class = None
     _outputs_keyword = None
+    _y_validation = {}
 
     _parameter_constraints = {
         "module": [None, type, nn.Module],
@@ -101,6 +106,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "compact": ["boolean"],
+        "engine": [StrOptions(set(ENGINES))],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -132,6 +138,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         n_iter_no_change,
         tol,
         compact,
+        engine,
         device,
         random_state,
         verbose,
@@ -158,6 +165,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.compact = compact
+        self.engine = engine
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -188,6 +196,10 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
     def _net_kwargs(self, n_outputs):
         """The arguments of ``_net_class`` that depend on the task."""
 
+    def _transform_targets(self, y_encoded, weights, reset):
+        """The targets the network trains on; ``reset`` learns the transformation."""
+        return y_encoded
+
     def _training_weights(self, X, y, sample_weight):
         """The weight of every sample in the loss, or None when all are equal."""
         return training_weights(X, y, sample_weight)
@@ -209,9 +221,13 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
 
     def _fit(self, X, y, sample_weight):
         """Train and prune a new network on all of ``X``: the work of ``fit``."""
-        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32)
+        X, y = validate_data(
+            self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32,
+            **self._y_validation,
+        )
         y_encoded = self._encode_targets(y)
         weights = self._training_weights(X, y, sample_weight)
+        y_train = self._transform_targets(y_encoded, weights, reset=True)
         self._finetune_epochs()  # checks it against max_epochs, early
         if sp.issparse(X):
             X = sp.csr_matrix(X)
@@ -229,7 +245,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
                     "module's forward or a function), or use a named loss."
                 )
             train, valid = self._split(
-                X, y_encoded, weights, rng, self._dataset_kwargs(module)
+                X, y_train, weights, rng, self._dataset_kwargs(module)
             )
             if valid is not None:
                 net.set_params(train_split=predefined_split(valid))
@@ -240,7 +256,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         if self.compact:
             self.module_ = net.module_ = compact(net.module_)
         self._set_size_attributes()
-        self._inference = InferenceCache()
+        self._choose_engine(X)
         return self
 
     def _partial_fit(self, X, y, sample_weight, **stream):
@@ -253,9 +269,11 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         self._check_partial_fit_params()
         X, y = validate_data(
             self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32,
-            reset=first_call,
+            reset=first_call, **self._y_validation,
         )
-        y_encoded = self._encode_stream_targets(y, first_call, **stream)
+        y_train, weights = self._training_targets(
+            X, y, sample_weight, first_call, **stream
+        )
         if sp.issparse(X):
             X = sp.csr_matrix(X)
         if first_call:
@@ -266,22 +284,38 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         epochs = 0 if first_call else len(net.history)
         with TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
             torch.set_rng_state(torch.from_numpy(self._torch_rng_state_))
-            weights = self._training_weights(X, y, sample_weight)
             if weights is not None and not supports_sample_weight(net.criterion):
                 raise TypeError(
                     f"The loss {self.loss!r} cannot weight samples, as sample_weight "
                     "and class_weight need: give it a sample_weight keyword."
                 )
             dataset_kwargs = self._dataset_kwargs(module)
-            train = make_dataset(X, y_encoded, weights, **dataset_kwargs)
+            train = make_dataset(X, y_train, weights, **dataset_kwargs)
             net.partial_fit(train, None, epochs=1)
             self._torch_rng_state_ = torch.get_rng_state().numpy()
         if len(net.history) != epochs + 1 or "sparsity" not in net.history[-1]:
             raise KeyboardInterrupt("Training was interrupted during partial_fit.")
         self._set_fitted_attributes(net)
         self._set_size_attributes()
-        self._inference = InferenceCache()
+        if first_call or "engine_" not in self.__dict__:
+            self._choose_engine(X)
+        else:  # same network, new weights: its graph is rebuilt on first use
+            self._inference = InferenceCache()
         return self
+
+    def _training_targets(self, X, y, sample_weight, first_call=False, **stream):
+        """The targets the network trains on and the sample weights, for more
+        training: a ``partial_fit`` call, or a step of a pruning path (validated
+        ``X`` and ``y``).
+
+        Returns
+        -------
+        y_train : ndarray
+        weights : ndarray of shape (n_samples,) or None
+        """
+        y_encoded = self._encode_stream_targets(y, first_call, **stream)
+        weights = self._training_weights(X, y, sample_weight)
+        return self._transform_targets(y_encoded, weights, first_call), weights
 
     def _start_stream(self, X):
         """The net and module of the first ``partial_fit`` call."""
@@ -310,14 +344,30 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         self.n_parameters_ = int(sum(p.numel() for p in params))
         self.n_nonzero_ = int(sum(int(torch.count_nonzero(p)) for p in params))
 
+    def _choose_engine(self, X):
+        """Resolve ``engine`` for the fitted network into ``engine_`` and
+        ``engine_reason_``; ONNX Runtime's outputs are checked on the first rows
+        of ``X``, at most a batch of them (made dense when ``X`` is sparse)."""
+        rows = X[: min(CHECK_ROWS, self.batch_size)]
+        choice = choose_engine(self.engine, self.module_, rows, self.n_features_in_)
+        self.engine_, self.engine_reason_ = choice.engine, choice.reason
+        self._inference = InferenceCache()
+        if choice.runtime is not None:
+            self._inference.adopt(self.module_, choice.runtime)
+
     # -------------------------------------------------------------- predicting
 
     def _network_outputs(self, X):
-        """The network's outputs for ``X`` (float32), through the fast form."""
+        """The network's outputs for ``X`` (float32), through the fast form of
+        the engine that ``engine_`` names."""
         X = validated_input(self, X)
         if "_inference" not in self.__dict__:  # dropped from pickles
             self._inference = InferenceCache()
-        return self._inference.logits(self.module_, X, module_device(self.module_))
+        engine = self.engine_
+        sparse = not isinstance(X, np.ndarray)  # validated: ndarray or sparse
+        if engine == "onnxruntime" and sparse and self.engine == "auto":
+            engine = "torch"  # its sparse first layer skips the zeros of X
+        return self._inference.logits(self.module_, X, engine)
 
     # ---------------------------------------------------------------- pickling
 
@@ -338,6 +388,14 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
 
     def __setstate__(self, state):
         super().__setstate__(state)
+        # Files saved before the engine parameter existed predict with torch.
+        self.__dict__.setdefault("engine", "auto")
+        if "module_" in state and "engine_" not in state:
+            self.engine_ = "torch"
+            self.engine_reason_ = (
+                "saved by a version of sklprune that predicted with torch only; "
+                "fit again to choose an engine."
+            )
         if "module_" in state:
             device = self.device if device_available(self.device) else "cpu"
             self.module_ = module_from_state(state["module_"], device)

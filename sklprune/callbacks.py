@@ -5,6 +5,8 @@ import warnings
 import torch
 from skorch.callbacks import Callback
 
+from ._defaults import PRUNING_DEFAULTS as _DEFAULTS
+from ._training.auto import input_width, resolve_strategy
 from ._training.callback_parameters import check_parameters
 from ._training.optimizer_state import clear_optimizer_state, optimizers
 from ._training.pruning_runtime import PruningRuntime
@@ -43,11 +45,14 @@ class PruningCallback(Callback):
     sparsity : float, default=0.9
         Final fraction of target weights that are zero, in [0, 1). Cumulative: 0.9
         means 90 % of all target weights, not 90 % of what is left.
-    strategy : str, PruningStrategy or callable, default="magnitude"
-        Importance criterion: ``"magnitude"``, ``"gradient"``, ``"fisher"``,
-        ``"random"``, a :class:`~sklprune.strategies.PruningStrategy` or a function
-        ``(weights, statistics) -> scores``. Gradient statistics come from the net's
-        own criterion.
+    strategy : str, PruningStrategy or callable, default="auto"
+        Importance criterion: ``"auto"``, ``"magnitude"``, ``"gradient"``,
+        ``"fisher"``, ``"random"``, a :class:`~sklprune.strategies.PruningStrategy`
+        or a function ``(weights, statistics) -> scores``. Gradient statistics come
+        from the net's own criterion. ``"auto"`` is resolved when training starts,
+        by the rule of :class:`~sklprune.PrunedClassifier`: ``"fisher"`` for
+        inputs of fewer than 50 features per sample, ``"magnitude"`` for wider
+        ones and for an ``X`` without a shape (a dict, a Dataset).
     scope : {"lamp", "global", "layer"}, default="lamp"
         ``"global"``: one threshold over the raw scores of all targets (each target
         keeps a floor of weights, so no layer is emptied). ``"lamp"``: one
@@ -122,8 +127,9 @@ class PruningCallback(Callback):
     ----------
     masks_ : dict of str to torch.Tensor or None
         Boolean keep-masks per target, ``None`` before the first pruning step.
-    strategy_ : PruningStrategy
-        The resolved strategy.
+    strategy_ : PruningStrategy or None
+        The resolved strategy; ``None`` until training starts when ``strategy``
+        is ``"auto"``.
     schedule_ : callable
         The resolved schedule, ``epoch -> sparsity``.
     target_sparsity_ : float
@@ -156,14 +162,14 @@ class PruningCallback(Callback):
 
     def __init__(
         self,
-        sparsity=0.9,
-        strategy="magnitude",
-        scope="lamp",
-        granularity="weight",
-        budget="parameters",
-        group_reduction="sum",
+        sparsity=_DEFAULTS["sparsity"],
+        strategy=_DEFAULTS["strategy"],
+        scope=_DEFAULTS["scope"],
+        granularity=_DEFAULTS["granularity"],
+        budget=_DEFAULTS["budget"],
+        group_reduction=_DEFAULTS["group_reduction"],
         coupled=True,
-        schedule="polynomial",
+        schedule=_DEFAULTS["schedule"],
         start_epoch=1,
         end_epoch=None,
         frequency=1,
@@ -195,7 +201,9 @@ class PruningCallback(Callback):
     def initialize(self):
         """Check the parameters and reset all state (runs on every fresh fit)."""
         check_parameters(self)
-        self.strategy_ = get_strategy(self.strategy)
+        # "auto" needs the width of the input: resolved in on_train_begin.
+        auto = isinstance(self.strategy, str) and self.strategy == "auto"
+        self.strategy_ = None if auto else get_strategy(self.strategy)
         # Built for real in on_train_begin, when max_epochs is known; resolving it
         # here reports an unknown name at initialize.
         self.schedule_ = get_schedule(self.schedule, self.sparsity, 1, 1)
@@ -209,6 +217,8 @@ class PruningCallback(Callback):
         return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if self.strategy_ is None:
+            self.strategy_ = get_strategy(resolve_strategy("auto", input_width(X)))
         self._build_schedule(net)
         # Weights are settled at the first epoch, after every callback's
         # on_train_begin (LoadInitState loads there).

@@ -3,7 +3,8 @@
 * :func:`sparsity_report` counts, per prunable tensor, the parameters, non-zeros and
   multiply-accumulates of one sample, the fractions of both that are gone (the two
   budgets a pruning callback can count in), and gives the compression ratio and the
-  theoretical speed-up the pruning literature asks every result to report.
+  ratio of multiply-accumulates the pruning literature asks every result to
+  report (a theoretical speed-up: :func:`measure_latency` gives the real one).
 * :func:`model_size` serialises the state dict and the model and says how many
   bytes pruning saves on disk; :func:`measure_latency` times inference.
 
@@ -12,10 +13,8 @@ Accuracy against sparsity is :func:`sklprune.pruning_path.pruning_curve`, drawn 
 """
 
 import gzip
-import importlib.util
 import io
 import numbers
-import pickle
 
 import numpy as np
 import pandas as pd
@@ -30,6 +29,7 @@ from ._training.batching import as_batchable, dense_rows, predict_logits
 from .callbacks import PruningCallback
 from .masks import OutputPositions, find_targets
 from .masks._costs import layers_of
+from .persistence._file_sizes import file_sizes
 from .persistence._state_dict import save_pruned
 
 _REPORT_COLUMNS = [
@@ -42,7 +42,7 @@ _REPORT_COLUMNS = [
     "macs",
     "macs_sparsity",
     "compression",
-    "speedup",
+    "mac_ratio",
 ]
 
 
@@ -106,14 +106,17 @@ def sparsity_report(model, X=None, *, input_shape=None, targets=None):
         (fraction of exact zeros: the parameter budget), ``dense_macs`` and
         ``macs`` (per sample, dense and with the zeros skipped; ``NA`` when
         unknown), ``macs_sparsity`` (``1 - macs / dense_macs``: the multiply-add
-        budget), ``compression`` (``parameters / nonzero``) and ``speedup``
-        (``dense_macs / macs``). ``report.attrs`` holds the total row's
+        budget), ``compression`` (``parameters / nonzero``) and ``mac_ratio``
+        (``dense_macs / macs``, the theoretical speed-up of kernels that skip
+        zeros; dense kernels do not, see :func:`measure_latency` for the time a
+        prediction takes). ``report.attrs`` holds the total row's
         ``"sparsity"``, ``"macs_sparsity"``, ``"compression_ratio"``,
-        ``"speedup"``, ``"dense_macs"`` and ``"macs"`` as plain floats.
+        ``"mac_ratio"``, ``"dense_macs"`` and ``"macs"`` as plain floats.
 
     See Also
     --------
     model_size : Bytes on disk, dense and compressed.
+    measure_latency : The time predictions take.
 
     Examples
     --------
@@ -129,7 +132,7 @@ def sparsity_report(model, X=None, *, input_shape=None, targets=None):
     0.weight          12        6          12     6
     2.weight           6        6           6     6
     total             18       12          18    12
-    >>> report.attrs["compression_ratio"], report.attrs["speedup"]
+    >>> report.attrs["compression_ratio"], report.attrs["mac_ratio"]
     (1.5, 1.5)
     """
     module, default_targets, n_features = _resolve_module(model, "sparsity_report")
@@ -169,7 +172,7 @@ def sparsity_report(model, X=None, *, input_shape=None, targets=None):
     report["compression"] = [
         _ratio(a, b) for a, b in zip(report.parameters, report.nonzero)
     ]
-    report["speedup"] = [_ratio(a, b) for a, b in zip(report.dense_macs, report.macs)]
+    report["mac_ratio"] = [_ratio(a, b) for a, b in zip(report.dense_macs, report.macs)]
     report["macs_sparsity"] = [
         1.0 - _ratio(b, a) for a, b in zip(report.dense_macs, report.macs)
     ]
@@ -179,7 +182,7 @@ def sparsity_report(model, X=None, *, input_shape=None, targets=None):
         "sparsity": float(last["sparsity"]),
         "macs_sparsity": float(last["macs_sparsity"]),
         "compression_ratio": float(last["compression"]),
-        "speedup": float(last["speedup"]),
+        "mac_ratio": float(last["mac_ratio"]),
         "dense_macs": _float_or_nan(last["dense_macs"]),
         "macs": _float_or_nan(last["macs"]),
     }
@@ -331,8 +334,12 @@ def model_size(model):
         :func:`joblib.dump` writes (a :class:`~sklprune.PrunedClassifier`
         stores its tensors in the same sparse layouts, so this shrinks with
         sparsity too); ``skops_bytes``: length of the file :func:`skops.io.dump`
-        writes with its default settings, or None when skops is not installed
-        or ``model`` is a bare ``torch.nn.Module``.
+        writes with its default settings. A file size that cannot be measured
+        is None: ``skops_bytes`` when skops is not installed, when ``model`` is
+        a bare ``torch.nn.Module``, or when skops cannot write the model (a
+        skorch net); either size when writing the model fails. ``missing``
+        maps the name of each such size to the reason, in one line; it is
+        empty when every size was measured.
 
     See Also
     --------
@@ -353,18 +360,21 @@ def model_size(model):
     True
     >>> bool(pruned.sparse_bytes < dense.dense_bytes / 5)
     True
+    >>> pruned.skops_bytes is None, list(pruned.missing)
+    (True, ['skops_bytes'])
     """
     module, _, _ = _resolve_module(model, "model_size")
     state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
     dense = _saved_bytes(state)
     sparse = io.BytesIO()
     save_pruned(state, sparse)
+    files, missing = file_sizes(model)
     return Bunch(
         dense_bytes=len(dense),
         gzip_bytes=len(gzip.compress(dense, compresslevel=9, mtime=0)),
         sparse_bytes=len(sparse.getvalue()),
-        pickle_bytes=len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)),
-        skops_bytes=_skops_bytes(model),
+        **files,
+        missing=missing,
     )
 
 
@@ -372,14 +382,6 @@ def _saved_bytes(obj):
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     return buffer.getvalue()
-
-
-def _skops_bytes(model):
-    if isinstance(model, nn.Module) or importlib.util.find_spec("skops") is None:
-        return None
-    import skops.io as sio
-
-    return len(sio.dumps(model))
 
 
 def measure_latency(model, X, *, n_repeats=5, warmup=1):

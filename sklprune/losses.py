@@ -1,10 +1,13 @@
-"""Named losses for classification networks that output logits.
+"""Named losses for classification networks that output logits, and for
+regression networks.
 
-Every loss takes ``(logits, target)`` with ``logits`` of shape ``(n_samples,
-n_classes)`` and integer class indices ``target``, and returns a scalar. The named
-losses also take per-sample weights, ``sample_weight`` of shape ``(n_samples,)``,
-and return the weighted mean of the per-sample losses. The loss trains the net
-*and* feeds the gradient-based pruning strategies, so weights reach them too.
+A classification loss takes ``(logits, target)`` with ``logits`` of shape
+``(n_samples, n_classes)`` and integer class indices ``target``; a regression loss
+takes ``(output, target)``, both of shape ``(n_samples, n_outputs)``, and averages
+over the outputs. Both return a scalar. The named losses also take per-sample
+weights, ``sample_weight`` of shape ``(n_samples,)``, and return the weighted mean
+of the per-sample losses. The loss trains the net *and* feeds the gradient-based
+pruning strategies, so the choice of loss and the weights reach them too.
 """
 
 import copy
@@ -152,6 +155,107 @@ class FunctionLoss(nn.Module):
         return self.func(logits, target, sample_weight=sample_weight)
 
 
+def _per_sample(errors):
+    """The mean over the outputs of elementwise losses: one loss per sample."""
+    return errors.mean(dim=1)
+
+
+def _check_shapes(output, target):
+    if output.shape != target.shape:
+        raise ValueError(
+            f"The network's output has shape {tuple(output.shape)} and the target "
+            f"{tuple(target.shape)}: a regression loss needs both of shape "
+            "(n_samples, n_outputs). Reshape a 1-d target with y.reshape(-1, 1)."
+        )
+
+
+class SquaredErrorLoss(nn.Module):
+    """Mean squared error of a regression network, averaged over the outputs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklprune.losses import SquaredErrorLoss
+    >>> SquaredErrorLoss()(torch.tensor([[1.0], [3.0]]), torch.tensor([[0.0], [1.0]]))
+    tensor(2.5000)
+    """
+
+    def forward(self, output, target, sample_weight=None):
+        _check_shapes(output, target)
+        return weighted_mean(_per_sample((output - target).square()), sample_weight)
+
+
+class AbsoluteErrorLoss(nn.Module):
+    """Mean absolute error of a regression network, averaged over the outputs.
+
+    Its minimiser is the conditional median, so outliers in the targets pull the
+    predictions less than under the squared error.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklprune.losses import AbsoluteErrorLoss
+    >>> AbsoluteErrorLoss()(torch.tensor([[1.0], [3.0]]), torch.tensor([[0.0], [1.0]]))
+    tensor(1.5000)
+    """
+
+    def forward(self, output, target, sample_weight=None):
+        _check_shapes(output, target)
+        return weighted_mean(_per_sample((output - target).abs()), sample_weight)
+
+
+class HuberLoss(nn.Module):
+    """Huber loss: squared error for small residuals, absolute error for large.
+
+    Parameters
+    ----------
+    delta : float, default=1.0
+        The residual where the loss turns from quadratic to linear. The
+        regression estimators train on standardised targets, where 1.0 is one
+        standard deviation of the target.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklprune.losses import HuberLoss
+    >>> HuberLoss()(torch.tensor([[0.5], [3.0]]), torch.tensor([[0.0], [0.0]]))
+    tensor(1.3125)
+    """
+
+    def __init__(self, delta=1.0):
+        super().__init__()
+        self.delta = delta
+
+    def forward(self, output, target, sample_weight=None):
+        _check_shapes(output, target)
+        errors = F.huber_loss(output, target, reduction="none", delta=self.delta)
+        return weighted_mean(_per_sample(errors), sample_weight)
+
+
+class PoissonLoss(nn.Module):
+    """Poisson deviance of a network that outputs the log of the mean (log link).
+
+    The loss of output :math:`o` and count :math:`y` is :math:`e^o - y\\,o`, the
+    half Poisson deviance up to a term that depends on :math:`y` only; the
+    predicted mean is :math:`e^o`. The targets must be non-negative.
+
+    Examples
+    --------
+    >>> import math, torch
+    >>> from sklprune.losses import PoissonLoss
+    >>> best = torch.tensor([[math.log(3.0)]])
+    >>> loss = PoissonLoss()
+    >>> target = torch.tensor([[3.0]])
+    >>> bool(loss(best, target) < loss(best + 0.1, target))
+    True
+    """
+
+    def forward(self, output, target, sample_weight=None):
+        _check_shapes(output, target)
+        errors = F.poisson_nll_loss(output, target, log_input=True, reduction="none")
+        return weighted_mean(_per_sample(errors), sample_weight)
+
+
 LOSSES = {
     "cross_entropy": CrossEntropyLoss,
     "mse": SoftmaxMSELoss,
@@ -159,16 +263,29 @@ LOSSES = {
     "label_smoothing": LabelSmoothingLoss,
 }
 
+REGRESSION_LOSSES = {
+    "squared_error": SquaredErrorLoss,
+    "absolute_error": AbsoluteErrorLoss,
+    "huber": HuberLoss,
+    "poisson": PoissonLoss,
+}
 
-def get_loss(loss):
+_REGISTRIES = {"classification": LOSSES, "regression": REGRESSION_LOSSES}
+
+
+def get_loss(loss, task="classification"):
     """Resolve a loss given by name, module class, module or function.
 
     Parameters
     ----------
     loss : str, torch.nn.Module subclass, torch.nn.Module or callable
         A name from ``LOSSES`` (``"cross_entropy"``, ``"mse"``, ``"focal"``,
-        ``"label_smoothing"``), a loss class (built without arguments), a loss
-        instance (copied, never shared), or a function ``(logits, target) -> scalar``.
+        ``"label_smoothing"``) or, for regression, from ``REGRESSION_LOSSES``
+        (``"squared_error"``, ``"absolute_error"``, ``"huber"``, ``"poisson"``),
+        a loss class (built without arguments), a loss instance (copied, never
+        shared), or a function ``(output, target) -> scalar``.
+    task : {"classification", "regression"}, default="classification"
+        Which names ``loss`` may be.
 
     Returns
     -------
@@ -179,19 +296,22 @@ def get_loss(loss):
     >>> from sklprune.losses import get_loss
     >>> get_loss("focal")
     FocalLoss()
+    >>> get_loss("huber", task="regression")
+    HuberLoss()
     >>> get_loss("hinge")
     Traceback (most recent call last):
     ...
     ValueError: Unknown loss 'hinge'. Valid names: 'cross_entropy', 'mse', ...
     """
     if isinstance(loss, str):
-        if loss not in LOSSES:
-            valid = ", ".join(repr(n) for n in LOSSES)
+        names = _REGISTRIES[task]
+        if loss not in names:
+            valid = ", ".join(repr(n) for n in names)
             raise ValueError(
                 f"Unknown loss {loss!r}. Valid names: {valid}; or pass a torch loss "
-                "module or a function (logits, target) -> scalar."
+                "module or a function (output, target) -> scalar."
             )
-        return LOSSES[loss]()
+        return names[loss]()
     if isinstance(loss, type) and issubclass(loss, nn.Module):
         return loss()
     if isinstance(loss, nn.Module):
@@ -202,6 +322,28 @@ def get_loss(loss):
         "loss must be a name, a torch loss module (class or instance) or a function "
         f"(logits, target) -> scalar; got {loss!r}."
     )
+
+
+def has_log_link(loss):
+    """Whether a network trained with ``loss`` outputs the log of the mean.
+
+    Parameters
+    ----------
+    loss : str, torch.nn.Module subclass, torch.nn.Module or callable
+        A regression loss, as :func:`get_loss` takes it.
+
+    Returns
+    -------
+    log_link : bool
+        True for :class:`PoissonLoss`, by name, class or instance.
+
+    Examples
+    --------
+    >>> from sklprune.losses import has_log_link
+    >>> has_log_link("poisson"), has_log_link("squared_error")
+    (True, False)
+    """
+    return isinstance(get_loss(loss, task="regression"), PoissonLoss)
 
 
 def supports_sample_weight(loss):
@@ -230,9 +372,11 @@ def weighted_loss(loss, logits, target, sample_weight=None):
     ----------
     loss : torch.nn.Module
         A loss from :func:`get_loss`.
-    logits : torch.Tensor of shape (n_samples, n_classes)
-    target : torch.Tensor of shape (n_samples,)
-        Class indices.
+    logits : torch.Tensor of shape (n_samples, n_classes) or (n_samples, n_outputs)
+        The network's outputs.
+    target : torch.Tensor of shape (n_samples,) or (n_samples, n_outputs)
+        Class indices, or regression targets: the elementwise losses of a torch
+        loss are then averaged over the outputs, as its ``reduction="mean"`` does.
     sample_weight : torch.Tensor of shape (n_samples,) or None, default=None
         ``None`` calls ``loss(logits, target)`` unchanged.
 
@@ -267,6 +411,8 @@ def weighted_loss(loss, logits, target, sample_weight=None):
         losses = loss(logits, target)
     finally:
         loss.reduction = reduction
+    if target.dim() == 2 and losses.shape == target.shape:
+        losses = _per_sample(losses)  # elementwise regression loss: mean over outputs
     if losses.shape != target.shape[:1]:
         raise ValueError(
             f"The loss {loss!r} with reduction='none' returns shape "

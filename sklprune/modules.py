@@ -1,4 +1,5 @@
-"""The default network of :class:`sklprune.PrunedClassifier`."""
+"""The default network of :class:`sklprune.PrunedClassifier` and
+:class:`sklprune.PrunedRegressor`."""
 
 from torch import nn
 
@@ -25,7 +26,8 @@ class MLP(nn.Sequential):
     n_features : int
         Number of input features.
     n_classes : int
-        Number of outputs (one logit per class).
+        Number of outputs: one logit per class, or one value per regression
+        target.
     hidden_layer_sizes : tuple of int, default=(256, 128)
         Width of each hidden layer.
     activation : {"relu", "tanh", "gelu", "logistic"}, default="relu"

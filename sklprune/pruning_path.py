@@ -18,20 +18,16 @@ from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing, check_random_state, indexable
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight, validate_data
 from skorch.callbacks import EarlyStopping
 
+from ._estimator import BasePrunedEstimator
 from ._training.auto import resolve_max_epochs
 from ._training.batching import accepts_sparse_input
 from ._training.seeding import seeded_torch
 from ._training.validation import check_sparsities, resolve_finetune_epochs
-from ._training.weighting import make_dataset, training_weights
+from ._training.weighting import make_dataset
 from .callbacks import PruningCallback
-from .classifier import PrunedClassifier
 from .robustness import expected_calibration_error
 
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
@@ -86,7 +82,7 @@ def pruning_curve(
 
     Parameters
     ----------
-    estimator : PrunedClassifier or Pipeline ending in one
+    estimator : PrunedClassifier, PrunedRegressor or Pipeline ending in one
         Cloned for every fold; preprocessing steps are fitted on each training fold.
         Its ``sparsity`` is replaced by each value of ``sparsities``.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -209,15 +205,15 @@ def pruning_curve(
 
 
 def _classifier_and_prefix(estimator):
-    """The PrunedClassifier inside ``estimator`` and the prefix of its parameters."""
+    """The pruned estimator inside ``estimator`` and the prefix of its parameters."""
     prefix = ""
     while isinstance(estimator, Pipeline):
         prefix += estimator.steps[-1][0] + "__"
         estimator = estimator[-1]
-    if not isinstance(estimator, PrunedClassifier):
+    if not isinstance(estimator, BasePrunedEstimator):
         raise TypeError(
-            "The pruning path needs a PrunedClassifier, or a Pipeline whose last "
-            f"step is one; got {type(estimator).__name__}."
+            "The pruning path needs a PrunedClassifier or a PrunedRegressor, or a "
+            f"Pipeline whose last step is one; got {type(estimator).__name__}."
         )
     return estimator, prefix
 
@@ -343,18 +339,15 @@ class _PathStepper:
         while isinstance(outer, Pipeline):
             Xt = outer[:-1].transform(Xt)
             outer = outer[-1]
-        Xt = validate_data(
-            clf, Xt, accept_sparse=("csr", "csc"), dtype=np.float32, reset=False
+        Xt, y_train = validate_data(
+            clf, Xt, y_train, accept_sparse=("csr", "csc"), dtype=np.float32,
+            reset=False, **clf._y_validation,
         )
         net = clf.net_
-        # Batched and weighted as PrunedClassifier.fit did.
+        # Encoded, weighted and batched as the estimator's fit did.
+        targets, weights = clf._training_targets(Xt, y_train, w_train)
         self.dataset = make_dataset(
-            Xt,
-            _encode_labels(clf.classes_, y_train),
-            training_weights(
-                Xt, column_or_1d(y_train), w_train, class_weight=clf.class_weight
-            ),
-            accepts_sparse_input(clf.module_),
+            Xt, targets, weights, accepts_sparse_input(clf.module_)
         )
         self.rng = check_random_state(clf.random_state)
         self.prefix = "callbacks__" + next(
@@ -384,16 +377,6 @@ class _PathStepper:
         with seeded_torch(seed, clf.device):
             net.partial_fit(self.dataset, None, epochs=self.epochs)
         _refresh_fitted_attributes(clf)
-
-
-def _encode_labels(classes, y):
-    """Labels to class indices, as PrunedClassifier.fit encodes them."""
-    y = column_or_1d(y)
-    codes = np.searchsorted(classes, y)
-    codes = np.clip(codes, 0, len(classes) - 1)
-    if not np.array_equal(classes[codes], y):
-        raise ValueError("The training fold holds labels the classifier never saw.")
-    return codes.astype(np.int64)
 
 
 def _refresh_fitted_attributes(clf):

@@ -1,5 +1,9 @@
 """Helpers shared by several test modules."""
 
+import ast
+import inspect
+import re
+
 import torch
 from torch import nn
 
@@ -19,3 +23,13 @@ def randomise(module, seed=0):
             elif isinstance(getattr(layer, "bias", None), torch.Tensor):
                 layer.bias.copy_(torch.randn(layer.bias.shape, generator=generator))
     return module
+
+
+def documented_defaults(estimator_class):
+    """``{name: default}`` of the ``name : type, default=value`` lines of the
+    numpydoc Parameters section of a class docstring."""
+    doc = inspect.getdoc(estimator_class)
+    section = doc.split("Parameters\n----------\n", 1)[1].split("\n\n", 1)[0]
+    section = section.split("\nAttributes\n", 1)[0]
+    entries = re.findall(r"^(\w+) : .*, default=(.+)$", section, flags=re.MULTILINE)
+    return {name: ast.literal_eval(value) for name, value in entries}

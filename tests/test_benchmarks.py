@@ -258,9 +258,21 @@ def test_file_size_table_has_a_row_per_width_and_sparsity(tmp_path):
     ratios = [float(r) for r in re.findall(r"\((\d+\.\d)x\)", section.split("- **")[0])]
     assert len(ratios) == 2 * 15 and all(r >= 1.0 for r in ratios)
     aims = re.findall(AIM_LINE, section, re.M)
-    assert len(aims) == 4
+    assert len(aims) == 5
+    aim_lines = [line for line in section.splitlines() if line.startswith("- **")]
     assert all(
-        re.search(r"32: \d+\.\dx (>=|<) 8x; 64-32: ", line)
-        for line in section.splitlines()
-        if line.startswith("- **")
+        re.search(r"32: \d+\.\dx (>=|<) 8x; 64-32: ", line) for line in aim_lines[:4]
     )
+    text = read_tables(section)[1]
+    assert text.title.startswith("**TF-IDF pipeline** (as `sklprune run --text-column`")
+    assert [row[0] for row in text.rows] == [
+        "pickle, as fitted",
+        "skops, deflate, as fitted",
+        "model.pkl, as the command writes it",
+        "model.skops, as the command writes it",
+    ]
+    entries = {row[0]: row[2] for row in text.rows}
+    # skops writes each term's numpy integer as a zip entry of its own
+    assert int(entries["skops, deflate, as fitted"]) > 300
+    assert int(entries["model.skops, as the command writes it"]) < 30
+    assert re.search(r"as fitted: [\d,]+ (<=|>) [\d,]+; as written: ", aim_lines[4])

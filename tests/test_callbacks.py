@@ -671,6 +671,36 @@ def test_global_floor_holds_over_iterative_steps_inside_the_callback(digits_smal
 # ---------------------------------------------------------------- reports
 
 
+def test_a_skorch_user_gets_the_estimators_defaults(digits_small, blobs):
+    from sklprune import PrunedClassifier
+    from sklprune.strategies import STRATEGIES
+
+    callback_params = PruningCallback().get_params()
+    estimator_params = PrunedClassifier().get_params()
+    for name in ("sparsity", "strategy", "scope", "granularity", "schedule"):
+        assert callback_params[name] == estimator_params[name], name
+    # "auto" is resolved from the width of the input, by the estimators' rule.
+    for X, y in (blobs, digits_small):
+        n_features, n_classes = X.shape[1], len(np.unique(y))
+        net = NeuralNetClassifier(
+            TinyNet,
+            module__n_in=n_features,
+            module__n_out=n_classes,
+            criterion=nn.CrossEntropyLoss,
+            max_epochs=2,
+            train_split=None,
+            verbose=0,
+            callbacks=[("prune", PruningCallback())],
+        ).fit(X, y)
+        estimator = PrunedClassifier(max_epochs=2, finetune_epochs=0).fit(X, y)
+        callback = dict(net.callbacks_)["prune"]
+        assert type(callback.strategy_) is STRATEGIES[estimator.strategy_]
+    assert estimator.strategy_ == "magnitude"  # digits: 64 inputs, a wide one
+    assert PrunedClassifier(max_epochs=2, finetune_epochs=0).fit(*blobs).strategy_ == (
+        "fisher"
+    )
+
+
 def test_reports_go_to_the_sink(digits_small, capsys):
     lines = []
     net = fitted(make_net(max_epochs=3, end_epoch=2, sink=lines.append), digits_small)

@@ -1,7 +1,5 @@
-import ast
 import inspect
 import pickle
-import re
 import sys
 
 import numpy as np
@@ -9,6 +7,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
+from _helpers import documented_defaults
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, make_blobs
 from sklearn.ensemble import BaggingClassifier, VotingClassifier
@@ -184,18 +183,8 @@ def test_html_repr_shows_parameters():
     assert "PrunedClassifier" in html and "0.8" in html
 
 
-def _documented_defaults(estimator_class):
-    """``{name: default}`` of the ``name : type, default=value`` lines of the
-    numpydoc Parameters section of a class docstring."""
-    doc = inspect.getdoc(estimator_class)
-    section = doc.split("Parameters\n----------\n", 1)[1].split("\n\n", 1)[0]
-    section = section.split("\nAttributes\n", 1)[0]
-    entries = re.findall(r"^(\w+) : .*, default=(.+)$", section, flags=re.MULTILINE)
-    return {name: ast.literal_eval(value) for name, value in entries}
-
-
 def test_every_documented_default_is_the_one_of_the_defaults_table():
-    documented = _documented_defaults(PrunedClassifier)
+    documented = documented_defaults(PrunedClassifier)
     signature = {
         name: parameter.default
         for name, parameter in inspect.signature(PrunedClassifier).parameters.items()

@@ -10,7 +10,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 
 from sklprune import PrunedClassifier, PrunedClassifierCV
-from sklprune.classifier_cv import _cv_results, _select_sparsity
+from sklprune._cv import _cv_results, _select_sparsity
 
 # Few candidates, two folds, small nets: the checks fit dozens of times.
 FAST = {

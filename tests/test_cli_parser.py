@@ -56,12 +56,11 @@ def test_sparsity_default_is_the_estimators():
 
 
 def test_every_option_comes_from_an_option_table():
-    tables = [options for options in _option_groups().values()]
-    tables += [options for _, options in _commands().values()]
-    flags = {flag for options in tables for flag in options}
     assert "--sparsity" in _commands()["run"][1]
     assert {"--sparsities", "--cv"} <= set(_commands()["curve"][1])
-    for command in _command_parsers().values():
+    for name, command in _command_parsers().items():
+        tables = [*_option_groups(name).values(), _commands()[name][1]]
+        flags = {flag for options in tables for flag in options}
         parsed = {
             flag
             for action in command._actions
@@ -88,3 +87,17 @@ def test_choices_are_the_names_the_classifier_accepts(option, param):
     action = next(a for a in run._actions if a.dest == option)
     accepted = PrunedClassifier._parameter_constraints[param][0].options
     assert set(action.choices) == set(accepted)
+
+
+def _help(command):
+    return " ".join(_command_parsers()[command].format_help().split())
+
+
+def test_curve_help_says_that_without_test_it_cross_validates():
+    text = _help("curve")
+    assert "--test FILE test data with the same columns; the points are scored on " in (
+        text
+    )
+    assert "(default: --cv-fold stratified cross-validation on --train)" in text
+    assert "--test-size" not in text
+    assert "hold out --test-size of --train" in _help("run")

@@ -17,12 +17,28 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from sklprune import FeatureImportancePruner, PrunedClassifier, PrunedClassifierCV
+from sklprune import (
+    FeatureImportancePruner,
+    PrunedClassifier,
+    PrunedClassifierCV,
+    PrunedRegressor,
+    PrunedRegressorCV,
+)
 
 # Fast configurations: the checks fit hundreds of times on tiny data.
 ESTIMATORS = [
     PrunedClassifier(max_epochs=20, finetune_epochs=5, random_state=0),
     PrunedClassifierCV(
+        sparsities=(0.0, 0.5),
+        cv=2,
+        hidden_layer_sizes=(32,),
+        lr=0.01,
+        max_epochs=10,
+        finetune_epochs=2,
+        random_state=0,
+    ),
+    PrunedRegressor(max_epochs=20, finetune_epochs=5, random_state=0),
+    PrunedRegressorCV(
         sparsities=(0.0, 0.5),
         cv=2,
         hidden_layer_sizes=(32,),
@@ -47,7 +63,8 @@ EXPECTED_FAILURES = {}
 # * Predictions are float32 matrix products, and BLAS sums a row's products in an
 #   order that depends on where the row sits in the batch (its blocking): permuted
 #   rows agree to about 3e-8, which the check's rtol=1e-7 flips on from run to run.
-# tests/test_classifier.py and tests/test_predict.py assert both at rtol=1e-5.
+# tests/test_classifier.py, tests/test_regressor.py and tests/test_predict.py
+# assert both at rtol=1e-5.
 _WEIGHTS = (
     "weighted and repeated fits agree to ~1e-8; "
     "test_integer_sample_weights_equal_repeated_rows_up_to_float_rounding"
@@ -56,18 +73,17 @@ _ORDER = (
     "float32 products of permuted rows agree to ~3e-8; "
     "test_predictions_do_not_depend_on_the_order_of_the_rows"
 )
+_EDGES = {
+    "check_sample_weight_equivalence_on_dense_data": _WEIGHTS,
+    "check_sample_weight_equivalence_on_sparse_data": _WEIGHTS,
+    "check_methods_sample_order_invariance": _ORDER,
+}
+# The CV estimators' refit is the estimator's fit(sample_weight=...).
 ROUNDING_EDGE = {
-    "PrunedClassifier": {
-        "check_sample_weight_equivalence_on_dense_data": _WEIGHTS,
-        "check_sample_weight_equivalence_on_sparse_data": _WEIGHTS,
-        "check_methods_sample_order_invariance": _ORDER,
-    },
-    # Its refit is PrunedClassifier.fit(sample_weight=...): 3e-8 apart here.
-    "PrunedClassifierCV": {
-        "check_sample_weight_equivalence_on_dense_data": _WEIGHTS,
-        "check_sample_weight_equivalence_on_sparse_data": _WEIGHTS,
-        "check_methods_sample_order_invariance": _ORDER,
-    },
+    "PrunedClassifier": _EDGES,
+    "PrunedClassifierCV": _EDGES,
+    "PrunedRegressor": _EDGES,
+    "PrunedRegressorCV": _EDGES,
 }
 
 COMMON_EXTRA_CHECKS = [check_param_validation, check_dataframe_column_names_consistency]

@@ -64,14 +64,14 @@ def test_sparsity_report_counts_parameters_nonzeros_and_macs_exactly():
     assert list(report["dense_macs"]) == [12, 6, 18]
     assert list(report["macs"]) == [6, 5, 11]
     np.testing.assert_allclose(report["compression"], [2.0, 1.2, 18 / 11])
-    np.testing.assert_allclose(report["speedup"], [2.0, 1.2, 18 / 11])
+    np.testing.assert_allclose(report["mac_ratio"], [2.0, 1.2, 18 / 11])
     np.testing.assert_allclose(report["macs_sparsity"], [0.5, 1 / 6, 7 / 18])
     assert report.attrs == pytest.approx(
         {
             "sparsity": 7 / 18,
             "macs_sparsity": 7 / 18,
             "compression_ratio": 18 / 11,
-            "speedup": 18 / 11,
+            "mac_ratio": 18 / 11,
             "dense_macs": 18.0,
             "macs": 11.0,
         }
@@ -88,6 +88,15 @@ class ConvNet(nn.Module):
         return self.fc(torch.relu(self.conv(X)).flatten(1))
 
 
+def test_sparsity_report_names_its_ratio_of_multiply_adds_for_what_it_is():
+    report = sparsity_report(hand_made_mlp())
+    assert "speedup" not in report.columns and "speedup" not in report.attrs
+    np.testing.assert_allclose(
+        report["mac_ratio"], report["dense_macs"] / report["macs"]
+    )
+    assert report.attrs["mac_ratio"] == report.loc["total", "mac_ratio"]
+
+
 def test_sparsity_report_counts_conv_macs_per_output_position():
     net = ConvNet()
     with torch.no_grad():
@@ -98,7 +107,7 @@ def test_sparsity_report_counts_conv_macs_per_output_position():
     assert report.loc["conv.weight", "macs"] == 9 * 9
     assert report.loc["fc.weight", "dense_macs"] == 36
     assert report.loc["total", "dense_macs"] == 162 + 36
-    assert report.attrs["speedup"] == pytest.approx((162 + 36) / (81 + 36))
+    assert report.attrs["mac_ratio"] == pytest.approx((162 + 36) / (81 + 36))
     # An example batch gives the same counts as input_shape.
     same = sparsity_report(net, torch.randn(3, 1, 5, 5))
     pd.testing.assert_frame_equal(same, report)
@@ -108,7 +117,7 @@ def test_sparsity_report_leaves_conv_macs_unknown_without_an_example_input():
     report = sparsity_report(ConvNet())
     assert pd.isna(report.loc["conv.weight", "macs"])
     assert pd.isna(report.loc["total", "dense_macs"])
-    assert np.isnan(report.attrs["speedup"])
+    assert np.isnan(report.attrs["mac_ratio"])
     assert report.loc["total", "parameters"] == 18 + 36  # counts still exact
 
 
@@ -192,6 +201,50 @@ def test_model_size_reports_the_files_of_a_fitted_classifier(fitted_sizes):
     # tensors' bytes shrink in it as in the sparse file.
     saved_by_encoding = dense.dense_bytes - pruned.sparse_bytes
     assert dense.skops_bytes - pruned.skops_bytes > 0.9 * saved_by_encoding
+
+
+@pytest.mark.parametrize("with_callback", [False, True])
+def test_model_size_of_a_skorch_net_says_what_it_cannot_measure(blobs, with_callback):
+    pytest.importorskip("skops")
+    from skorch import NeuralNetClassifier
+
+    from sklprune import PruningCallback
+
+    X, y = blobs
+    callbacks = [("prune", PruningCallback(sparsity=0.5))] if with_callback else []
+    net = NeuralNetClassifier(
+        nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 3)),
+        criterion=nn.CrossEntropyLoss,
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+        callbacks=callbacks,
+    ).fit(X, y)
+    size = model_size(net)
+    assert size.dense_bytes > 0 and size.sparse_bytes > 0 and size.pickle_bytes > 0
+    assert size.skops_bytes is None
+    assert set(size.missing) == {"skops_bytes"}
+    assert "skops cannot write" in size.missing["skops_bytes"]
+    assert "NeuralNetClassifier" in size.missing["skops_bytes"]
+
+
+def test_model_size_says_why_a_size_is_missing(fitted_sizes, monkeypatch):
+    import importlib.util
+
+    module = nn.Linear(4, 2)
+    assert "skops_bytes" in model_size(module).missing
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "skops" else real_find_spec(name, *a),
+    )
+    X, y = make_classification(n_samples=40, n_features=6, random_state=0)
+    model = small_classifier(max_epochs=2, finetune_epochs=0).fit(X, y)
+    size = model_size(model)
+    assert size.skops_bytes is None
+    assert "pip install 'sklprune[persist]'" in size.missing["skops_bytes"]
+    assert all(size.missing == {} for size in fitted_sizes)
 
 
 @pytest.fixture(scope="module")

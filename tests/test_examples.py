@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -141,11 +142,20 @@ def test_readme_quick_start_runs(capsys):
     match = re.search(r"## Quick start\n\n```python\n(.*?)```", text, re.S)
     assert match, "README has a python quick start"
     code = match.group(1)
-    assert len(code.strip().splitlines()) <= 12
-    exec(compile(code, str(README), "exec"), {})
+    assert len(code.strip().splitlines()) <= 14
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(compile(code, str(README), "exec"), {})
+    ours = [w for w in caught if "sklprune" in str(w.filename)]
+    assert not ours, [str(w.message) for w in ours]
     printed = capsys.readouterr().out
     assert "prunedclassifier__sparsity" in printed
     assert "total" in printed
+    # Every column it selects is shown, none hidden behind "...".
+    assert "..." not in printed and " columns]" not in printed
+    for column in ["parameters", "nonzero", "macs", "mac_ratio"]:
+        assert column in printed
+    assert "ms per 1000 rows" in printed  # measured, beside the theoretical ratio
 
 
 def test_readme_starts_with_the_two_commands():

@@ -1,4 +1,8 @@
-"""PrunedClassifier's prediction path: the fast inference form and cheap checks."""
+"""PrunedClassifier's prediction path: the fast inference form and cheap checks.
+
+Tests of torch's fast form pass ``engine="torch"``; the others run on the default
+engine (ONNX Runtime where it is installed).
+"""
 
 import pickle
 import threading
@@ -8,6 +12,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from sklprune import PrunedClassifier, PrunedClassifierCV
@@ -49,7 +54,7 @@ def test_sparse_predictions_equal_those_of_the_masked_module(data, sparse_wins):
     X, y = data
     # Sparse enough that a layer stays at most 15 % dense once its dead units go.
     clf = PrunedClassifier(hidden_layer_sizes=(64, 64), max_epochs=3, finetune_epochs=1)
-    clf.set_params(sparsity=0.97, random_state=0).fit(X, y)
+    clf.set_params(sparsity=0.97, engine="torch", random_state=0).fit(X, y)
     proba = clf.predict_proba(X)
     assert any(isinstance(m, SparseLinear) for m in clf._inference.form.modules())
     np.testing.assert_allclose(proba, masked_proba(clf, X), rtol=1e-5, atol=1e-6)
@@ -71,6 +76,7 @@ def test_predictions_equal_those_of_the_masked_module(fitted, data):
 
 def test_the_fast_form_removes_dead_units_and_leaves_module_alone(fitted, data):
     X, _ = data
+    fitted = clone(fitted).set_params(engine="torch").fit(*data)
     fitted.predict(X[:3])
     form = fitted._inference.form
     assert form is not None and form is not fitted.module_
@@ -134,7 +140,7 @@ def test_a_module_the_form_cannot_compute_is_used_as_it_is(data, sparse_wins):
             return x @ self.fc.weight.t()
 
     clf = PrunedClassifier(module=ReadsWeights, max_epochs=2, finetune_epochs=1)
-    clf.set_params(sparsity=0.98, random_state=0).fit(X, y)
+    clf.set_params(sparsity=0.98, engine="torch", random_state=0).fit(X, y)
     np.testing.assert_allclose(
         clf.predict_proba(X), masked_proba(clf, X), rtol=1e-5, atol=1e-6
     )
@@ -176,7 +182,7 @@ def test_predicting_before_fit_raises_not_fitted(data):
 def test_building_the_form_leaves_forwards_in_other_threads_alone(data):
     X, y = data
     clf = PrunedClassifier(hidden_layer_sizes=(32,), max_epochs=2, finetune_epochs=1)
-    clf.set_params(random_state=0).fit(X, y)
+    clf.set_params(engine="torch", random_state=0).fit(X, y)
     other = torch.nn.Sequential(torch.nn.Linear(12, 4), torch.nn.ReLU())
     errors, stop = [], threading.Event()
 
@@ -216,3 +222,36 @@ def test_predictions_do_not_depend_on_the_order_of_the_rows(cv):
     # the batch: float32 rounding, far below any difference that matters.
     np.testing.assert_allclose(clf.predict_proba(X[order]), proba[order], rtol=1e-5)
     np.testing.assert_array_equal(clf.predict(X[order]), clf.predict(X)[order])
+
+
+def test_docstring_says_how_the_classifier_picks_sparse_layers():
+    """The docstring's rule is the code's: a fixed density, no timing."""
+    from sklprune.inference._predict import SPARSE_DENSITY
+
+    doc = " ".join(PrunedClassifier.__doc__.split())
+    assert "timed at the first prediction" not in doc
+    assert "faster on this machine" not in doc
+    assert f"at most {SPARSE_DENSITY:.0%} of their weights non-zero" in doc
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 200)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    kinds = set()
+    for sparsity in (0.8, 0.9):
+        clf = PrunedClassifier(
+            hidden_layer_sizes=(16,),
+            sparsity=sparsity,
+            scope="layer",
+            max_epochs=3,
+            finetune_epochs=1,
+            engine="torch",
+            random_state=0,
+        ).fit(X, y)
+        clf.predict(X)
+        for layer in clf._inference.form.modules():
+            if isinstance(layer, SparseLinear):
+                kinds.add("sparse")
+                assert layer.density <= SPARSE_DENSITY
+            elif isinstance(layer, torch.nn.Linear):
+                kinds.add("dense")
+                assert float((layer.weight != 0).float().mean()) > SPARSE_DENSITY
+    assert kinds == {"sparse", "dense"}

@@ -201,6 +201,45 @@ def test_dataframe_noise_touches_numeric_columns_and_keeps_the_index():
     assert report.predictions.index.name == "row"
 
 
+def _text_pipelines():
+    """Two text pipelines that learned different vocabularies."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    rng = np.random.default_rng(0)
+    words = {1: ["win", "cash", "prize", "free"], 0: ["see", "call", "soon", "later"]}
+    y = rng.integers(0, 2, 300)
+    X = np.array([" ".join(rng.choice(words[v], 3)) + " ok" for v in y], dtype=object)
+    reference = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    pruned = make_pipeline(TfidfVectorizer(max_features=6), LogisticRegression(C=0.1))
+    return reference.fit(X, y), pruned.fit(X, y), X, y
+
+
+def test_text_pipelines_get_noise_on_their_own_transformed_input():
+    reference, pruned, X, y = _text_pipelines()
+    assert len(reference[0].vocabulary_) != len(pruned[0].vocabulary_)
+    report = robustness_report(
+        reference, pruned, X, y, noise_levels=(0.0, 0.5, 1.0), random_state=0
+    )
+    assert report.noise_on == "last_step"
+    assert report.noise_kind == "dropout"
+    noise = report.noise
+    assert (
+        noise.loc[0.0, "accuracy_reference"]
+        == report.scores.loc["accuracy", "reference"]
+    )
+    # Every word dropped: each model predicts what its intercept says for all rows.
+    for side, model in (("reference", reference), ("pruned", pruned)):
+        empty = model[-1].predict(model[:-1].transform([""]))[0]
+        assert noise.loc[1.0, f"accuracy_{side}"] == np.mean(y == empty)
+    assert noise.loc[0.5, "accuracy_reference"] < noise.loc[0.0, "accuracy_reference"]
+    assert "the input of each pipeline's last step" in report.summary()
+
+
+def test_numeric_input_still_gets_noise_as_given(report):
+    assert report.noise_on == "input"
+    assert "the input of each pipeline's last step" not in report.summary()
+
+
 def test_changed_rows_are_exactly_those_where_predictions_differ(
     report, dense_and_pruned, imbalanced
 ):
@@ -316,6 +355,12 @@ def small():
         ("negative_level", r"noise_levels must be finite multiples"),
         ("n_repeats", r"n_repeats must be an int >= 1"),
         ("text", r"Noise needs numeric input"),
+        ("noise_on", r"noise_on must be one of 'auto', 'input', 'last_step'"),
+        (
+            "last_step",
+            r"noise_on='last_step' perturbs the input of each pipeline's last step, "
+            r"and reference \(LogisticRegression\) is not a Pipeline",
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_error(case, message, small):
@@ -345,6 +390,10 @@ def test_bad_input_gets_a_clear_error(case, message, small):
         kwargs = {"n_repeats": 0}
     elif case == "text":
         X_arg = np.array([["a", "b", "c", "d"]] * 60)
+    elif case == "noise_on":
+        kwargs = {"noise_on": "output"}
+    elif case == "last_step":
+        kwargs = {"noise_on": "last_step"}
     with pytest.raises(ValueError, match=message):
         robustness_report(model, pruned, X_arg, y_arg, **kwargs)
 

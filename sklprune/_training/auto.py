@@ -1,12 +1,14 @@
 """What the ``"auto"`` settings of a default fit resolve to.
 
 The strategy follows the width of the input, the epochs follow the target
-sparsity. Both were measured in ``benchmarks/bench_tradeoff.py`` (section
-"Defaults at high compression"): on narrow tables (16 to 30 features) the
-second-order criterion beat magnitude by 0.4 to 1.9 points at 32x, and 32x gains
-from more pruning epochs; on wide inputs (64 pixels, 2,000 and 5,000 TF-IDF
-columns) magnitude was as accurate or more, by 0.3 to 1.2 points at 32x; 40
-epochs are enough up to 8x on every data set there.
+sparsity. The estimators and :class:`~sklprune.PruningCallback` resolve
+``strategy="auto"`` here, from the same width: the features per sample of ``X``.
+Both rules were measured in ``benchmarks/bench_tradeoff.py`` (section "Defaults
+at high compression"): on narrow tables (16 to 30 features) the second-order
+criterion beat magnitude by 0.4 to 1.9 points at 32x, and 32x gains from more
+pruning epochs; on wide inputs (64 pixels, 2,000 and 5,000 TF-IDF columns)
+magnitude was as accurate or more, by 0.3 to 1.2 points at 32x; 40 epochs are
+enough up to 8x on every data set there.
 """
 
 import math
@@ -63,15 +65,41 @@ def auto_strategy(n_features):
     one or two inputs at high compression and which connections carry the loss
     matters; ``"magnitude"`` for wider inputs (text, pixels), where most inputs
     are redundant and magnitude, which needs no gradient statistics, was as
-    accurate or more.
+    accurate or more. ``"magnitude"`` too when the width is unknown
+    (``n_features=None``: an input without a shape), the criterion that needs
+    nothing but the weights.
 
     Examples
     --------
     >>> from sklprune._training.auto import auto_strategy
-    >>> auto_strategy(16), auto_strategy(2000)
-    ('fisher', 'magnitude')
+    >>> auto_strategy(16), auto_strategy(2000), auto_strategy(None)
+    ('fisher', 'magnitude', 'magnitude')
     """
+    if n_features is None:
+        return "magnitude"
     return "fisher" if n_features < NARROW_INPUT_FEATURES else "magnitude"
+
+
+def input_width(X):
+    """Features per sample of ``X``: its size beyond the first axis.
+
+    The columns of a table (an array, a DataFrame, a sparse matrix, a tensor),
+    the pixels of a batch of images; ``None`` for an input without a shape
+    (a dict, a Dataset).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklprune._training.auto import input_width
+    >>> input_width(np.zeros((5, 30))), input_width(np.zeros((5, 1, 8, 8)))
+    (30, 64)
+    >>> input_width({"ids": np.zeros((5, 30))}) is None
+    True
+    """
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) < 2:
+        return None
+    return math.prod(int(n) for n in shape[1:])
 
 
 def resolve_strategy(strategy, n_features):

@@ -37,15 +37,16 @@ class NetworkBuildingMixin:
         n_outputs = self._n_outputs()
         if self.module is None or isinstance(self.module, type):
             factory = MLP if self.module is None else self.module
-            size = {"n_features": X.shape[1], self._outputs_keyword: n_outputs}
+            # The default MLP calls its outputs n_classes, whatever the task.
+            outputs = "n_classes" if self.module is None else self._outputs_keyword
+            size = {"n_features": X.shape[1], outputs: n_outputs}
             try:
                 module = factory(**size, **self._module_kwargs())
             except TypeError as exc:
                 raise TypeError(
                     f"Could not build {factory.__name__}(n_features=..., "
-                    f"{self._outputs_keyword}=..., **module_kwargs): {exc}. A module "
-                    "class must accept the keyword arguments n_features and "
-                    f"{self._outputs_keyword}."
+                    f"{outputs}=..., **module_kwargs): {exc}. A module class must "
+                    f"accept the keyword arguments n_features and {outputs}."
                 ) from exc
         else:
             module = copy.deepcopy(self.module)

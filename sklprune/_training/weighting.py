@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight
-from skorch import NeuralNetClassifier
+from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.utils import to_numpy, to_tensor
 
 from ..losses import weighted_loss
@@ -91,7 +91,17 @@ def labels_only(y):
     return to_numpy(y)
 
 
-class WeightedNeuralNetClassifier(NeuralNetClassifier):
+class WeightedLossMixin:
+    """Weights the loss of a skorch net when the batches carry sample weights."""
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if isinstance(y_true, tuple | list):
+            y, weights = (to_tensor(t, device=self.device) for t in y_true)
+            return weighted_loss(self.criterion_, y_pred, y, weights)
+        return super().get_loss(y_pred, y_true, X=X, training=training)
+
+
+class WeightedNeuralNetClassifier(WeightedLossMixin, NeuralNetClassifier):
     """skorch's NeuralNetClassifier, weighting the loss when batches carry weights.
 
     Its accuracy scoring reads the labels out of weighted targets.
@@ -101,8 +111,6 @@ class WeightedNeuralNetClassifier(NeuralNetClassifier):
         kwargs.setdefault("callbacks__valid_acc__target_extractor", labels_only)
         super().__init__(*args, **kwargs)
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        if isinstance(y_true, tuple | list):
-            y, weights = (to_tensor(t, device=self.device) for t in y_true)
-            return weighted_loss(self.criterion_, y_pred, y, weights)
-        return super().get_loss(y_pred, y_true, X=X, training=training)
+
+class WeightedNeuralNetRegressor(WeightedLossMixin, NeuralNetRegressor):
+    """skorch's NeuralNetRegressor, weighting the loss when batches carry weights."""

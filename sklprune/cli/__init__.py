@@ -61,13 +61,20 @@ cross-validation on the training data.
 **Data.** ``--train`` is read with :func:`pandas.read_csv` (``--sep``; ``.gz``,
 ``.bz2``, ``.zip`` files too). ``--target`` names the column of class labels; rows
 without a label are dropped. Every other column is a feature: numeric columns are
-standardised (missing values: the median), other columns are one-hot encoded
-(missing values: a category of their own; the rarest categories beyond 100 share
-one input), and the column named by ``--text-column`` is TF-IDF encoded
-(``--max-features`` terms). ``--drop`` leaves columns out. Without ``--test``, a
-stratified ``--test-size`` share of the rows is held out for testing, and the output
-says so. Without ``--train``, a data set bundled with sklprune is used
-(``--dataset``, default ``breast_cancer``; ``rotten_tomatoes`` is a text one); see
+standardised (missing values: the median of the training rows), other columns are
+one-hot encoded (missing values: a category of their own, ``'(missing)'``; the
+rarest categories beyond 100 share one input), and the column named by
+``--text-column`` is TF-IDF encoded (``--max-features`` terms; missing text is
+empty). ``--drop`` leaves columns out. A column that identifies rows is dropped
+too: one whose values are unique per row and that holds consecutive integers or
+codes without spaces, or is named like an index (``Unnamed: 0``, the index pandas
+writes, ``id``, ``index``, ``row``, ``..._id``); ``--keep`` trains on it anyway.
+Every column dropped and every value imputed (the column, how many values in the
+training and test rows, and what fills them) is said in a note on standard error
+and in the ``notes`` of ``report.json``. Without ``--test``, ``run`` holds out a
+stratified ``--test-size`` share of the rows for testing, and the output says so.
+Without ``--train``, a data set bundled with sklprune is used (``--dataset``,
+default ``breast_cancer``; ``rotten_tomatoes`` is a text one); see
 :mod:`sklprune.datasets`.
 
 **Loading the model.** ``model.skops`` holds no pickled code: :mod:`skops.io` loads

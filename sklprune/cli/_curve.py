@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 from ..pruning_path import pruning_curve
+from ._data import label_text
 from ._errors import UsageError
 from ._parser import DEFAULT_CV
 from ._pipeline import build_pipeline, training
@@ -100,7 +101,8 @@ def _scoring(table, n_folds, random_state):
     counts = pd.Series(table.y_train).value_counts()
     if counts.min() < n_folds:
         raise UsageError(
-            f"class {counts.idxmin()!r} has {counts.min()} rows, fewer than the "
+            f"class {label_text(counts.idxmin())} has {counts.min()} rows, fewer "
+            "than the "
             f"{n_folds} cross-validation folds; lower --cv, or pass a test file "
             "with --test"
         )

@@ -18,6 +18,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
 from ..datasets import list_datasets, load_rotten_tomatoes, load_tabular
+from ._columns import MISSING_CATEGORY, identifier_reason
 from ._errors import UsageError
 from ._parser import DEFAULT_DATASET
 
@@ -26,7 +27,6 @@ from ._parser import DEFAULT_DATASET
 _MIN_DISTINCT_UNENCODABLE = 20
 # Categories beyond this many (the rarest) share one "infrequent" input.
 _MAX_CATEGORIES = 100
-_MISSING_CATEGORY = "(missing)"
 
 
 @dataclass
@@ -86,12 +86,10 @@ def load_table(source):
             )
         target, text = source.target, source.text_column
         test = (
-            None
-            if source.test is None
-            else read_csv(source.test, "--test", source.sep)
+            None if source.test is None else read_csv(source.test, "--test", source.sep)
         )
         name = train_name = source.train
-    table = _check_columns(frame, target, text, list(source.drop), train_name)
+    table = _check_columns(frame, target, text, source, train_name)
     table.source = name
     if test is not None:
         _attach_test(table, test, source.test)
@@ -130,7 +128,7 @@ def build_preprocessor(table, max_features):
         transformers.append(("numeric", numeric, table.numeric))
     if table.categorical:
         categorical = make_pipeline(
-            SimpleImputer(strategy="constant", fill_value=_MISSING_CATEGORY),
+            SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY),
             OneHotEncoder(
                 handle_unknown="infrequent_if_exist", max_categories=_MAX_CATEGORIES
             ),
@@ -147,7 +145,8 @@ def hold_out(table, test_size, random_state):
     counts = pd.Series(table.y_train).value_counts()
     if counts.min() < 2:
         raise UsageError(
-            f"class {counts.idxmin()!r} of target {table.target!r} has only one row, "
+            f"class {label_text(counts.idxmin())} of target {table.target!r} has "
+            "only one row, "
             "too few for a stratified hold-out test split; pass a test file with "
             "--test, or remove that class"
         )
@@ -211,24 +210,41 @@ def _bundled(name):
     return frame, "target", None, f"{name} (bundled)"
 
 
-def _check_columns(frame, target, text, drop, name):
-    columns = list(frame.columns)
+def label_text(value):
+    """A class label as the file writes it: ``0`` or ``'yes'``, not ``np.int64(0)``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _check_options(columns, target, text, source, name):
+    """The columns that ``--text-column``, ``--drop`` and ``--keep`` name exist."""
     if target not in columns:
         raise UsageError(
             f"target column {target!r} is not in {name}; its columns are: "
             f"{_names(columns)} (pass one of them with --target)"
         )
-    unknown = [c for c in [*drop, *([text] if text else [])] if c not in columns]
-    if unknown:
-        option = "--text-column" if unknown[0] == text else "--drop"
+    named = [("--text-column", [text] if text else []), ("--drop", source.drop)]
+    for option, values in [*named, ("--keep", source.keep)]:
+        unknown = [c for c in values if c not in columns]
+        if unknown:
+            raise UsageError(
+                f"{option} {unknown[0]!r} is not a column of {name}; its columns "
+                f"are: {_names(columns)} (pass one of them with {option})"
+            )
+    both = [c for c in source.keep if c in source.drop]
+    if both:
         raise UsageError(
-            f"{option} {unknown[0]!r} is not a column of {name}; its columns are: "
-            f"{_names(columns)} (pass one of them with {option})"
+            f"--keep {both[0]!r} and --drop {both[0]!r} contradict each other; "
+            "pass one of them"
         )
     if text == target:
         raise UsageError(
             f"--text-column {text!r} is the target column; name the text feature"
         )
+
+
+def _check_columns(frame, target, text, source, name):
+    columns = list(frame.columns)
+    _check_options(columns, target, text, source, name)
     notes = []
     missing = frame[target].isna()
     if missing.all():
@@ -241,13 +257,20 @@ def _check_columns(frame, target, text, drop, name):
         X_train=None, y_train=y, X_test=None, y_test=None, source=name, target=target
     )
     table.notes = notes
-    features = [c for c in columns if c not in (target, *drop)]
+    features = [c for c in columns if c not in (target, *source.drop)]
     for column in features:
         values = frame[column]
+        reason = None if column in source.keep else identifier_reason(column, values)
         if column == text:
             table.text = column
+            notes += _empty_text_notes(values, column, name)
         elif values.isna().all():
             notes.append(f"ignored column {column!r}: it is empty in {name}")
+        elif reason:
+            notes.append(
+                f"dropped column {column!r}: an identifier ({reason}), which tells "
+                f"nothing about a new row; pass --keep {column!r} to train on it"
+            )
         elif pd.api.types.is_numeric_dtype(values):
             table.numeric.append(column)
         else:
@@ -284,8 +307,9 @@ def _labels(series, target, name):
     classes = np.unique(y)
     if len(classes) < 2:
         raise UsageError(
-            f"target column {target!r} of {name} has a single class ({classes[0]!r}); "
-            "a classifier needs rows of at least two classes"
+            f"target column {target!r} of {name} has a single class "
+            f"({label_text(classes[0])}); a classifier needs rows of at least two "
+            "classes"
         )
     return y
 
@@ -298,6 +322,14 @@ def _check_encodable(values, column, name):
             f"values in {len(values)} rows, too many to one-hot encode; name it with "
             f"--text-column if it is text, or leave it out with --drop {column!r}"
         )
+
+
+def _empty_text_notes(values, column, name):
+    """A note on the rows without text, read as empty text; none if there are none."""
+    n_empty = int(values.isna().sum())
+    if not n_empty:
+        return []
+    return [f"read {n_empty} rows of {name} without text in {column!r} as empty text"]
 
 
 def _clean(frame, table):
@@ -350,6 +382,8 @@ def _attach_test(table, frame, name):
                 f"{frame[column][bad].iloc[0]!r} in {name}; fix or blank that value"
             )
         frame[column] = values
+    if table.text:
+        table.notes += _empty_text_notes(frame[table.text], table.text, name)
     table.X_test = _clean(frame, table)
     table.y_test = y
 

@@ -149,10 +149,9 @@ def build_parser():
     commands = parser.add_subparsers(
         title="commands", dest="command", metavar="COMMAND", required=True
     )
-    common = _common_options()
     for name, (texts, options) in _commands().items():
         command = commands.add_parser(
-            name, parents=[common], formatter_class=_FORMATTER, **texts
+            name, parents=[_common_options(name)], formatter_class=_FORMATTER, **texts
         )
         _add_options(command, options)
     return parser
@@ -173,7 +172,7 @@ def _run_command():
         "report.csv, layers.csv, training.png, layers.png and reliability.png\n"
         "into --out. The model options default to sklprune.PrunedClassifier's\n"
         "defaults.",
-        epilog=_RUN_EPILOG,
+        epilog=_RUN_EPILOG + "\n\n" + _DATA_RULES,
     )
     options = {
         "--sparsity": dict(
@@ -195,6 +194,7 @@ def _curve_command():
         "the other, scoring every point; print the curve and write curve.csv,\n"
         "curve.json and curve.png into --out. With --test the points are scored\n"
         "on the test file, without it by --cv-fold cross-validation.",
+        epilog=_DATA_RULES,
     )
     options = {
         "--sparsities": dict(
@@ -239,11 +239,24 @@ exit status: 0 success, 2 a mistake in the command line or the data (one line on
 stderr that names it and the fix), 130 interrupted. Files are written to a
 temporary name and then renamed: a failed run leaves no half-written file."""
 
+_DATA_RULES = """\
+data (every column but --target is a feature, unless dropped):
+  numbers        standardised; missing values: the median of the training rows
+  other columns  one-hot encoded; missing values: a category of their own,
+                 '(missing)'; the rarest categories beyond 100 share one input
+  --text-column  TF-IDF encoded (--max-features terms); missing text: empty
+  identifiers    a column unique per row that holds consecutive integers or
+                 codes without spaces, or is named like an index ('Unnamed: 0',
+                 'id', 'index', 'row', '..._id'), is dropped; --keep COLUMN
+                 trains on it
+  Every column dropped and every value imputed is said in a note on stderr
+  (unless --quiet) and in the "notes" of the JSON report."""
 
-def _common_options():
+
+def _common_options(command):
     """A parent parser with the options every command takes, in their groups."""
     common = _Parser(add_help=False)
-    for (title, description), options in _option_groups().items():
+    for (title, description), options in _option_groups(command).items():
         _add_options(common.add_argument_group(title, description), options)
     return common
 
@@ -254,10 +267,14 @@ def _add_options(parser, options):
         parser.add_argument(flag, **spec)
 
 
-def _option_groups():
-    """The options every command takes: ``{(group, description): {flag: spec}}``."""
+def _option_groups(command):
+    """The options every command takes: ``{(group, description): {flag: spec}}``.
+
+    Their help is the same for every command, but for the test data: ``run``
+    holds out ``--test-size`` of the rows without it, ``curve`` cross-validates.
+    """
     return {
-        ("data", None): _data_options(),
+        ("data", None): _data_options(command),
         ("model", "defaults are those of sklprune.PrunedClassifier"): (
             _pruning_options() | _training_options()
         ),
@@ -265,19 +282,23 @@ def _option_groups():
     }
 
 
-def _data_options():
+_TEST_HELP = {
+    "run": "test data with the same columns (default: hold out --test-size of "
+    "--train, stratified)",
+    "curve": "test data with the same columns; the points are scored on it "
+    "(default: --cv-fold stratified cross-validation on --train)",
+}
+
+
+def _data_options(command):
     """Which data to read, how to split it, how to encode its text."""
-    return {
+    options = {
         "--train": dict(
             metavar="FILE",
             help="training data, a CSV file with a header row (default: a bundled "
             "data set, see --dataset)",
         ),
-        "--test": dict(
-            metavar="FILE",
-            help="test data with the same columns (default: hold out --test-size of "
-            "--train, stratified)",
-        ),
+        "--test": dict(metavar="FILE", help=_TEST_HELP[command]),
         "--target": dict(
             metavar="COLUMN", help="the column of class labels in --train"
         ),
@@ -289,7 +310,13 @@ def _data_options():
         "--drop": dict(
             metavar="COLUMN",
             action="append",
-            help="leave a column out (an identifier, say); repeat for several",
+            help="leave a column out; repeat for several",
+        ),
+        "--keep": dict(
+            metavar="COLUMN",
+            action="append",
+            help="train on a column that looks like a row identifier, which is "
+            "dropped otherwise (see below); repeat for several",
         ),
         "--sep": dict(default=",", help="the CSV field separator (default: ',')"),
         "--dataset": dict(
@@ -298,13 +325,6 @@ def _data_options():
             help="bundled data set to use without --train: "
             f"{', '.join(list_datasets())} (default: {DEFAULT_DATASET})",
         ),
-        "--test-size": dict(
-            type=_open_fraction,
-            default=0.25,
-            metavar="FRACTION",
-            help="share of rows held out for testing when there is no --test "
-            "(default: 0.25)",
-        ),
         "--max-features": dict(
             type=_int_at_least(1),
             default=5000,
@@ -312,6 +332,15 @@ def _data_options():
             help="TF-IDF vocabulary size of --text-column (default: 5000)",
         ),
     }
+    if command == "run":
+        options["--test-size"] = dict(
+            type=_open_fraction,
+            default=0.25,
+            metavar="FRACTION",
+            help="share of rows held out for testing when there is no --test "
+            "(default: 0.25)",
+        )
+    return options
 
 
 def _pruning_options():

@@ -5,6 +5,7 @@ then moved over the target with :func:`os.replace`, so a failure or an interrupt
 never leaves a half-written file behind.
 """
 
+import contextlib
 import io
 import json
 import math
@@ -64,6 +65,19 @@ def _json_safe(value):
     return value
 
 
+def results_frame(results):
+    """``{model: {name: number}}`` as a frame, one row per model.
+
+    The worst class keeps the labels' own type: an integer class stays ``0``,
+    where pandas would make a column of ``None`` and ``0`` a float ``0.0``.
+    """
+    frame = pd.DataFrame.from_dict(results, orient="index")
+    if "worst_class" in frame:
+        labels = {name: numbers["worst_class"] for name, numbers in results.items()}
+        frame["worst_class"] = pd.Series(labels, dtype=object)
+    return frame
+
+
 def write_csv(path, frame, index_label=None):
     """Write a DataFrame; its index becomes the column ``index_label`` if given."""
     return write_atomic(
@@ -76,24 +90,62 @@ def write_csv(path, frame, index_label=None):
 
 
 def write_model(path, model, use_skops):
-    """``model`` as a skops file with deflate-compressed entries, else a pickle."""
+    """``model`` as a skops file with deflate-compressed entries, else a pickle.
+
+    A fitted vectoriser's vocabulary is written with Python ints for its indices
+    (the same numbers): skops stores every numpy integer as a file of its own in
+    its zip, one per term, and a Python int in a few bytes of its JSON, so the
+    skops file of a text pipeline is no larger than its pickle. The model itself
+    is left as it was.
+    """
     return write_atomic(path, lambda file: _dump_model(model, file, use_skops))
 
 
 def model_file_bytes(model, use_skops):
     """Bytes of the file :func:`write_model` would write."""
+    return len(model_file(model, use_skops))
+
+
+def model_file(model, use_skops):
+    """The file :func:`write_model` would write, in memory."""
     buffer = io.BytesIO()
     _dump_model(model, buffer, use_skops)
-    return len(buffer.getvalue())
+    return buffer.getvalue()
 
 
 def _dump_model(model, file, use_skops):
-    if not use_skops:
-        pickle.dump(model, file)
-        return
-    import skops.io as sio
+    with _plain_vocabularies(model):
+        if not use_skops:
+            pickle.dump(model, file)
+            return
+        import skops.io as sio
 
-    sio.dump(model, file, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        sio.dump(model, file, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+
+
+@contextlib.contextmanager
+def _plain_vocabularies(model):
+    """Every fitted ``vocabulary_`` of ``model`` with Python ints, while it lasts."""
+    saved = []
+    for part in _fitted_parts(model):
+        vocabulary = getattr(part, "vocabulary_", None)
+        if isinstance(vocabulary, dict):
+            saved.append((part, vocabulary))
+            part.vocabulary_ = {term: int(i) for term, i in vocabulary.items()}
+    try:
+        yield
+    finally:
+        for part, vocabulary in saved:
+            part.vocabulary_ = vocabulary
+
+
+def _fitted_parts(model):
+    """``model`` and the fitted estimators inside it: pipeline steps, columns."""
+    yield model
+    for _, step in getattr(model, "steps", []):
+        yield from _fitted_parts(step)
+    for _, part, _ in getattr(model, "transformers_", []):
+        yield from _fitted_parts(part)
 
 
 def write_figure(path, figure):

@@ -10,6 +10,7 @@ deterministic preprocessing on the same rows, so their networks see the same inp
 import pandas as pd
 
 from ..robustness import RobustnessDisplay, robustness_report
+from ._data import label_text
 
 NOISE_LEVELS = (0.0, 0.1, 0.25, 0.5)
 N_REPEATS = 3
@@ -79,7 +80,7 @@ def robustness_notes(report):
             f"of the top-class confidence; noise: {noise}, mean of {N_REPEATS} "
             "repeats",
             f"predictions changed by pruning: {len(report.changed)} of {n_rows} test "
-            f"rows; worst class {report.per_class.index[0]!r}: recall "
+            f"rows; worst class {label_text(report.per_class.index[0])}: recall "
             f"{worst['recall_reference']:.3f} -> {worst['recall_pruned']:.3f}",
         ]
     )

@@ -7,16 +7,15 @@ gives the size of its file, then the report, the tables and the plots.
 
 from dataclasses import dataclass
 
-import pandas as pd
 from sklearn.base import clone
 
-from ._data import hold_out
 from ._pipeline import build_pipeline, fit, warm_up
 from ._report import (
     layers_figure,
     measure,
     measure_latencies,
     model_file_bytes,
+    results_frame,
     run_table,
     training_figure,
     write_csv,
@@ -64,8 +63,6 @@ class _Comparison:
 def run(settings):
     """``sklprune run``: a dense reference and a pruned model, compared."""
     out, table = prepare(settings)
-    if table.X_test is None:
-        hold_out(table, settings.test_size, settings.random_state)
     print_header(settings, table)
     comparison = _train_and_measure(settings, table)
     if settings.strategy == "auto":
@@ -145,7 +142,7 @@ def _run_files(settings, table, comparison, model_file):
             path, _run_report(settings, table, comparison, layers)
         ),
         "report.csv": lambda path: write_csv(
-            path, pd.DataFrame.from_dict(comparison.results, orient="index"), "model"
+            path, results_frame(comparison.results), "model"
         ),
         "layers.csv": lambda path: write_csv(path, layers, "name"),
     }

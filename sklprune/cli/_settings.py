@@ -32,6 +32,8 @@ class DataSource:
         ``--text-column``, one column of free text.
     drop : tuple of str
         ``--drop``, the columns left out.
+    keep : tuple of str
+        ``--keep``, the columns trained on though they look like row identifiers.
     sep : str
         ``--sep``, the CSV field separator.
     dataset : str or None
@@ -43,6 +45,7 @@ class DataSource:
     target: str | None
     text_column: str | None
     drop: tuple
+    keep: tuple
     sep: str
     dataset: str | None
 
@@ -57,8 +60,9 @@ class Settings:
         The job to run.
     data : DataSource
         Where the table comes from.
-    test_size : float
-        Share of the rows held out for testing when there is no test file.
+    test_size : float or None
+        ``run``: share of the rows held out for testing when there is no test
+        file; ``None`` for ``curve``, which cross-validates then.
     max_features : int
         TF-IDF vocabulary size of the text column.
     sparsity : float or None
@@ -101,7 +105,7 @@ class Settings:
 
     command: str
     data: DataSource
-    test_size: float
+    test_size: float | None
     max_features: int
     sparsity: float | None
     sparsities: tuple | None
@@ -151,10 +155,11 @@ def resolve_settings(args):
             target=args.target,
             text_column=args.text_column,
             drop=tuple(args.drop or ()),
+            keep=tuple(args.keep or ()),
             sep=args.sep,
             dataset=args.dataset,
         ),
-        test_size=args.test_size,
+        test_size=getattr(args, "test_size", None),
         max_features=args.max_features,
         sparsity=sparsity,
         sparsities=sparsities,

@@ -10,25 +10,37 @@ import sys
 import torch
 
 from .. import __version__
-from ._data import load_table, table_summary
+from ._columns import imputation_notes
+from ._data import hold_out, load_table, table_summary
 from ._report import check_writable
 
 _EXTRA_OF = {"matplotlib": "plot", "skops": "persist"}
 
 
 def prepare(settings):
-    """Check what can fail before training: output directory, data."""
+    """Check what can fail before training: output directory, data.
+
+    Without a test file, ``run`` holds out its test rows here; the notes on the
+    data (rows and columns dropped, values imputed) are then complete.
+    """
     out = check_writable(settings.out)
     torch.set_num_threads(settings.threads)
     table = load_table(settings.data)
-    if not settings.quiet:
-        for note in table.notes:
-            print(f"sklprune: note: {note}", file=sys.stderr)
+    if table.X_test is None and settings.test_size is not None:
+        hold_out(table, settings.test_size, settings.random_state)
+    table.notes += imputation_notes(table)
     return out, table
 
 
 def print_header(settings, table, scheme=None):
-    """What the command trains on what: data, scoring, network, pruning."""
+    """What the command trains on what: data, scoring, network, pruning.
+
+    The notes on the data go to standard error first, unless ``--quiet``: once
+    every check before training has passed.
+    """
+    if not settings.quiet:
+        for note in table.notes:
+            print(f"sklprune: note: {note}", file=sys.stderr, flush=True)
     lines = [f"sklprune {settings.command}", *table_summary(table)]
     if table.held_out:
         lines[-1] += (

@@ -1,4 +1,4 @@
-"""The prediction path of PrunedClassifier: cheap input checks and the fast form.
+"""The estimators' prediction path: cheap input checks and the fast forms.
 
 A one-row prediction is dominated by fixed costs: scikit-learn's ``validate_data``
 and ``check_is_fitted`` look for dataframes, array API namespaces and fitted
@@ -8,11 +8,13 @@ number of features, no feature names expected, finite values) and hands every ot
 input to ``validate_data``, so errors and warnings are scikit-learn's own.
 
 :class:`InferenceCache` holds the fast inference form of a fitted module
-(:func:`sklprune.to_inference`), built on first use and rebuilt when the module's
+(:func:`sklprune.to_inference`) and, when ONNX Runtime predicts, the module's ONNX
+graph in an ONNX Runtime session, built on first use and rebuilt when the module's
 parameters change.
 """
 
 import threading
+import warnings
 
 import numpy as np
 import sklearn
@@ -22,6 +24,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._training.batching import predict_logits
 from ..compaction._graph import is_leaf_chain
 from ._form import to_inference
+from ._onnx_graph import network_graph
+from ._onnxruntime import OnnxRuntimeNetwork
+from ._subnormals import flush_subnormals_
 
 _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 PREDICT_BATCH = 4096
@@ -66,23 +71,38 @@ def validated_input(estimator, X):
 
 
 class InferenceCache:
-    """The fast inference form of one fitted module, built when first needed.
+    """The fast forms of one fitted module, built when first needed.
 
-    The form is used for dense input; sparse input goes to the module itself,
-    which multiplies sparse batches directly. Dead units are removed for a chain
-    of layers (the default MLP), and for any other module only when no other
-    Python thread runs (see ``_form``); sparse layers skip them anyway.
-    When the form cannot be built (a module it does not compute correctly), the
-    module itself is used.
+    For torch, the fast inference form (its subnormal weights at zero) is used for
+    dense input; sparse input goes to the module itself, which multiplies sparse
+    batches directly. Dead units are
+    removed for a chain of layers (the default MLP), and for any other module only
+    when no other Python thread runs (see ``_form``); sparse layers skip them
+    anyway. When the form cannot be built (a module it does not compute
+    correctly), the module itself is used.
+
+    For ONNX Runtime, the network's ONNX graph in a session (see
+    ``_onnxruntime``), adopted from the engine choice at the end of ``fit`` or
+    rebuilt when the module's parameters changed (or after unpickling). When it
+    cannot be rebuilt, torch predicts, with a warning that says why.
     """
 
     def __init__(self):
         self.key = None
         self.form = None
         self.params = []
+        self.runtime_key = None
+        self.runtime = None
+        self.runtime_params = []
 
-    def logits(self, module, X, device):
-        """Logits of ``X`` (dense float32 ndarray or sparse) as float32 ndarray."""
+    def logits(self, module, X, engine="torch"):
+        """Logits of ``X`` (dense float32 ndarray or sparse) as float32 ndarray,
+        computed by ``engine`` (``"torch"`` or ``"onnxruntime"``)."""
+        if engine == "onnxruntime":
+            runtime = self._runtime(module, X.shape[1])
+            if runtime is not None:
+                return runtime.logits(X)
+        device = next(module.parameters()).device
         if not isinstance(X, np.ndarray):
             return predict_logits(module, X, device=device)
         form = self._form(module, X)
@@ -94,6 +114,30 @@ class InferenceCache:
             X = X.copy()
         with torch.inference_mode():
             return form(torch.from_numpy(X).to(device)).cpu().numpy()
+
+    def adopt(self, module, runtime):
+        """Use ``runtime`` (an ``OnnxRuntimeNetwork`` of ``module``) from now on."""
+        self.runtime, self.runtime_params = runtime, list(module.parameters())
+        self.runtime_key = _version_key(module, self.runtime_params)
+
+    def _runtime(self, module, n_features):
+        if self.runtime_key is not None and self.runtime_key == _version_key(
+            module, self.runtime_params
+        ):
+            return self.runtime
+        try:
+            graph = network_graph(module, n_features).SerializeToString()
+            runtime = OnnxRuntimeNetwork(graph)
+            runtime.session()
+        except Exception as exc:  # ONNX Runtime's errors derive from Exception
+            warnings.warn(
+                f"Predicting with torch: ONNX Runtime cannot run the network ({exc})",
+                UserWarning,
+                stacklevel=4,
+            )
+            runtime = None
+        self.adopt(module, runtime)
+        return runtime
 
     def _form(self, module, X):
         if self.key is None or self.key != _version_key(module, self.params):
@@ -113,6 +157,7 @@ class InferenceCache:
                     batch_size=PREDICT_BATCH,
                     remove_dead_units=alone,
                 )
+                flush_subnormals_(form)
             except (ValueError, RuntimeError, NotImplementedError):
                 form = None  # the module computes something the form cannot
             self.form, self.params = form, params
@@ -121,6 +166,7 @@ class InferenceCache:
 
 
 def _version_key(module, params):
-    """Changes when a training step or a load changes a parameter in place (its
-    version counter moves), or when the module is replaced."""
-    return (id(module), tuple((id(p), p._version) for p in params))
+    """Changes when a training step or a load changes one of ``params`` (the
+    module's, listed when the form was built) in place (its version counter
+    moves), or when the module is replaced."""
+    return (id(module), *[p._version for p in params])

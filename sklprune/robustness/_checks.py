@@ -198,32 +198,36 @@ def check_test_indices(test_indices, models, n_rows):
     return {side: splits for side in models}
 
 
-def check_levels(noise_levels, X):
-    """The noise levels as a float array, in the range ``X``'s kind of noise allows.
+def check_levels(noise_levels, inputs):
+    """The noise levels as a float array, in the range the inputs' noise allows.
 
     Parameters
     ----------
     noise_levels : sequence of float
         Perturbation levels: multiples of each feature's standard deviation for
-        dense ``X``, shares of non-zero entries to drop for sparse ``X``.
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Held-out rows; dense ones must be numeric where noise is asked for.
+        dense input, shares of non-zero entries to drop for sparse input.
+    inputs : list of {array-like, sparse matrix}
+        The rows the noise goes into (``X``, or what each pipeline's steps make
+        of it); dense ones must be numeric where noise is asked for.
 
     Returns
     -------
     levels : ndarray of shape (n_levels,)
     """
     levels = np.asarray(noise_levels, dtype=float).ravel()
-    top = 1.0 if sp.issparse(X) else np.inf
+    sparse = any(sp.issparse(X) for X in inputs)
+    top = 1.0 if sparse else np.inf
     if not np.all(np.isfinite(levels)) or np.any(levels < 0) or np.any(levels > top):
         what = (
             "shares of non-zero entries to drop, in [0, 1]"
-            if sp.issparse(X)
+            if sparse
             else "finite multiples of each feature's standard deviation, >= 0"
         )
         raise ValueError(f"noise_levels must be {what}; got {list(noise_levels)}.")
-    if np.any(levels > 0) and not sp.issparse(X):
-        numeric_columns(X)
+    if np.any(levels > 0):
+        for X in inputs:
+            if not sp.issparse(X):
+                numeric_columns(X)
     return levels
 
 

@@ -1,11 +1,100 @@
-"""Accuracy under perturbed input: Gaussian noise for dense rows, dropout for sparse."""
+"""Accuracy under perturbed input: Gaussian noise for dense rows, dropout for sparse.
+
+The noise goes into ``X`` as given when it holds numbers, and into the input of
+each pipeline's last step when it does not (raw text: the TF-IDF matrix each
+pipeline makes of it loses words), see :func:`noise_targets`.
+"""
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.metrics import accuracy_score
+from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state
 
 DEFAULT_NOISE_LEVELS = (0.0, 0.1, 0.25, 0.5)
+NOISE_ON = ("auto", "input", "last_step")
+_NOT_NUMBERS = (
+    "Noise needs numeric input, and X holds no numbers to perturb; pass pipelines "
+    "that turn X into numbers (the noise then goes into the input of each one's "
+    "last step), or noise_levels=() to skip noise."
+)
+
+
+def noise_targets(noise_on, models, X):
+    """Where the noise goes, and what each model predicts from the noisy rows.
+
+    Parameters
+    ----------
+    noise_on : {"auto", "input", "last_step"}
+        ``"input"``: into ``X`` as given, every model sees the same noisy rows.
+        ``"last_step"``: into the input of each pipeline's last step, the rows
+        its other steps make of ``X`` (each pipeline its own, e.g. its own
+        TF-IDF vocabulary). ``"auto"``: ``"input"`` when ``X`` holds numbers (a
+        numeric or sparse array, a DataFrame with numeric columns), else
+        ``"last_step"`` when every model is a pipeline.
+    models : dict
+        Side name -> list of fitted classifiers.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Held-out rows.
+
+    Returns
+    -------
+    noise_on : {"input", "last_step"}
+        Where the noise goes.
+    targets : dict
+        Side name -> list of ``(predictor, rows to perturb)``, one per model.
+    """
+    if not (isinstance(noise_on, str) and noise_on in NOISE_ON):
+        raise ValueError(
+            f"noise_on must be one of {', '.join(map(repr, NOISE_ON))}; got "
+            f"{noise_on!r}."
+        )
+    if noise_on == "auto":
+        pipelines = all(_is_pipeline(m) for ms in models.values() for m in ms)
+        noise_on = "last_step" if pipelines and not _holds_numbers(X) else "input"
+    if noise_on == "input":
+        return noise_on, {side: [(m, X) for m in ms] for side, ms in models.items()}
+    targets = {}
+    for side, ms in models.items():
+        for i, model in enumerate(ms):
+            if not _is_pipeline(model):
+                what = side if len(ms) == 1 else f"{side}[{i}]"
+                raise ValueError(
+                    "noise_on='last_step' perturbs the input of each pipeline's "
+                    f"last step, and {what} ({type(model).__name__}) is not a "
+                    "Pipeline; pass pipelines, or noise_on='input'."
+                )
+        targets[side] = [(m[-1], _as_perturbable(m[:-1].transform(X))) for m in ms]
+    return noise_on, targets
+
+
+def noise_kind(inputs):
+    """``"dropout"`` (sparse inputs), ``"gaussian"`` (dense) or ``"mixed"``."""
+    kinds = {"dropout" if sp.issparse(x) else "gaussian" for x in inputs}
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def _is_pipeline(model):
+    return isinstance(model, Pipeline) and len(model.steps) > 1
+
+
+def _holds_numbers(X):
+    if sp.issparse(X):
+        return True
+    if isinstance(X, pd.DataFrame):
+        return len(X.select_dtypes("number").columns) > 0
+    try:
+        return np.asarray(X, dtype=float).ndim == 2
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_perturbable(X):
+    """Sparse rows in CSR (CSC kept), so that entries can be dropped."""
+    if sp.issparse(X) and X.format not in ("csr", "csc"):
+        return X.tocsr()
+    return X
 
 
 def numeric_columns(X):
@@ -23,15 +112,14 @@ def numeric_columns(X):
         columns are numeric (else a ``ValueError`` is raised).
     """
     if hasattr(X, "select_dtypes"):
-        return list(X.select_dtypes("number").columns)
+        columns = list(X.select_dtypes("number").columns)
+        if not columns:
+            raise ValueError(_NOT_NUMBERS)
+        return columns
     try:
         values = np.asarray(X, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(
-            "Noise needs numeric input, and X holds values that are not numbers; "
-            "pass noise_levels=() to skip noise, or pass the models' last steps "
-            "and the transformed rows (pipeline[:-1].transform(X))."
-        ) from None
+        raise ValueError(_NOT_NUMBERS) from None
     if values.ndim != 2:
         raise ValueError(
             f"X must be 2-dimensional to add noise; got shape {values.shape}."
@@ -39,22 +127,23 @@ def numeric_columns(X):
     return None
 
 
-def accuracy_under_noise(models, runs, rows, X, y, levels, n_repeats, random_state):
+def accuracy_under_noise(targets, runs, rows, y, levels, n_repeats, random_state):
     """Accuracy of every model at every level: side -> (n_levels, n_models).
 
-    Every model sees the same perturbed copies of ``X``; level 0 takes the plain
-    accuracy of ``runs``, a level above 0 the mean over ``n_repeats`` copies.
+    Models that predict from the same rows see the same perturbed copies of them;
+    models with rows of their own see copies perturbed with the same seed. Level
+    0 takes the plain accuracy of ``runs``, a level above 0 the mean over
+    ``n_repeats`` copies.
 
     Parameters
     ----------
-    models : dict
-        Side name -> list of fitted classifiers.
+    targets : dict
+        Side name -> list of ``(predictor, rows to perturb)`` per model, as
+        :func:`noise_targets` returns them (sparse rows in CSR or CSC).
     runs : dict
         Side name -> the scores of each model on its rows, in the same order.
     rows : dict
-        Side name -> the rows of ``X`` each model is scored on.
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Held-out rows (sparse ones in CSR or CSC).
+        Side name -> the rows each model is scored on.
     y : ndarray of shape (n_samples,)
         Their labels.
     levels : ndarray of shape (n_levels,)
@@ -70,20 +159,34 @@ def accuracy_under_noise(models, runs, rows, X, y, levels, n_repeats, random_sta
         Side name -> ndarray of shape (n_levels, n_models).
     """
     rng = check_random_state(random_state)
-    scale = _noise_scale(X) if np.any(levels > 0) else None
-    result = {side: np.zeros((len(levels), len(ms))) for side, ms in models.items()}
+    inputs = {id(X): X for pairs in targets.values() for _, X in pairs}
+    scales = {}
+    if np.any(levels > 0):
+        scales = {key: _noise_scale(X) for key, X in inputs.items()}
+    result = {side: np.zeros((len(levels), len(ts))) for side, ts in targets.items()}
     for i, level in enumerate(levels):
         if level == 0:
-            for side in models:
+            for side in targets:
                 result[side][i] = [run["accuracy"] for run in runs[side]]
             continue
         for _ in range(n_repeats):
-            noisy = _perturb(X, level, rng, scale)
-            for side, ms in models.items():
-                for j, (model, r) in enumerate(zip(ms, rows[side])):
-                    predicted = model.predict(_safe_indexing(noisy, r))
+            noisy = _perturb_each(inputs, level, rng, scales)
+            for side, pairs in targets.items():
+                for j, ((model, X), r) in enumerate(zip(pairs, rows[side])):
+                    predicted = model.predict(_safe_indexing(noisy[id(X)], r))
                     result[side][i, j] += accuracy_score(y[r], predicted) / n_repeats
     return result
+
+
+def _perturb_each(inputs, level, rng, scales):
+    """A perturbed copy of every input: ``{id: copy}``, one seed for all of them."""
+    if len(inputs) == 1:
+        return {key: _perturb(X, level, rng, scales[key]) for key, X in inputs.items()}
+    seed = rng.randint(np.iinfo(np.int32).max)
+    return {
+        key: _perturb(X, level, np.random.RandomState(seed), scales[key])
+        for key, X in inputs.items()
+    }
 
 
 def _perturb(X, level, rng, scale):

@@ -1,6 +1,5 @@
 """The report: :func:`robustness_report` and the RobustnessReport it returns."""
 
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -18,7 +17,12 @@ from ._checks import (
     check_test_indices,
 )
 from ._metrics import DEFAULT_N_BINS, SCORES, score_model
-from ._noise import DEFAULT_NOISE_LEVELS, accuracy_under_noise
+from ._noise import (
+    DEFAULT_NOISE_LEVELS,
+    accuracy_under_noise,
+    noise_kind,
+    noise_targets,
+)
 from ._statistics import mean_and_std, welch_t_test
 
 SIDES = ("reference", "pruned")
@@ -55,14 +59,10 @@ class RobustnessReport(Bunch):
             _text(self.per_class),
         ]
         if len(self.noise):
-            what = (
-                "each non-zero input dropped with probability <level>"
-                if self.noise_kind == "dropout"
-                else "Gaussian noise of <level> x each feature's standard deviation"
-            )
             lines += [
                 "",
-                f"Accuracy under noise: {what}; mean of {self.n_repeats} repeats",
+                f"Accuracy under noise {_noise_text(self)}; mean of "
+                f"{self.n_repeats} repeats",
                 _text(self.noise),
             ]
         n_changed, n_rows = len(self.changed), len(self.predictions)
@@ -79,6 +79,23 @@ class RobustnessReport(Bunch):
 
     def __repr__(self):
         return self.summary()
+
+
+def _noise_text(report):
+    """Where the noise went and what it was, for the summary."""
+    where = (
+        "on the input of each pipeline's last step (what its other steps make of X)"
+        if report.noise_on == "last_step"
+        else "on X"
+    )
+    what = {
+        "dropout": "each non-zero entry dropped with probability <level>",
+        "gaussian": "Gaussian noise of <level> x each feature's standard deviation",
+        "mixed": "sparse inputs lose each non-zero entry with probability <level>, "
+        "dense ones get Gaussian noise of <level> x each feature's standard "
+        "deviation",
+    }[report.noise_kind]
+    return f"{where}: {what}"
 
 
 def _text(frame):
@@ -102,6 +119,7 @@ def robustness_report(
     *,
     test_indices=None,
     noise_levels=DEFAULT_NOISE_LEVELS,
+    noise_on="auto",
     n_repeats=3,
     n_bins=DEFAULT_N_BINS,
     random_state=None,
@@ -117,10 +135,13 @@ def robustness_report(
       over classes for more) and log-loss;
     * accuracy under perturbed input, at every level of ``noise_levels``: for dense
       input, Gaussian noise of ``level`` times each feature's standard deviation
-      (over the rows of ``X``) added to every numeric column; for sparse input
-      (text, one-hot), each non-zero entry set to zero with probability ``level``.
-      Every model sees the same perturbed rows. Level 0 leaves ``X`` untouched
-      and gives the plain accuracy;
+      (over the rows) added to every numeric column; for sparse input (text,
+      one-hot), each non-zero entry set to zero with probability ``level``. The
+      noise goes into ``X`` when it holds numbers, and every model sees the same
+      perturbed rows; for pipelines on input without numbers (raw text), into
+      the input of each pipeline's last step, the rows its other steps make of
+      ``X`` (see ``noise_on``). Level 0 leaves the input untouched and gives the
+      plain accuracy;
     * the rows whose predicted class changed, with both predictions and both
       confidences, and how they split by true class (the "pruning-identified
       exemplars" of Hooker et al. 2019).
@@ -155,6 +176,16 @@ def robustness_report(
         model on all of ``X``.
     noise_levels : sequence of float, default=(0.0, 0.1, 0.25, 0.5)
         Perturbation levels, >= 0 (at most 1 for sparse input). Empty skips noise.
+    noise_on : {"auto", "input", "last_step"}, default="auto"
+        Where the noise goes. ``"input"``: into ``X`` as given (its numeric
+        columns for a DataFrame). ``"last_step"``: into the input of each
+        pipeline's last step, what that pipeline's other steps make of ``X``
+        (each its own: two pipelines may have learned different vocabularies);
+        every model must be a :class:`~sklearn.pipeline.Pipeline`, and models
+        whose steps make rows of the same shape see them perturbed with the same
+        seed. ``"auto"``: ``"input"`` when ``X`` holds numbers (a numeric or
+        sparse array, a DataFrame with numeric columns), else ``"last_step"``
+        when every model is a pipeline.
     n_repeats : int, default=3
         Perturbed copies of ``X`` per level above 0.
     n_bins : int, default=15
@@ -187,8 +218,11 @@ def robustness_report(
           ``became_wrong``, ``became_right`` and ``share_changed``.
         * ``confidence``: per model and row, the top-class confidence and whether
           that class is right (what the reliability curves draw).
-        * ``classes``, ``n_bins``, ``noise_kind`` (``"gaussian"`` or ``"dropout"``),
-          ``n_repeats``, ``n_models`` (models per side).
+        * ``classes``, ``n_bins``, ``noise_on`` (``"input"`` or
+          ``"last_step"``: where the noise went), ``noise_kind`` (``"gaussian"``,
+          ``"dropout"``, or ``"mixed"`` when the pipelines' steps make dense rows
+          for some models and sparse for others), ``n_repeats``, ``n_models``
+          (models per side).
 
     Raises
     ------
@@ -244,7 +278,9 @@ def robustness_report(
     if sp.issparse(X) and X.format not in ("csr", "csc"):
         X = X.tocsr()
     rows = check_test_indices(test_indices, models, n_rows)
-    levels = check_levels(noise_levels, X)
+    noise_on, targets = noise_targets(noise_on, models, X)
+    inputs = list({id(X): X for ts in targets.values() for _, X in ts}.values())
+    levels = check_levels(noise_levels, inputs)
     check_count(n_repeats, "n_repeats")
     check_count(n_bins, "n_bins")
 
@@ -254,7 +290,7 @@ def robustness_report(
     }
     several = min(len(ms) for ms in models.values()) > 1
     noise = accuracy_under_noise(
-        models, runs, rows, X, y, levels, n_repeats, random_state
+        targets, runs, rows, y, levels, n_repeats, random_state
     )
     predictions, confidence = _predictions(runs, classes, X, y, n_rows)
     return RobustnessReport(
@@ -267,7 +303,8 @@ def robustness_report(
         confidence=confidence,
         classes=classes,
         n_bins=int(n_bins),
-        noise_kind="dropout" if sp.issparse(X) else "gaussian",
+        noise_on=noise_on,
+        noise_kind=noise_kind(inputs),
         n_repeats=int(n_repeats),
         n_models={side: len(ms) for side, ms in models.items()},
     )
