@@ -390,6 +390,11 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         super().__setstate__(state)
         # Files saved before the engine parameter existed predict with torch.
         self.__dict__.setdefault("engine", "auto")
+        # Files saved before budgets counted multiply-adds counted parameters.
+        self.__dict__.setdefault("budget", "parameters")
+        self.__dict__.setdefault("group_reduction", "sum")
+        if "module_" in state:
+            self.__dict__.setdefault("macs_sparsity_", np.nan)
         if "module_" in state and "engine_" not in state:
             self.engine_ = "torch"
             self.engine_reason_ = (

@@ -226,3 +226,14 @@ def test_the_estimator_refuses_a_macs_budget_of_single_weights(digits_small):
     params = {**ESTIMATOR, "granularity": "weight", "budget": "macs"}
     with pytest.raises(ValueError, match="granularity='neuron'"):
         PrunedClassifier(**params).fit(X, y)
+
+
+def test_a_file_saved_before_budgets_existed_counts_parameters():
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "before_house_move" / "classifier.pkl"
+    with open(path, "rb") as file:
+        clf = pickle.load(file)
+    assert clf.get_params()["budget"] == "parameters"
+    assert clf.get_params()["group_reduction"] == "sum"
+    assert np.isnan(clf.macs_sparsity_)
