@@ -10,6 +10,7 @@ ORDER = (
     "plot_compaction_speedup.py",
     "plot_digits_cnn.py",
     "plot_text_sentiment.py",
+    "plot_deploy_onnx.py",
     "plot_feature_selection.py",
     "plot_bagging.py",
     "plot_custom_loss_strategy.py",

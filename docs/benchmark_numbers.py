@@ -36,12 +36,23 @@ Quote.__doc__ = """The group of a regular expression found in a section's text."
 PATH = "Pruning path vs validation_curve"
 COMPACTION = "Compaction latency"
 INFERENCE = "Fast inference"
-ENGINE = "Prediction engine and int8 scales"
+ENGINE = "Prediction engine on sparse input"
+DEPLOY = "Deployment: files, latency, int8"
+INT8 = "**int8 accuracy**"
+BATCH_4096 = "batch 4,096 (ms)"
+# The forms of bench_deploy.py, by the key of their substitutions.
+DEPLOY_FORMS = {
+    "d": "dense",
+    "w9": "weight 90%",
+    "w7": "weight 97%",
+    "n": "neuron 75%, compacted",
+}
 SIZES = "File size against sparsity"
 SPARSE = "Sparse input: hashed text at scale"
 TRADEOFF = "Accuracy vs compression (Blalock et al. protocol)"
 STUDY = f"{TRADEOFF} > Defaults at high compression"
 COUPLED = "Coupled neuron pruning"
+PRETRAINED = "Pruning a trained network"
 MEAN = r"^([\d.]+)"
 BYTES = r"^([\d,]+)"
 RATIO = r"\(([\d.]+x)\)"
@@ -237,35 +248,108 @@ def _coupled_numbers():
     return numbers
 
 
+def _pretrained_numbers():
+    """own_network.rst: pruning a fitted MLPClassifier, bench_pretrained.py."""
+    numbers = {}
+    for key, data in [("narrow", "narrow"), ("digits", "digits"),
+                      ("text", "rotten_tomatoes")]:
+        for sparsity, percent in (("0.9", "90"), ("0.97", "97")):
+            row = (data, "from the fitted MLP", sparsity)
+            numbers[f"pt_{key}_gap{percent}"] = Cell(
+                PRETRAINED, 0, row, "vs MLP (points)"
+            )
+    numbers["pt_narrow_cpu90"] = Cell(
+        PRETRAINED, 0, ("narrow", "from the fitted MLP", "0.9"), "fit CPU s"
+    )
+    numbers["pt_narrow_scratch_cpu90"] = Cell(
+        PRETRAINED, 0, ("narrow", "from scratch", "0.9"), "fit CPU s"
+    )
+    sweep = ("narrow", "0.9")
+    numbers["pt_narrow_needed90"] = Cell(
+        PRETRAINED, 1, sweep, "epochs to within 1 point"
+    )
+    numbers["pt_text_two90"] = Cell(
+        PRETRAINED, 1, ("rotten_tomatoes", "0.9"), "2 epochs"
+    )
+    numbers["pt_text_full90"] = Cell(
+        PRETRAINED, 1, ("rotten_tomatoes", "0.9"), "43 epochs"
+    )
+    numbers["pt_aim90"] = Quote(
+        PRETRAINED,
+        r"- \*\*(met|NOT MET)\*\*: pruning a fitted MLPClassifier to 0.9 sparsity "
+        "with the default",
+    )
+    numbers["pt_untrained"] = Quote(
+        PRETRAINED, r"from scratch at 0\.9 \(points: ([^)]*)\)"
+    )
+    numbers["pt_full"] = Quote(PRETRAINED, r"points vs the MLP: ([^)]*)\)")
+    return numbers
+
+
 def _engine_numbers():
-    """speed.rst: ONNX Runtime against torch, and int8 (bench_predict_engine.py)."""
-    faster = "ONNX Runtime faster at 1 / 64 / 4,096"
+    """speed.rst: the predict engine (bench_deploy.py, bench_predict_engine.py)."""
+    latency = "**latency, hidden 256-128**"
+    engine = "predict_proba, engine='onnxruntime'"
+    faster = "faster than the torch path at 1 / 64 / 4,096"
+    forms = {"dense": "d", "w90": "w9", "w97": "w7", "n75": "n"}
     numbers = {
-        f"eng_{key}_speedups": Cell(ENGINE, 0, model, faster)
-        for key, model in [
-            ("dense", "dense"),
-            ("w90", "weight 90%"),
-            ("n75", "neuron 75%, compacted"),
-        ]
+        f"eng_{key}_speedups": Cell(
+            DEPLOY, latency, (DEPLOY_FORMS[form], engine), faster
+        )
+        for key, form in forms.items()
     }
-    numbers["eng_sparse_torch"] = Cell(ENGINE, 1, "1,024", "torch faster")
+    numbers["eng_sparse_torch"] = Cell(ENGINE, 0, "1,024", "torch faster")
     numbers["eng_sparse_columns"] = Quote(ENGINE, r"rows made dense \(([\d,]+) columns")
-    for key, form in [("dense", "dense"), ("w90", "weight 90%")]:
-        row = ("narrow", form, "per matrix")
-        for column, name in [
-            ("fp32 accuracy", "fp32_acc"),
-            ("int8 accuracy", "int8_acc"),
-            ("fp32 bytes", "fp32_bytes"),
-            ("int8 bytes", "int8_bytes"),
-        ]:
-            numbers[f"int8_{key}_{name}"] = Cell(ENGINE, 2, row, column)
+    return numbers
+
+
+def _deploy_numbers():
+    """deploying.rst and speed.rst: files, latency and int8 (bench_deploy.py)."""
+    files = {
+        "pk": "pickle (bytes)",
+        "sk": "skops (bytes)",
+        "onnx": "ONNX fp32 (bytes)",
+        "i8": "ONNX int8 (bytes)",
+    }
+    engines = {
+        "torch": "torch path (engine='torch')",
+        "ort": "ONNX Runtime, fp32 file",
+        "ort8": "ONNX Runtime, int8 file",
+        "peer": "MLPClassifier, skl2onnx + ONNX Runtime",
+    }
+    numbers = {}
+    for size, width in (("s", "256-128"), ("b", "1024-512")):
+        for key, form in DEPLOY_FORMS.items():
+            name = f"dep_{size}_{key}"
+            table = f"**files, hidden {width}**"
+            for column, header in files.items():
+                numbers[f"{name}_{column}"] = Cell(DEPLOY, table, form, header)
+            table = f"**latency, hidden {width}**"
+            for column, engine in engines.items():
+                row = (form, engine)
+                numbers[f"{name}_{column}"] = Cell(
+                    DEPLOY, table, row, "batch 4,096 (ms)"
+                )
+            row = (form, engines["ort"])
+            numbers[f"{name}_b1"] = Cell(DEPLOY, table, row, "batch 1 (µs)")
+    change = "int8 change (points)"
+    for data, key in (("narrow", "n"), ("rotten_tomatoes", "r"), ("digits", "g")):
+        for form_key, form in DEPLOY_FORMS.items():
+            row = (data, "256-128", form)
+            numbers[f"dep_acc_{key}_{form_key}"] = Cell(DEPLOY, INT8, row, change)
+    for key, form in (("dense", "dense"), ("w90", "weight 90%")):
+        row = ("narrow", "256-128", form)
+        numbers[f"int8_{key}_fp32_acc"] = Cell(DEPLOY, INT8, row, "ONNX fp32")
+        numbers[f"int8_{key}_int8_acc"] = Cell(DEPLOY, INT8, row, "int8, per matrix")
     return numbers
 
 
 NUMBERS = {
+    **_pretrained_numbers(),
     **_path_numbers(),
     **_speed_numbers(),
     **_engine_numbers(),
+    **_deploy_numbers(),
     **_size_numbers(),
     **_sparse_numbers(),
     **_study_numbers(),

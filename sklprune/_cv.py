@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._signatures import bind_parameters, keyword_parameters, set_parameters
+from ._training.pretrained import share_trained_module
 from ._training.validation import check_sparsities
 from .pruning_path import pruning_curve
 
@@ -127,6 +128,9 @@ class BasePrunedCV(BaseEstimator, metaclass=ABCMeta):
             self.__dict__.setdefault(parameter.name, parameter.default)
         if "best_estimator_" in state:
             self._expose_fitted_attributes()
+
+    def __sklearn_clone__(self):
+        return share_trained_module(self, super().__sklearn_clone__())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

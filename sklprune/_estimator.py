@@ -17,6 +17,10 @@ subclass adds the targets through these hooks:
 ``_transform_targets(y_encoded, weights, reset)``
     The targets the network trains on (the regressor's are standardised);
     ``reset`` learns the transformation, in ``fit`` and the first ``partial_fit``.
+``_trained_outputs_transform(out_activation)``
+    How the outputs of a fitted model given as ``module`` (before its output
+    activation) map to the units the network trains in: ``(shift, scale)``, or
+    None when they are those units already.
 ``_n_outputs()``, ``_outputs_keyword``, ``_describe_outputs(n_outputs)``
     How many outputs the network has, the keyword that tells a module class so,
     and what the outputs must be, for the error of a module that gets it wrong.
@@ -50,6 +54,7 @@ from ._training.network import NetworkBuildingMixin, device_available
 from ._training.optimizers import (
     OPTIMIZERS,
 )
+from ._training.pretrained import TRAINED_MODELS, share_trained_module
 from ._training.seeding import TORCH_RNG_LOCK, seeded_torch
 from ._training.sparse_grad import contiguous_parameters_
 from ._training.stopping import raise_if_interrupted
@@ -79,7 +84,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
     _y_validation = {}
 
     _parameter_constraints = {
-        "module": [None, type, nn.Module],
+        "module": [None, type, nn.Module, *TRAINED_MODELS],
         "module_kwargs": [None, dict],
         "hidden_layer_sizes": ["array-like"],
         "sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
@@ -199,6 +204,10 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
     def _transform_targets(self, y_encoded, weights, reset):
         """The targets the network trains on; ``reset`` learns the transformation."""
         return y_encoded
+
+    def _trained_outputs_transform(self, out_activation):
+        """``(shift, scale)`` of the outputs of a fitted model, or None: as is."""
+        return None
 
     def _training_weights(self, X, y, sample_weight):
         """The weight of every sample in the loss, or None when all are equal."""
@@ -368,6 +377,11 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         if engine == "onnxruntime" and sparse and self.engine == "auto":
             engine = "torch"  # its sparse first layer skips the zeros of X
         return self._inference.logits(self.module_, X, engine)
+
+    # ----------------------------------------------------------------- cloning
+
+    def __sklearn_clone__(self):
+        return share_trained_module(self, super().__sklearn_clone__())
 
     # ---------------------------------------------------------------- pickling
 

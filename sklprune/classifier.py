@@ -40,14 +40,24 @@ class PrunedClassifier(ClassifierMixin, BasePrunedEstimator):
 
     Parameters
     ----------
-    module : None, torch.nn.Module subclass or torch.nn.Module, default=None
+    module : None, torch.nn.Module subclass, torch.nn.Module, fitted \
+MLPClassifier or fitted skorch net, default=None
         The network. ``None`` builds :class:`~sklprune.modules.MLP` from
         ``hidden_layer_sizes``. A class is built inside ``fit`` as
         ``module(n_features=n_features_in_, n_classes=len(classes_),
         **module_kwargs)`` and must return one logit per class. An instance is
         deep-copied at every ``fit`` (it is never trained or pruned in place, so
         cross-validation folds do not leak into one another); its weights are the
-        starting point of every fit.
+        starting point of every fit. A fitted
+        :class:`~sklearn.neural_network.MLPClassifier` or skorch net is a trained
+        network to prune: its weights start every fit (the MLP's as
+        :meth:`MLP.from_sklearn <sklprune.modules.MLP.from_sklearn>` converts
+        them, a net's ``module_``), and the network predicts what the model
+        predicts until training changes it; its classes must be those of ``y``
+        and it must take the columns of ``X``. It is never changed, clones share
+        it, and it gets a short budget (``max_epochs``). To search over several,
+        wrap each in :class:`~sklearn.frozen.FrozenEstimator`. See
+        :ref:`pretrained`.
     module_kwargs : dict or None, default=None
         Extra constructor arguments for ``module`` (or for the default MLP, e.g.
         ``{"dropout": 0.1}``).
@@ -116,7 +126,11 @@ callable, default="cross_entropy"
         follows the target: 40 epochs up to 8x compression (``sparsity`` 0.875),
         10 more per doubling of the compression ratio, at most 60 (43 at 0.9, 50
         at 16x, 60 from 32x on): at most 1.5 times the epochs of a 40-epoch fit;
-        see :ref:`strategies` for the measured price.
+        see :ref:`strategies` for the measured price. A fit that starts from a
+        fitted model given as ``module`` prunes a network that already fits the
+        data and gets a quarter of that, rounded down (10 epochs at 0.9, 15 from
+        32x on); a module instance gets the full budget, as its weights may be
+        fresh ones. See :ref:`pretrained`.
     finetune_epochs : int or "auto", default="auto"
         Epochs at the final sparsity after the schedule ends; the schedule runs over
         epochs ``1 .. max_epochs - finetune_epochs``. ``"auto"`` is a quarter of

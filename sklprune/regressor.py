@@ -49,13 +49,22 @@ class PrunedRegressor(RegressorMixin, BasePrunedEstimator):
 
     Parameters
     ----------
-    module : None, torch.nn.Module subclass or torch.nn.Module, default=None
+    module : None, torch.nn.Module subclass, torch.nn.Module, fitted \
+MLPRegressor or fitted skorch net, default=None
         The network. ``None`` builds :class:`~sklprune.modules.MLP` from
         ``hidden_layer_sizes``. A class is built inside ``fit`` as
         ``module(n_features=n_features_in_, n_outputs=n_outputs_,
         **module_kwargs)`` and must return one value per target. An instance is
         deep-copied at every ``fit`` (it is never trained or pruned in place); its
-        weights are the starting point of every fit.
+        weights are the starting point of every fit. A fitted
+        :class:`~sklearn.neural_network.MLPRegressor` or skorch net is a trained
+        network to prune: its weights start every fit, with the output layer
+        rescaled to the standardised targets, so the network predicts what the
+        model predicts until training changes it. It must take the columns of
+        ``X``, predict as many targets as ``y`` has, and have a log link (an
+        MLPRegressor fitted with ``loss="poisson"``) exactly when ``loss`` has
+        one. It is never changed, clones share it, and it gets a short budget
+        (``max_epochs``). See :ref:`pretrained`.
     module_kwargs : dict or None, default=None
         Extra constructor arguments for ``module`` (or for the default MLP, e.g.
         ``{"dropout": 0.1}``).
@@ -115,7 +124,8 @@ callable, default="squared_error"
     max_epochs : int or "auto", default="auto"
         Total training epochs, pruning and fine-tuning included. ``"auto"``
         follows the target: 40 epochs up to 8x compression (``sparsity`` 0.875),
-        10 more per doubling of the compression ratio, at most 60.
+        10 more per doubling of the compression ratio, at most 60; a quarter of
+        that, rounded down, from a fitted model given as ``module`` (10 at 0.9).
     finetune_epochs : int or "auto", default="auto"
         Epochs at the final sparsity after the schedule ends. ``"auto"`` is a
         quarter of ``max_epochs``, rounded down. An int must be smaller than
@@ -152,10 +162,10 @@ callable, default="squared_error"
     ----------
     n_outputs_ : int
         Number of targets.
-    target_mean_ : ndarray of shape (n_outputs_,)
+    target_mean_ : ndarray of shape (`n_outputs_`,)
         What is subtracted from each target before training and added to the
         network's outputs at ``predict`` (0 with ``loss="poisson"``).
-    target_scale_ : ndarray of shape (n_outputs_,)
+    target_scale_ : ndarray of shape (`n_outputs_`,)
         What each target is divided by before training; ``predict`` multiplies
         by it.
     out_activation_ : {"identity", "exp"}
@@ -358,6 +368,20 @@ callable, default="squared_error"
 
     def _log_link(self):
         return has_log_link(self.loss)
+
+    def _trained_outputs_transform(self, out_activation):
+        # A fitted MLPRegressor predicts out_activation(z): the network starts
+        # from what it predicts, in the standardised units it trains in.
+        if out_activation != self.out_activation_:
+            raise ValueError(
+                f"The fitted model given as module predicts through an "
+                f"{out_activation!r} output, but loss={self.loss!r} trains an "
+                f"{self.out_activation_!r} one: fit it with loss='poisson' for "
+                "loss='poisson' and with a loss without a log link otherwise."
+            )
+        if out_activation == "exp":  # exp(z - log(scale)) = exp(z) / scale
+            return np.log(self.target_scale_), np.ones_like(self.target_scale_)
+        return self.target_mean_, self.target_scale_
 
     def _n_outputs(self):
         return self.n_outputs_

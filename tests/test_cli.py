@@ -6,6 +6,7 @@ each test reads the result of its own. Errors found before training are also tes
 in-process through ``main``, which costs no start-up.
 """
 
+import importlib.util
 import io
 import json
 import math
@@ -20,8 +21,12 @@ import pytest
 from sklprune.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+ONNX_INSTALLED = all(
+    importlib.util.find_spec(name) for name in ("skl2onnx", "onnx", "onnxruntime")
+)
 RUN_FILES = [
     "model.skops",
+    *(["model.onnx"] if ONNX_INSTALLED else []),
     "report.json",
     "report.csv",
     "layers.csv",
@@ -257,6 +262,7 @@ def _write(path, frame):
         (["run", "--hidden-layer-sizes", "64,0"], "argument --hidden-layer-sizes"),
         (["run", "--epochs", "0"], "argument --epochs: must be a whole number >= 1"),
         (["run", "--dataset", "mnist"], "argument --dataset: invalid choice"),
+        (["run", "--quantize", "int4"], "argument --quantize: invalid choice"),
         (["curve", "--sparsities", "0,1"], "argument --sparsities: must be a number"),
         ([], "the following arguments are required: COMMAND"),
     ],
@@ -595,7 +601,7 @@ def test_ctrl_c_during_training_stops_with_status_130_and_saves_nothing(
 @pytest.fixture
 def plain_install(monkeypatch):
     """As if only sklprune's own dependencies were installed."""
-    for name in ["matplotlib", "skops"]:
+    for name in ["matplotlib", "skops", "skl2onnx", "onnx", "onnxruntime"]:
         monkeypatch.setitem(sys.modules, name, None)
 
 
@@ -615,14 +621,22 @@ def test_run_on_a_plain_install_writes_a_pickle_and_says_what_extras_add(
     ]
     notes = [line for line in out.splitlines() if line.startswith("not installed")]
     assert notes == [
-        "not installed: matplotlib and skops; pip install 'sklprune[plot,persist]' "
-        "adds the plots training.png, layers.png and reliability.png and "
-        "model.skops, a model file that loads without pickle"
+        "not installed: matplotlib, skops, skl2onnx, onnx and onnxruntime; pip "
+        "install 'sklprune[plot,persist,onnx]' adds the plots training.png, "
+        "layers.png and reliability.png, model.skops, a model file that loads "
+        "without pickle and model.onnx, the pipeline for ONNX Runtime, with its "
+        "accuracy, size and speed in the report"
     ]
+    assert "\nlatency, 4,096 rows (predict_proba)  " in out
+    assert "ONNX" not in out.split("not installed")[0]
     with open(tmp_path / "model.pkl", "rb") as file:
         model = pickle.load(file)
     report = json.loads((tmp_path / "report.json").read_text())
     assert model[-1].sparsity_ == pytest.approx(report["models"]["pruned"]["sparsity"])
+    assert report["onnx"] == {
+        "files": [],
+        "reason": "the onnx extra is not installed: pip install 'sklprune[onnx]'",
+    }
 
 
 def test_curve_on_a_plain_install_skips_only_the_plot(plain_install, tmp_path, capsys):

@@ -95,3 +95,18 @@ def test_progress_shows_only_on_a_terminal_and_not_when_quiet(monkeypatch):
 def test_extras_are_the_optional_packages_installed(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     assert "matplotlib" not in _settings("run").extras
+
+
+def test_onnx_is_installed_only_with_all_of_its_packages(monkeypatch):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    assert _settings("run").onnx
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    assert not _settings("run").onnx
+
+
+def test_quantize_without_the_onnx_extra_is_a_usage_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(UsageError, match=r"--quantize int8 writes model.int8.onnx, "):
+        _settings("run", "--quantize", "int8")
+    assert _settings("run").quantize is None

@@ -368,3 +368,36 @@ def test_the_refitted_regressor_of_the_cv_search_converts(table):
     session = make_session(skl2onnx.to_onnx(search, X[:1]))
     (got,) = session.run(None, onnx_inputs(session, X[:20]))
     np.testing.assert_allclose(got.ravel(), search.predict(X[:20]), rtol=1e-5)
+
+
+def test_columns_whose_names_skl2onnx_changes_are_fed_by_their_names(table, tmp_path):
+    X, y = table
+    columns = ["sepal length (cm)", "2nd-width", "a", "b"]
+    frame = pd.DataFrame(X[:, :4], columns=columns)
+    pipe = make_pipeline(
+        make_column_transformer((StandardScaler(), columns)), PrunedClassifier(**FAST)
+    ).fit(frame[:300], y[:300])
+    onnx_model = to_onnx(pipe, frame[:5], path=tmp_path / "model.onnx")
+    names = [item.name for item in onnx_model.graph.input]
+    assert names == ["sepal_length__cm_", "_2nd_width", "a", "b"]
+    assert_same_predictions(onnx_model, pipe, frame[300:])
+
+
+def test_a_regressor_behind_a_one_hot_column_transformer_converts(table):
+    from sklprune import PrunedRegressor
+
+    X, _ = table
+    frame = pd.DataFrame(X[:, :4], columns=["a", "b", "c", "d"])
+    frame["colour"] = np.array(["red", "green", "blue"])[np.arange(len(X)) % 3]
+    y = 50.0 + 10.0 * X[:, 0] + np.where(frame["colour"] == "red", 30.0, 0.0)
+    pipe = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(), ["colour"]),
+            (StandardScaler(), ["a", "b", "c", "d"]),
+        ),
+        PrunedRegressor(**FAST),
+    ).fit(frame[:300], y[:300])
+    onnx_model = to_onnx(pipe, frame[:1])
+    session = make_session(onnx_model)
+    (got,) = session.run(None, onnx_inputs(session, frame[300:]))
+    np.testing.assert_allclose(got.ravel(), pipe.predict(frame[300:]), rtol=1e-5)

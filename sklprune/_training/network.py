@@ -1,8 +1,6 @@
 """How the pruned estimators build their network, its skorch net and the training
 data: a mixin of :class:`~sklprune._estimator.BasePrunedEstimator`."""
 
-import copy
-
 import torch
 from sklearn.model_selection import train_test_split
 from skorch.callbacks import ProgressBar
@@ -13,6 +11,7 @@ from ..modules import MLP
 from .auto import resolve_max_epochs, resolve_strategy
 from .batching import ArrayDataset, BatchIterator, accepts_sparse_input, dense_rows
 from .optimizers import optimizer_settings, resolve_optimizer, updates_lazily
+from .pretrained import is_trained_model, starting_module
 from .stopping import FinetuneEarlyStopping
 from .validation import resolve_finetune_epochs
 from .weighting import make_dataset
@@ -49,7 +48,7 @@ class NetworkBuildingMixin:
                     f"accept the keyword arguments n_features and {outputs}."
                 ) from exc
         else:
-            module = copy.deepcopy(self.module)
+            module = starting_module(self.module, self, X.shape[1])
         module = module.to(self.device)
         self._check_output_shape(module, X, n_outputs)
         find_targets(module)  # a module without prunable layers fails here, early
@@ -75,7 +74,9 @@ class NetworkBuildingMixin:
             )
 
     def _max_epochs(self):
-        return resolve_max_epochs(self.max_epochs, self.sparsity)
+        return resolve_max_epochs(
+            self.max_epochs, self.sparsity, trained=is_trained_model(self.module)
+        )
 
     def _finetune_epochs(self):
         return resolve_finetune_epochs(

@@ -21,11 +21,22 @@ pickled and as written (``model.skops``, or ``model.pkl``); latency per 1000 row
 the network compacted
 (:func:`~sklprune.compact`, which removes pruned hidden units: the speed that
 ``--granularity neuron`` buys), the median of 7 runs taken in turns with the other
-model; and the training time. The files:
+model; latency of ``predict_proba`` at batch 1 and 4,096; and the training time.
+
+With the ``onnx`` extra (``pip install 'sklprune[onnx]'``), both pipelines are
+also converted to ONNX (:func:`sklprune.onnx.to_onnx`) and the table adds, for
+each: accuracy of the ONNX model on the test rows, the share of its labels equal
+to ``predict``'s, its file size, and its latency in ONNX Runtime at batch 1 and
+4,096 (on ``--threads`` threads, timed in turns with ``predict_proba``).
+``--quantize int8`` adds the same for the model whose network's matrix products
+are int8 (:func:`sklprune.onnx.quantize_network`), and writes it. The files:
 
 ===================  =========================================================
 ``model.skops``      the fitted pruned pipeline (preprocessing + classifier);
                      ``model.pkl``, a pickle, when skops is not installed
+``model.onnx``       the same pipeline as an ONNX model, for ONNX Runtime
+                     (with the ``onnx`` extra)
+``model.int8.onnx``  with ``--quantize int8``: its network in int8
 ``report.json``      data, settings, both models' numbers, per-layer sparsity
 ``report.csv``       one row per model, the numbers of the table
 ``layers.csv``       :func:`~sklprune.sparsity_report` of the pruned model
@@ -42,9 +53,10 @@ TF-IDF input, that share of the non-zero entries dropped) and the class whose
 recall pruning lowered most; ``report.json`` holds the whole comparison (per-class
 recall and precision, the rows whose prediction changed).
 
-The plots need matplotlib and ``model.skops`` needs skops (``pip install
-'sklprune[plot,persist]'``); without them the command writes everything else,
-the model as a pickle, and says in one line what the extras would add.
+The plots need matplotlib, ``model.skops`` needs skops and ``model.onnx`` needs
+skl2onnx, onnx and onnxruntime (``pip install 'sklprune[plot,persist,onnx]'``);
+without them the command writes everything else, the model as a pickle, and says
+in one line what the extras would add.
 
 The model options (``--strategy``, ``--granularity``, ``--scope``, ``--schedule``,
 ``--loss``, ``--hidden-layer-sizes``, ``--epochs``, ``--finetune-epochs``, ``--lr``,
@@ -87,6 +99,36 @@ classifier and network and torch's layer classes::
     print(untrusted)  # check: numpy.dtype, sklprune.*, torch.nn.modules.* only
     model = sio.load("results/model.skops", trusted=untrusted)
     model.predict(new_rows)  # a DataFrame with the training file's columns
+
+**Running model.onnx.** ONNX Runtime runs it without sklprune, scikit-learn or
+torch. It takes one input per feature column, as an ``(n, 1)`` array: numbers as
+float32 (a missing number as NaN), categories and text as strings (a missing
+category as the empty string). The inputs are named after the columns as skl2onnx
+names them (characters other than letters, digits and ``_`` become ``_``); the
+model's metadata ``sklprune.columns`` maps each input to its column. It outputs
+``label`` and ``probabilities``::
+
+    import json
+
+    import numpy as np
+    import onnxruntime as ort
+
+    session = ort.InferenceSession("results/model.onnx")
+    meta = session.get_modelmeta().custom_metadata_map
+    columns = json.loads(meta["sklprune.columns"])  # input name -> column
+    feed = {}
+    for item in session.get_inputs():
+        values = new_rows[[columns[item.name]]]
+        if item.type == "tensor(float)":
+            feed[item.name] = values.to_numpy(np.float32)
+        else:  # categories and text; a missing category is ""
+            feed[item.name] = values.fillna("").astype(str).to_numpy()
+    label, probabilities = session.run(None, feed)
+
+skl2onnx cannot convert one-hot columns whose rarest categories share an input
+(more than 100 categories): the command then writes no ``model.onnx`` and says
+which columns to leave out. ``report.json`` lists the model's inputs under
+``onnx``. See :ref:`deploying` for more.
 
 **Exit status.** 0 on success; 2 for a mistake in the command line or the data,
 reported as one line on standard error that names the problem and the fix; 130 when

@@ -75,7 +75,7 @@ def curve(settings):
             path, curve_figure(results, title)
         )
     write_all(out, files)
-    print_missing_extras(settings.extras, {"matplotlib": "the plot curve.png"})
+    print_missing_extras(settings.extras, {"plot": "the plot curve.png"})
     return 0
 
 

@@ -26,7 +26,7 @@ from ._parser import DEFAULT_DATASET
 # rows, is an identifier or free text: one-hot encoding it learns nothing.
 _MIN_DISTINCT_UNENCODABLE = 20
 # Categories beyond this many (the rarest) share one "infrequent" input.
-_MAX_CATEGORIES = 100
+MAX_CATEGORIES = 100
 
 
 @dataclass
@@ -130,7 +130,7 @@ def build_preprocessor(table, max_features):
         categorical = make_pipeline(
             SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY),
             OneHotEncoder(
-                handle_unknown="infrequent_if_exist", max_categories=_MAX_CATEGORIES
+                handle_unknown="infrequent_if_exist", max_categories=MAX_CATEGORIES
             ),
         )
         transformers.append(("categorical", categorical, table.categorical))

@@ -25,6 +25,8 @@ from ._errors import UsageError
 DEFAULT_DATASET = "breast_cancer"
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98)
 DEFAULT_CV = 3
+# --quantize: the ONNX model's network in these number types, besides fp32.
+QUANTIZATIONS = ("int8",)
 _FORMATTER = argparse.RawDescriptionHelpFormatter
 
 
@@ -168,10 +170,10 @@ def _run_command():
     texts = dict(
         help="train a dense and a pruned model, compare them, save the pruned one",
         description="Train a dense reference (sparsity 0) and a pruned network,\n"
-        "print a table comparing them, and write model.skops, report.json,\n"
-        "report.csv, layers.csv, training.png, layers.png and reliability.png\n"
-        "into --out. The model options default to sklprune.PrunedClassifier's\n"
-        "defaults.",
+        "print a table comparing them, and write model.skops, model.onnx,\n"
+        "report.json, report.csv, layers.csv, training.png, layers.png and\n"
+        "reliability.png into --out. The model options default to\n"
+        "sklprune.PrunedClassifier's defaults.",
         epilog=_RUN_EPILOG + "\n\n" + _DATA_RULES,
     )
     options = {
@@ -181,6 +183,14 @@ def _run_command():
             metavar="FRACTION",
             help="fraction of prunable weights set to zero, in [0, 1) "
             f"(default: {sparsity:g})",
+        ),
+        "--quantize": dict(
+            choices=list(QUANTIZATIONS),
+            default=None,
+            help="also write model.int8.onnx, the ONNX model with its network's "
+            "matrix products in int8 (ONNX Runtime's dynamic quantization: about "
+            "4x smaller), and report its accuracy, size and speed; needs the onnx "
+            "extra (default: fp32 model.onnx only)",
         ),
     }
     return texts, options
@@ -225,8 +235,11 @@ outputs (in --out):
   training.png   training loss of both models and sparsity, per epoch
   layers.png     weights and non-zero weights of each pruned layer
   reliability.png  reliability curves of both models, per-class recall change
-  (the plots need matplotlib and model.skops needs skops, pip install
-  'sklprune[plot,persist]'; without them: no plots, and model.pkl)
+  model.onnx     the same pipeline for ONNX Runtime, one input per feature column
+  model.int8.onnx  with --quantize int8: model.onnx with an int8 network
+  (the plots need matplotlib, model.skops skops and model.onnx skl2onnx and
+  onnxruntime, pip install 'sklprune[plot,persist,onnx]'; without them: no
+  plots, model.pkl, no model.onnx)
 
 loading the model (skops stores no code; trust the types it lists first):
   import skops.io as sio
@@ -234,6 +247,22 @@ loading the model (skops stores no code; trust the types it lists first):
   print(untrusted)   # numpy.dtype, sklprune.* and torch.nn.modules.* only
   model = sio.load("results/model.skops", trusted=untrusted)
   model.predict(rows)   # a DataFrame with the training file's feature columns
+
+running model.onnx in ONNX Runtime (no sklprune needed; one input per feature
+column, which its metadata names):
+  import json
+  import numpy as np, onnxruntime as ort
+  session = ort.InferenceSession("results/model.onnx")
+  meta = session.get_modelmeta().custom_metadata_map
+  columns = json.loads(meta["sklprune.columns"])  # input name -> column
+  feed = {}
+  for item in session.get_inputs():
+      values = rows[[columns[item.name]]]
+      if item.type == "tensor(float)":
+          feed[item.name] = values.to_numpy(np.float32)
+      else:  # categories and text; a missing category is ""
+          feed[item.name] = values.fillna("").astype(str).to_numpy()
+  label, probabilities = session.run(None, feed)
 
 exit status: 0 success, 2 a mistake in the command line or the data (one line on
 stderr that names it and the fix), 130 interrupted. Files are written to a

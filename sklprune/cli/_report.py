@@ -127,7 +127,7 @@ def _dump_model(model, file, use_skops):
 def _plain_vocabularies(model):
     """Every fitted ``vocabulary_`` of ``model`` with Python ints, while it lasts."""
     saved = []
-    for part in _fitted_parts(model):
+    for part in fitted_parts(model):
         vocabulary = getattr(part, "vocabulary_", None)
         if isinstance(vocabulary, dict):
             saved.append((part, vocabulary))
@@ -139,13 +139,13 @@ def _plain_vocabularies(model):
             part.vocabulary_ = vocabulary
 
 
-def _fitted_parts(model):
+def fitted_parts(model):
     """``model`` and the fitted estimators inside it: pipeline steps, columns."""
     yield model
     for _, step in getattr(model, "steps", []):
-        yield from _fitted_parts(step)
+        yield from fitted_parts(step)
     for _, part, _ in getattr(model, "transformers_", []):
-        yield from _fitted_parts(part)
+        yield from fitted_parts(part)
 
 
 def write_figure(path, figure):
@@ -237,6 +237,10 @@ def _latency_rows(X):
 _ROWS = [
     ("accuracy (train)", "accuracy_train", "{:.4f}"),
     ("accuracy (test)", "accuracy_test", "{:.4f}"),
+    ("accuracy, ONNX (test)", "accuracy_onnx_test", "{:.4f}"),
+    ("labels as predict's, ONNX (test)", "onnx_agreement_test", "{:.4f}"),
+    ("accuracy, ONNX int8 (test)", "accuracy_onnx_int8_test", "{:.4f}"),
+    ("labels as predict's, ONNX int8 (test)", "onnx_int8_agreement_test", "{:.4f}"),
     ("log-loss (train)", "log_loss_train", "{:.4f}"),
     ("log-loss (test)", "log_loss_test", "{:.4f}"),
     ("calibration error, ECE (test)", "ece_test", "{:.4f}"),
@@ -255,20 +259,45 @@ _ROWS = [
     ("model size (sparse encoding)", "size_sparse_bytes", "bytes"),
     ("model file (pickle)", "size_pickle_bytes", "bytes"),
     ("model file (as written)", "size_file_bytes", "bytes"),
+    ("model file (ONNX)", "size_onnx_bytes", "bytes"),
+    ("model file (ONNX int8)", "size_onnx_int8_bytes", "bytes"),
     ("latency per 1000 rows (predict)", "latency_ms_per_1000", "{:.2f} ms"),
     ("latency per 1000 rows (network)", "network_latency_ms_per_1000", "{:.2f} ms"),
     ("parameters after compaction", "compacted_parameters", "{:,}"),
     ("latency per 1000 rows (compacted)", "compacted_latency_ms_per_1000", "{:.2f} ms"),
+    ("latency, 1 row (predict_proba)", "python_latency_us_batch_1", "{:,.0f} µs"),
+    ("latency, 1 row (ONNX Runtime)", "onnx_latency_us_batch_1", "{:,.0f} µs"),
+    (
+        "latency, 1 row (ONNX Runtime int8)",
+        "onnx_int8_latency_us_batch_1",
+        "{:,.0f} µs",
+    ),
+    (
+        "latency, 4,096 rows (predict_proba)",
+        "python_latency_ms_batch_4096",
+        "{:.2f} ms",
+    ),
+    ("latency, 4,096 rows (ONNX Runtime)", "onnx_latency_ms_batch_4096", "{:.2f} ms"),
+    (
+        "latency, 4,096 rows (ONNX Runtime int8)",
+        "onnx_int8_latency_ms_batch_4096",
+        "{:.2f} ms",
+    ),
     ("training time", "fit_seconds", "{:.1f} s"),
 ]
 
 
 def run_table(results):
-    """The comparison table of ``sklprune run``: one column per model."""
+    """The comparison table of ``sklprune run``: one column per model.
+
+    A row that no model has a number for (the ONNX rows without the ``onnx``
+    extra, the int8 rows without ``--quantize int8``) is left out.
+    """
     names = list(results)
     cells = [
-        [label, *(_format(results[name][key], fmt) for name in names)]
+        [label, *(_format(results[name].get(key), fmt) for name in names)]
         for label, key, fmt in _ROWS
+        if any(key in results[name] for name in names)
     ]
     return _align([["", *names], *cells])
 

@@ -1,14 +1,25 @@
 """``sklprune run``: a dense reference and a pruned model, trained and compared.
 
-Both are measured (:mod:`sklprune.cli._report`) and compared for robustness
-(:mod:`sklprune.cli._robustness`); the pruned pipeline is saved first, so the table
-gives the size of its file, then the report, the tables and the plots.
+Both are measured (:mod:`sklprune.cli._report`), compared for robustness
+(:mod:`sklprune.cli._robustness`) and, with the ``onnx`` extra, converted to ONNX
+and measured there (:mod:`sklprune.cli._onnx`); the pruned pipeline is saved
+first, so the table gives the size of its file, then its ONNX files, the report,
+the tables and the plots.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sklearn.base import clone
 
+from ._onnx import (
+    Deployment,
+    batch_latencies,
+    convert,
+    onnx_files,
+    onnx_numbers,
+    onnx_report,
+    sessions_of,
+)
 from ._pipeline import build_pipeline, fit, warm_up
 from ._report import (
     layers_figure,
@@ -39,8 +50,10 @@ from ._steps import (
 )
 
 _GAINS = {
-    "matplotlib": "the plots training.png, layers.png and reliability.png",
-    "skops": "model.skops, a model file that loads without pickle",
+    "plot": "the plots training.png, layers.png and reliability.png",
+    "persist": "model.skops, a model file that loads without pickle",
+    "onnx": "model.onnx, the pipeline for ONNX Runtime, with its accuracy, size "
+    "and speed in the report",
 }
 
 
@@ -51,13 +64,16 @@ class _Comparison:
     ``models``, ``results`` and ``reports`` map ``"dense"`` and ``"pruned"`` to
     the pipeline, the numbers of the printed table and its
     :func:`~sklprune.sparsity_report`; ``robustness`` is their
-    :func:`~sklprune.robustness_report`.
+    :func:`~sklprune.robustness_report`; ``deployment`` their ONNX models and
+    ``sessions`` the ONNX Runtime sessions of these.
     """
 
     models: dict
     results: dict
     reports: dict
     robustness: object = None
+    deployment: Deployment = field(default_factory=lambda: Deployment({}))
+    sessions: dict = field(default_factory=dict)
 
 
 def run(settings):
@@ -81,6 +97,7 @@ def run(settings):
     )
     for name, numbers in model_numbers(comparison.robustness).items():
         comparison.results[name].update(numbers)
+    _deploy(settings, table, comparison)
     # The model file is written first, so the table gives its size on disk.
     model_file = _write_model_file(out, comparison, "skops" in settings.extras)
     print()
@@ -94,6 +111,13 @@ def run(settings):
         )
     else:
         print("load the model with pickle.load, from a file you trust")
+    if comparison.deployment.reason:
+        print(f"no model.onnx: {comparison.deployment.reason}")
+    elif comparison.deployment.models:
+        print(
+            "run model.onnx in ONNX Runtime, one input per feature column; see "
+            "sklprune run --help"
+        )
     print_missing_extras(settings.extras, _GAINS)
     return 0
 
@@ -121,6 +145,23 @@ def _train_and_measure(settings, table):
     return comparison
 
 
+def _deploy(settings, table, comparison):
+    """With the ``onnx`` extra, convert both pipelines and measure the ONNX models;
+    time both pipelines' ``predict_proba`` (and sessions) at batch 1 and 4,096."""
+    results = comparison.results
+    if settings.onnx:
+        comparison.deployment = convert(comparison.models, table, settings.quantize)
+        comparison.sessions = sessions_of(comparison.deployment, settings.threads)
+        numbers = onnx_numbers(
+            comparison.deployment, comparison.sessions, comparison.models, table
+        )
+        for name, values in numbers.items():
+            results[name].update(values)
+    latencies = batch_latencies(comparison.models, comparison.sessions, table.X_test)
+    for name, values in latencies.items():
+        results[name].update(values)
+
+
 def _write_model_file(out, comparison, use_skops):
     """Save the pruned pipeline; both models' results get their file's size."""
     model_file = out / ("model.skops" if use_skops else "model.pkl")
@@ -138,6 +179,7 @@ def _run_files(settings, table, comparison, model_file):
     layers = _layers_frame(comparison.reports["pruned"])
     files = {
         model_file.name: lambda path: model_file,
+        **onnx_files(comparison.deployment),
         "report.json": lambda path: write_json(
             path, _run_report(settings, table, comparison, layers)
         ),
@@ -185,6 +227,7 @@ def _run_report(settings, table, comparison, layers):
         "models": comparison.results,
         "layers": layers.reset_index(names="name").to_dict("records"),
         "robustness": robustness_json(comparison.robustness),
+        "onnx": onnx_report(comparison.deployment, comparison.sessions),
     }
 
 

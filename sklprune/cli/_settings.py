@@ -15,7 +15,10 @@ from .._defaults import ESTIMATOR_DEFAULTS
 from .._training.auto import resolve_max_epochs
 from ._errors import UsageError
 
-EXTRAS = ("matplotlib", "skops")
+# The optional packages the command's outputs use; skl2onnx, onnx and onnxruntime
+# together make the onnx extra.
+EXTRAS = ("matplotlib", "skops", "skl2onnx", "onnx", "onnxruntime")
+ONNX_PACKAGES = frozenset({"skl2onnx", "onnx", "onnxruntime"})
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class Settings:
         ``curve``: the sorted sparsities to score; ``None`` for ``run``.
     cv : int or None
         ``curve``: ``--cv`` as given; ``None`` when left out.
+    quantize : {"int8"} or None
+        ``run``: also write the ONNX model with an int8 network; ``None`` for
+        fp32 only, and for ``curve``.
     strategy, granularity, scope, schedule, loss : str
         The classifier's pruning and loss parameters.
     hidden_layer_sizes : tuple of int
@@ -110,6 +116,7 @@ class Settings:
     sparsity: float | None
     sparsities: tuple | None
     cv: int | None
+    quantize: str | None
     strategy: str
     granularity: str
     scope: str
@@ -129,6 +136,11 @@ class Settings:
     show_progress: bool
     extras: frozenset
 
+    @property
+    def onnx(self):
+        """Whether the ``onnx`` extra is installed: skl2onnx, onnx, onnxruntime."""
+        return ONNX_PACKAGES.issubset(self.extras)
+
 
 def resolve_settings(args):
     """The :class:`Settings` of the parsed command line ``args``.
@@ -136,7 +148,8 @@ def resolve_settings(args):
     Raises
     ------
     UsageError
-        If ``--finetune-epochs`` leaves no epoch to prune in.
+        If ``--finetune-epochs`` leaves no epoch to prune in, or if
+        ``--quantize`` is given without the ``onnx`` extra.
     """
     sparsity = getattr(args, "sparsity", None)
     sparsities = getattr(args, "sparsities", None)
@@ -147,6 +160,14 @@ def resolve_settings(args):
         else args.finetune_epochs
     )
     n_epochs = resolve_max_epochs(args.epochs, top_sparsity)
+    extras = frozenset(name for name in EXTRAS if _installed(name))
+    quantize = getattr(args, "quantize", None)
+    if quantize and not ONNX_PACKAGES.issubset(extras):
+        missing = " and ".join(sorted(ONNX_PACKAGES - extras))
+        raise UsageError(
+            f"--quantize {quantize} writes model.{quantize}.onnx, which needs "
+            f"{missing}: pip install 'sklprune[onnx]', or leave out --quantize"
+        )
     return Settings(
         command=args.command,
         data=DataSource(
@@ -164,6 +185,7 @@ def resolve_settings(args):
         sparsity=sparsity,
         sparsities=sparsities,
         cv=getattr(args, "cv", None),
+        quantize=quantize,
         strategy=args.strategy,
         granularity=args.granularity,
         scope=args.scope,
@@ -181,7 +203,7 @@ def resolve_settings(args):
         out=args.out,
         quiet=args.quiet,
         show_progress=not args.quiet and sys.stderr.isatty(),
-        extras=frozenset(name for name in EXTRAS if _installed(name)),
+        extras=extras,
     )
 
 

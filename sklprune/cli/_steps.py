@@ -14,7 +14,12 @@ from ._columns import imputation_notes
 from ._data import hold_out, load_table, table_summary
 from ._report import check_writable
 
-_EXTRA_OF = {"matplotlib": "plot", "skops": "persist"}
+# The packages of each extra the command's outputs use.
+EXTRA_PACKAGES = {
+    "plot": ("matplotlib",),
+    "persist": ("skops",),
+    "onnx": ("skl2onnx", "onnx", "onnxruntime"),
+}
 
 
 def prepare(settings):
@@ -132,15 +137,25 @@ def write_all(out, files):
 
 
 def print_missing_extras(extras, gains):
-    """One line: what the optional packages missing from ``extras`` would add.
+    """One line: what the extras whose packages are missing from ``extras`` would add.
 
-    ``extras`` holds the names of the installed ones; ``gains`` maps a package name
-    to what it adds to this command's output.
+    ``extras`` holds the names of the installed packages; ``gains`` maps the name
+    of an extra (:data:`EXTRA_PACKAGES`) to what it adds to this command's output.
     """
-    missing = [name for name in gains if name not in extras]
+    missing = {
+        extra: [name for name in EXTRA_PACKAGES[extra] if name not in extras]
+        for extra in gains
+    }
+    missing = {extra: names for extra, names in missing.items() if names}
     if missing:
+        packages = [name for names in missing.values() for name in names]
         print(
-            f"not installed: {' and '.join(missing)}; pip install "
-            f"'sklprune[{','.join(_EXTRA_OF[name] for name in missing)}]' adds "
-            f"{' and '.join(gains[name] for name in missing)}"
+            f"not installed: {_join(packages)}; pip install "
+            f"'sklprune[{','.join(missing)}]' adds "
+            f"{_join([gains[extra] for extra in missing])}"
         )
+
+
+def _join(words):
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]]))

@@ -1,6 +1,7 @@
 """How a converted model scores against the fitted one: :func:`check_accuracy`."""
 
 import json
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -154,19 +155,25 @@ def check_accuracy(onnx_model, model, X, y, *, quantize=None, per_channel=None):
 def onnx_inputs(session, X):
     """The input feed of an ONNX Runtime session for rows ``X``.
 
-    A DataFrame feeds one input per column, by name (as skl2onnx converts it);
-    anything else feeds the one input, as a column when the input is a matrix.
+    A DataFrame feeds one input per column, by name (as skl2onnx converts it,
+    :func:`onnx_input_name`); anything else feeds the one input, as a column when
+    the input is a matrix.
     """
     inputs = session.get_inputs()
     if hasattr(X, "columns"):
-        missing = [item.name for item in inputs if item.name not in X.columns]
+        columns = {onnx_input_name(column): column for column in X.columns}
+        columns |= {column: column for column in X.columns}
+        missing = [item.name for item in inputs if item.name not in columns]
         if missing:
             raise ValueError(
                 f"The ONNX model takes the columns {[i.name for i in inputs]}; X "
                 f"lacks {missing}. Pass a DataFrame like the one it was converted "
                 "from."
             )
-        return {item.name: _column(X[item.name].to_numpy(), item) for item in inputs}
+        return {
+            item.name: _column(X[columns[item.name]].to_numpy(), item)
+            for item in inputs
+        }
     if hasattr(X, "toarray"):
         raise TypeError(
             "ONNX models take dense rows: pass X.toarray() for a few rows, or the "
@@ -179,6 +186,22 @@ def onnx_inputs(session, X):
             "columns."
         )
     return {inputs[0].name: _column(np.asarray(X), inputs[0])}
+
+
+def onnx_input_name(column):
+    """The name of the input skl2onnx makes of a DataFrame column.
+
+    As skl2onnx names variables: every character but letters, digits, ``_`` and
+    ``+`` becomes ``_``, and a name that starts with a digit gets ``_`` in front.
+
+    Examples
+    --------
+    >>> from sklprune.onnx._check import onnx_input_name
+    >>> onnx_input_name("sepal length (cm)"), onnx_input_name("2nd")
+    ('sepal_length__cm_', '_2nd')
+    """
+    name = re.sub(r"[^\w+]", "_", str(column))
+    return f"_{name}" if re.match("[0-9]", name) else name
 
 
 def _column(values, item):
