@@ -74,19 +74,14 @@ PruningStrategy, default="auto"
         ``benchmarks/bench_tradeoff.py``; the choice is in ``strategy_``. See
         :ref:`strategies` for when to choose another.
     granularity : {"weight", "neuron"}, default="weight"
-        Prune single weights, or whole hidden units: the units that can only be
-        removed together (both sides of a residual sum, a channel and its
-        BatchNorm entry) as one group, with the input columns that read them, so
-        that ``sparsity`` is what the compacted network keeps; see
-        :class:`~sklprune.PruningCallback`.
+        Prune single weights, or whole hidden units, by groups of coupled units;
+        see :class:`~sklprune.PruningCallback`.
     scope : {"lamp", "global", "layer"}, default="lamp"
         One threshold over layer-normalised scores (LAMP), over raw scores, or
         every layer to ``sparsity``; see :class:`~sklprune.PruningCallback`.
     budget : {"parameters", "macs"}, default="parameters"
         What ``sparsity`` counts: the prunable weights, or the multiply-adds of a
-        forward pass through the prunable layers (for ``granularity="neuron"``:
-        ``sparsity=0.75`` then removes three quarters of the multiply-adds, mostly
-        from the convolutions of a CNN, where the time goes).
+        forward pass through their layers (``granularity="neuron"`` only).
     group_reduction : {"sum", "mean", "max"}, default="sum"
         How the scores of the members of a group of coupled units make its score;
         see :class:`~sklprune.PruningCallback`.
@@ -200,14 +195,9 @@ callable, default="cross_entropy"
         ``sparsity_target``, ``event_prune``.
     sparsity_ : float
         Achieved fraction of zeros over the prunable weights, as the pruning
-        callback logs it: what ``sparsity`` asked for under
-        ``budget="parameters"``. With ``compact=True``, measured before compaction
-        (under ``granularity="neuron"``, the fraction of the weights compaction
-        removed).
+        callback logs it. With ``compact=True``, measured before compaction.
     macs_sparsity_ : float
-        Achieved fraction of the multiply-adds of one sample's forward pass through
-        the prunable layers that pruning removed (dense ones count as done): what
-        ``sparsity`` asked for under ``budget="macs"``.
+        Achieved fraction of the prunable layers' multiply-adds that pruning removed.
     n_parameters_ : int
         Number of parameters of ``module_`` (all of them, biases included).
     n_nonzero_ : int
