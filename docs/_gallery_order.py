@@ -7,6 +7,7 @@ ORDER = (
     "plot_grid_search.py",
     "plot_strategies_curve.py",
     "plot_robustness.py",
+    "plot_regression.py",
     "plot_compaction_speedup.py",
     "plot_digits_cnn.py",
     "plot_text_sentiment.py",

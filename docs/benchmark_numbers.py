@@ -50,6 +50,7 @@ DEPLOY_FORMS = {
 SIZES = "File size against sparsity"
 SPARSE = "Sparse input: hashed text at scale"
 TRADEOFF = "Accuracy vs compression (Blalock et al. protocol)"
+REGRESSION = "PrunedRegressor: R² dense against 90 % and 97 % sparsity"
 STUDY = f"{TRADEOFF} > Defaults at high compression"
 COUPLED = "Coupled neuron pruning"
 PRETRAINED = "Pruning a trained network"
@@ -248,6 +249,34 @@ def _coupled_numbers():
     return numbers
 
 
+def _regression_numbers():
+    """regression.rst: PrunedRegressor against its dense fit and its peers."""
+    numbers = {}
+    models = {
+        "dense": "PrunedRegressor, dense",
+        "90": "PrunedRegressor, 90%",
+        "97": "PrunedRegressor, 97%",
+        "mlp": "MLPRegressor",
+        "hgb": "HistGradientBoostingRegressor",
+    }
+    for table, title in [("f1", "**friedman1**"), ("dm", "**diamonds**")]:
+        for key, model in models.items():
+            numbers[f"reg_{table}_{key}"] = Cell(REGRESSION, title, model, "test R²")
+            numbers[f"reg_{table}_{key}_cpu"] = Cell(
+                REGRESSION, title, model, "fit CPU s"
+            )
+            numbers[f"reg_{table}_{key}_bytes"] = Cell(
+                REGRESSION, title, model, "pickle bytes"
+            )
+    for name, claim in [
+        ("reg_aim90", "at 90 % sparsity, test R² within"),
+        ("reg_aim_mlp", "at 90 % sparsity, test R² not below"),
+        ("reg_aim97", "at 97 % sparsity, test R² within"),
+    ]:
+        numbers[name] = Quote(REGRESSION, rf"- \*\*(met|NOT MET)\*\*: {claim}")
+    return numbers
+
+
 def _pretrained_numbers():
     """own_network.rst: pruning a fitted MLPClassifier, bench_pretrained.py."""
     numbers = {}
@@ -354,6 +383,7 @@ NUMBERS = {
     **_sparse_numbers(),
     **_study_numbers(),
     **_coupled_numbers(),
+    **_regression_numbers(),
 }
 
 

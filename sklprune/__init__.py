@@ -25,6 +25,7 @@ _SOURCES = {
     "PruningCurveDisplay": "curve_display",
     "PruningStrategy": "strategies",
     "RandomStrategy": "strategies",
+    "RegressionRobustnessDisplay": "robustness",
     "RobustnessDisplay": "robustness",
     "Schedule": "schedules",
     "compact": "compaction",

@@ -78,3 +78,9 @@ BUDGETS = ("parameters", "macs")
 
 # How the scores of a group of coupled units are reduced to one.
 GROUP_REDUCTIONS = ("sum", "mean", "max")
+
+# Where the task of a target is not said, a numeric target of whole numbers with
+# more distinct values than this is regressed, not classified: the ``sklprune``
+# command's ``--task auto`` (any numeric column), and the default network of
+# FeatureImportancePruner (a float target).
+MAX_AUTO_CLASSES = 30

@@ -1,4 +1,5 @@
-"""PruningCurveDisplay: accuracy against sparsity and compression, with error bars."""
+"""PruningCurveDisplay: a score (accuracy, R², ...) against sparsity and compression,
+with error bars."""
 
 import numpy as np
 
@@ -11,7 +12,11 @@ class PruningCurveDisplay:
 
     Build it with :meth:`from_estimator` (runs :func:`pruning_curve`) or
     :meth:`from_results` (a :func:`pruning_curve` result or the ``cv_results_`` of
-    :class:`~sklprune.PrunedClassifierCV`). All parameters are stored as attributes.
+    :class:`~sklprune.PrunedClassifierCV` or :class:`~sklprune.PrunedRegressorCV`).
+    All parameters are stored as attributes. The y axis is labelled by the score:
+    ``"Accuracy"`` for a classifier's own score, ``"R²"`` for a regressor's, the
+    scorer's name otherwise; with ``negate_score=True`` a ``neg_*`` scorer's
+    curve reads as the error it negates (``"Mean absolute error"``).
 
     Parameters
     ----------
@@ -57,6 +62,16 @@ class PruningCurveDisplay:
     ... ).plot(x="compression")
     >>> display.ax_.get_xscale(), len(display.errorbar_)
     ('log', 1)
+
+    The negated curve of an error scorer is labelled by the error:
+
+    >>> display = PruningCurveDisplay(
+    ...     sparsities=np.array([0.0, 0.9]),
+    ...     test_scores=np.array([[-3.1, -3.3], [-3.2, -3.4]]),
+    ...     score_name="Negative mean absolute error",
+    ... ).plot(negate_score=True)
+    >>> display.ax_.get_ylabel()
+    'Mean absolute error'
     """
 
     def __init__(
@@ -99,7 +114,9 @@ class PruningCurveDisplay:
         score_type : {"test", "train", "both"} or None, default=None
             Which scores to draw; ``None`` draws both when train scores exist.
         negate_score : bool, default=False
-            Negate the scores (for ``neg_*`` scorers).
+            Negate the scores (for ``neg_*`` scorers, whose negated scores are
+            errors: the label ``"Negative mean absolute error"`` becomes
+            ``"Mean absolute error"``).
         score_name : str, default=None
             Overrides the y label.
         std_display_style : {"errorbar", "fill_between"} or None, \
@@ -154,9 +171,13 @@ default="errorbar"
         if score_name is not None:
             return score_name
         score_name = self.score_name or "Score"
-        if negate_score:
-            score_name = f"Negative {score_name.lower()}"
-        return score_name
+        if not negate_score:
+            return score_name
+        if score_name.startswith("Negative "):
+            return score_name[len("Negative ") :].capitalize()
+        if score_name[1:2].islower():  # a word, not an acronym such as R²
+            score_name = score_name[0].lower() + score_name[1:]
+        return f"Negative {score_name}"
 
     def _scores(self, score_type, negate_score):
         test = np.asarray(self.test_scores, dtype=float)
@@ -189,7 +210,8 @@ default="errorbar"
         ----------
         results : Bunch or dict
             What :func:`pruning_curve` returns, or the ``cv_results_`` of a fitted
-            :class:`~sklprune.PrunedClassifierCV`.
+            :class:`~sklprune.PrunedClassifierCV` or
+            :class:`~sklprune.PrunedRegressorCV`.
         ax : matplotlib Axes, default=None
             Axes to draw into.
         score_name : str, default=None
@@ -237,7 +259,8 @@ default="errorbar"
         else:
             raise ValueError(
                 "results must be what pruning_curve returns or the cv_results_ of a "
-                f"PrunedClassifierCV; got keys {sorted(results)[:8]}."
+                "PrunedClassifierCV or PrunedRegressorCV; got keys "
+                f"{sorted(results)[:8]}."
             )
         return display.plot(ax=ax, score_name=score_name, **plot_kwargs)
 
@@ -264,12 +287,12 @@ default="errorbar"
 
         Parameters
         ----------
-        estimator : PrunedClassifier or Pipeline ending in one
+        estimator : PrunedClassifier, PrunedRegressor or Pipeline ending in one
             Cloned for every fold.
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, or the target values of a regressor.
         sparsities, groups, cv, scoring, finetune_epochs, return_train_score, \
 n_jobs, verbose
             See :func:`pruning_curve`.

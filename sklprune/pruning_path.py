@@ -5,15 +5,12 @@ trained network further, one-shot, and fine-tunes it at every higher sparsity (a
 *pruning path*, like :func:`sklearn.linear_model.lasso_path`).
 """
 
-import inspect
 import numbers
 import time
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
-from sklearn.metrics import check_scoring, log_loss
-from sklearn.metrics._scorer import _BaseScorer
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing, check_random_state, indexable
@@ -22,17 +19,24 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from skorch.callbacks import EarlyStopping
 
 from ._estimator import BasePrunedEstimator
+from ._path_scoring import (
+    EXTRA_MEASURES,
+    calibration,
+    check_extra_measures,
+    check_scorer_takes_weights,
+    check_single_scorer,
+    errors,
+    score_name,
+    weighted_score,
+)
 from ._training.auto import resolve_max_epochs
 from ._training.batching import accepts_sparse_input
 from ._training.seeding import seeded_torch
 from ._training.validation import check_sparsities, resolve_finetune_epochs
 from ._training.weighting import make_dataset
 from .callbacks import PruningCallback
-from .robustness import expected_calibration_error
 
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
-
-
 def pruning_curve(
     estimator,
     X,
@@ -46,6 +50,7 @@ def pruning_curve(
     finetune_epochs=None,
     return_train_score=True,
     return_calibration=False,
+    return_errors=False,
     n_jobs=None,
     verbose=0,
 ):
@@ -87,8 +92,8 @@ def pruning_curve(
         Its ``sparsity`` is replaced by each value of ``sparsities``.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Training data.
-    y : array-like of shape (n_samples,)
-        Class labels.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Class labels, or the target values of a regressor.
     sparsities : array-like of float, default=(0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
         Target sparsities in [0, 1); sorted ascending, duplicates dropped.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -102,10 +107,13 @@ def pruning_curve(
         :class:`~sklearn.model_selection.GroupKFold`.
     cv : int, cross-validation generator or iterable, default=5
         As for :func:`~sklearn.model_selection.cross_validate`; an int gives a
-        :class:`~sklearn.model_selection.StratifiedKFold`.
+        :class:`~sklearn.model_selection.StratifiedKFold` for a classifier and a
+        :class:`~sklearn.model_selection.KFold` for a regressor.
     scoring : str, callable or None, default=None
         One scorer, as for :func:`~sklearn.model_selection.cross_validate`;
-        ``None`` uses accuracy.
+        ``None`` uses the estimator's ``score``: accuracy for a classifier, R²
+        for a regressor. Any regression scorer works for a regressor, such as
+        ``"neg_mean_absolute_error"`` or ``"neg_root_mean_squared_error"``.
     finetune_epochs : int or None, default=None
         Fine-tuning epochs after each pruning step of the path; ``None`` uses the
         estimator's ``finetune_epochs`` (resolved as its ``fit`` resolves it).
@@ -114,7 +122,12 @@ def pruning_curve(
     return_calibration : bool, default=False
         Also measure, on the test fold of every point, the expected calibration
         error (:func:`~sklprune.expected_calibration_error`, 15 bins) and the
-        log-loss of the estimator's ``predict_proba``.
+        log-loss of the estimator's ``predict_proba``. Classifiers only.
+    return_errors : bool, default=False
+        Also measure, on the test fold of every point, the mean absolute error
+        and the root mean squared error of the predictions, weighted by the test
+        fold's ``sample_weight`` (averaged over the targets of a regressor of
+        several). Regressors only.
     n_jobs : int or None, default=None
         Folds run in parallel with joblib; ``None`` means 1.
     verbose : int, default=0
@@ -127,16 +140,19 @@ def pruning_curve(
         ``train_scores`` (only with ``return_train_score``), ``achieved_sparsity``
         (fraction of the prunable weights that are zero), ``compression_ratio``
         (prunable weights / non-zero ones) and ``fit_time`` (seconds to reach the
-        point: the whole first fit, then each path step), and with
+        point: the whole first fit, then each path step), with
         ``return_calibration`` ``test_calibration_error`` and ``test_log_loss``,
-        each an array of shape (n_points, n_folds). ``frame``: the same as a tidy
-        :class:`pandas.DataFrame`, one row per point and fold. ``score_name``: a
-        label for the score.
+        and with ``return_errors`` ``test_mean_absolute_error`` and
+        ``test_root_mean_squared_error``, each an array of shape (n_points,
+        n_folds). ``frame``: the same as a tidy :class:`pandas.DataFrame`, one
+        row per point and fold. ``score_name``: a label for the score
+        (``"Accuracy"`` or ``"R²"`` for the estimator's own score).
 
     See Also
     --------
     PruningCurveDisplay : Plot the result.
     PrunedClassifierCV : Choose the sparsity by this cross-validation.
+    PrunedRegressorCV : The same for a regressor.
 
     Examples
     --------
@@ -158,6 +174,23 @@ def pruning_curve(
     array([0. , 0.5, 0.9])
     >>> bool(curve.test_scores.mean(axis=1).min() > 0.9)
     True
+
+    A regressor's curve is of R², and ``return_errors`` adds its errors:
+
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklprune import PrunedRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = make_pipeline(
+    ...     StandardScaler(),
+    ...     PrunedRegressor(hidden_layer_sizes=(32,), lr=0.01, max_epochs=10,
+    ...                     finetune_epochs=2, random_state=0),
+    ... )
+    >>> curve = pruning_curve(reg, X, y, sparsities=[0.0, 0.9], cv=3,
+    ...                       return_errors=True)
+    >>> curve.score_name, curve.test_mean_absolute_error.shape
+    ('R²', (2, 3))
+    >>> bool(curve.test_scores.mean(axis=1).min() > 0.4)
+    True
     """
     sparsities = check_sparsities(sparsities)
     clf, _ = _classifier_and_prefix(estimator)
@@ -172,13 +205,14 @@ def pruning_curve(
         raise ValueError(
             f"finetune_epochs must be None or an int >= 0; got {finetune_epochs!r}."
         )
-    scorer = _check_single_scorer(estimator, scoring)
+    check_extra_measures(estimator, return_calibration, return_errors)
+    scorer = check_single_scorer(estimator, scoring)
     X, y, groups = indexable(X, y, groups)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        _check_scorer_takes_weights(scorer)
+        check_scorer_takes_weights(scorer)
     cv = check_cv(cv, y, classifier=is_classifier(estimator))
     folds = list(cv.split(X, y, groups))
     results = Parallel(n_jobs=n_jobs)(
@@ -195,12 +229,12 @@ def pruning_curve(
             return_train_score,
             verbose,
             fold,
-            return_calibration,
+            {"calibration": return_calibration, "errors": return_errors},
         )
         for fold, (train, test) in enumerate(folds)
     )
     return _curve_result(
-        sparsities, results, return_train_score, scoring, return_calibration
+        sparsities, results, return_train_score, score_name(estimator, scoring)
     )
 
 
@@ -218,47 +252,6 @@ def _classifier_and_prefix(estimator):
     return estimator, prefix
 
 
-def _check_single_scorer(estimator, scoring):
-    if not (scoring is None or isinstance(scoring, str) or callable(scoring)):
-        raise ValueError(
-            "scoring must be None, a scorer name or a callable (one metric); got "
-            f"{scoring!r}."
-        )
-    return check_scoring(estimator, scoring=scoring)
-
-
-def _check_scorer_takes_weights(scorer):
-    """Refuse, before any fit, a scoring callable that cannot weigh samples."""
-    if isinstance(scorer, _BaseScorer):
-        return
-    parameters = inspect.signature(scorer).parameters.values()
-    if not any(
-        p.name == "sample_weight" or p.kind is p.VAR_KEYWORD for p in parameters
-    ):
-        raise TypeError(
-            f"scoring {getattr(scorer, '__name__', scorer)!r} takes no sample_weight "
-            "keyword, which pruning_curve passes to weigh the scores of the test "
-            "folds: add the keyword, or use a scorer name or make_scorer."
-        )
-
-
-def _score(scorer, estimator, X, y, sample_weight):
-    if sample_weight is None:
-        return scorer(estimator, X, y)
-    return scorer(estimator, X, y, sample_weight=sample_weight)
-
-
-def _score_name(scoring):
-    if scoring is None:
-        return "Accuracy"
-    name = scoring if isinstance(scoring, str) else getattr(scoring, "__name__", "")
-    if not name or name == "<lambda>":
-        return "Score"
-    if name.startswith("neg_"):
-        name = "negative " + name[4:]
-    return name.replace("_", " ").capitalize()
-
-
 def _fold_path(
     estimator,
     X,
@@ -272,9 +265,13 @@ def _fold_path(
     return_train_score,
     verbose,
     fold,
-    return_calibration,
+    measures,
 ):
-    """Fit once at the lowest sparsity, then prune and fine-tune along the path."""
+    """Fit once at the lowest sparsity, then prune and fine-tune along the path.
+
+    ``measures`` says which test measures besides the score to take:
+    ``{"calibration": bool, "errors": bool}``.
+    """
     clf, prefix = _classifier_and_prefix(estimator)
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
@@ -299,17 +296,19 @@ def _fold_path(
             path.prune_to(float(sparsity))
         fit_time = time.perf_counter() - start
         point = {
-            "test_score": _score(scorer, estimator, X_test, y_test, w_test),
+            "test_score": weighted_score(scorer, estimator, X_test, y_test, w_test),
             "achieved_sparsity": clf.sparsity_,
             "compression_ratio": _target_compression(clf),
             "fit_time": fit_time,
         }
         if return_train_score:
-            point["train_score"] = _score(
+            point["train_score"] = weighted_score(
                 scorer, estimator, X_train, y_train, w_train
             )
-        if return_calibration:
-            point.update(_calibration(estimator, X_test, y_test))
+        if measures["calibration"]:
+            point.update(calibration(estimator, X_test, y_test))
+        if measures["errors"]:
+            point.update(errors(estimator, X_test, y_test, w_test))
         if verbose > 0:
             print(
                 f"[pruning_curve] fold {fold}: sparsity {sparsity:.4f} "
@@ -395,24 +394,11 @@ def _target_compression(clf):
     return 1.0 / kept if kept > 0 else np.inf
 
 
-def _calibration(estimator, X_test, y_test):
-    proba = estimator.predict_proba(X_test)
-    return {
-        "test_calibration_error": expected_calibration_error(
-            y_test, proba, labels=estimator.classes_
-        ),
-        "test_log_loss": log_loss(y_test, proba, labels=estimator.classes_),
-    }
-
-
-def _curve_result(
-    sparsities, fold_points, return_train_score, scoring, return_calibration
-):
+def _curve_result(sparsities, fold_points, return_train_score, name):
     keys = ["test_score", "achieved_sparsity", "compression_ratio", "fit_time"]
     if return_train_score:
         keys.append("train_score")
-    if return_calibration:
-        keys += ["test_calibration_error", "test_log_loss"]
+    keys += [key for key in EXTRA_MEASURES if key in fold_points[0][0]]
     arrays = {
         key: np.array([[p[key] for p in points] for points in fold_points]).T
         for key in keys
@@ -431,11 +417,11 @@ def _curve_result(
         compression_ratio=arrays["compression_ratio"],
         fit_time=arrays["fit_time"],
         frame=frame,
-        score_name=_score_name(scoring),
+        score_name=name,
     )
     if return_train_score:
         result.train_scores = arrays["train_score"]
-    if return_calibration:
-        result.test_calibration_error = arrays["test_calibration_error"]
-        result.test_log_loss = arrays["test_log_loss"]
+    for key in EXTRA_MEASURES:
+        if key in arrays:
+            result[key] = arrays[key]
     return result

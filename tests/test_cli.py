@@ -36,6 +36,7 @@ RUN_FILES = [
 ]
 SMALL = ["--epochs", "3", "--hidden-layer-sizes", "16"]
 ON_TRAIN = ["--train", "{d}/train.csv", "--target", "label"]
+CLASSIFY = ["--task", "classification"]
 
 
 def _frame(n_rows, seed=0):
@@ -232,7 +233,7 @@ def _write(path, frame):
             "--text-column 'label' is the target column",
         ),
         (
-            ["run", "--train", "{d}/train.csv", "--target", "age"],
+            ["run", "--train", "{d}/train.csv", "--target", "age", *CLASSIFY],
             "target column 'age' of {d}/train.csv holds continuous numbers",
         ),
         (
@@ -627,7 +628,7 @@ def test_run_on_a_plain_install_writes_a_pickle_and_says_what_extras_add(
         "without pickle and model.onnx, the pipeline for ONNX Runtime, with its "
         "accuracy, size and speed in the report"
     ]
-    assert "\nlatency, 4,096 rows (predict_proba)  " in out
+    assert "\nlatency, 4,096 rows (Python)  " in out
     assert "ONNX" not in out.split("not installed")[0]
     with open(tmp_path / "model.pkl", "rb") as file:
         model = pickle.load(file)
@@ -658,7 +659,6 @@ def test_model_options_default_to_the_classifiers_defaults(tmp_path, capsys):
         ("granularity", "granularity"),
         ("scope", "scope"),
         ("schedule", "schedule"),
-        ("loss", "loss"),
         ("epochs", "max_epochs"),
         ("lr", "lr"),
         ("batch_size", "batch_size"),
@@ -671,6 +671,7 @@ def test_model_options_default_to_the_classifiers_defaults(tmp_path, capsys):
     settings = json.loads((tmp_path / "report.json").read_text())["settings"]
     assert settings["finetune_epochs"] == 2  # "auto": a quarter of 8
     assert settings["strategy"] == defaults["strategy"] == "auto"
+    assert settings["loss"] == defaults["loss"] == "cross_entropy"
     assert settings["strategy_used"] == "fisher"  # iris: 4 inputs, a narrow table
 
 

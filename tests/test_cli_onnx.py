@@ -33,7 +33,7 @@ INT8_ROWS = [
     "latency, 1 row (ONNX Runtime int8)",
     "latency, 4,096 rows (ONNX Runtime int8)",
 ]
-PYTHON_ROWS = ["latency, 1 row (predict_proba)", "latency, 4,096 rows (predict_proba)"]
+PYTHON_ROWS = ["latency, 1 row (Python)", "latency, 4,096 rows (Python)"]
 
 
 def _frame(n_rows, seed=0):

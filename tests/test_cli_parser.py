@@ -80,13 +80,17 @@ def test_every_option_comes_from_an_option_table():
         ("loss", "loss"),
     ],
 )
-def test_choices_are_the_names_the_classifier_accepts(option, param):
-    from sklprune import PrunedClassifier
+def test_choices_are_the_names_the_estimators_accept(option, param):
+    from sklprune import PrunedClassifier, PrunedRegressor
 
     run = _command_parsers()["run"]
     action = next(a for a in run._actions if a.dest == option)
-    accepted = PrunedClassifier._parameter_constraints[param][0].options
-    assert set(action.choices) == set(accepted)
+    accepted = {
+        name
+        for estimator in (PrunedClassifier, PrunedRegressor)
+        for name in estimator._parameter_constraints[param][0].options
+    }
+    assert set(action.choices) == accepted
 
 
 def _help(command):
@@ -98,6 +102,9 @@ def test_curve_help_says_that_without_test_it_cross_validates():
     assert "--test FILE test data with the same columns; the points are scored on " in (
         text
     )
-    assert "(default: --cv-fold stratified cross-validation on --train)" in text
+    assert (
+        "(default: --cv-fold cross-validation on --train, stratified by class for "
+        "classification)" in text
+    )
     assert "--test-size" not in text
     assert "hold out --test-size of --train" in _help("run")

@@ -49,6 +49,17 @@ ESTIMATORS = [
     ),
     FeatureImportancePruner(random_state=0),
     FeatureImportancePruner(method="permutation", n_repeats=2, random_state=0),
+    # With a regressor inside: its input features pruned for numeric targets.
+    FeatureImportancePruner(
+        PrunedRegressor(
+            hidden_layer_sizes=(16,),
+            sparsity=0.0,
+            max_epochs=5,
+            finetune_epochs=0,
+            random_state=0,
+        ),
+        random_state=0,
+    ),
 ]
 
 # {estimator class name: {check name: reason}}; keep it empty unless a check truly

@@ -499,6 +499,27 @@ def test_display_fill_between_and_negated_scores():
     plt.close(display.figure_)
 
 
+@pytest.mark.parametrize(
+    "score_name, negate_score, label",
+    [
+        ("R²", False, "R²"),
+        ("Negative mean absolute error", False, "Negative mean absolute error"),
+        ("Negative mean absolute error", True, "Mean absolute error"),
+        ("Negative root mean squared error", True, "Root mean squared error"),
+        ("R²", True, "Negative R²"),
+    ],
+)
+def test_display_labels_regression_scores_and_negated_errors(
+    score_name, negate_score, label
+):
+    import matplotlib.pyplot as plt
+
+    results = {**RESULTS, "score_name": score_name}
+    display = PruningCurveDisplay.from_results(results, negate_score=negate_score)
+    assert display.ax_.get_ylabel() == label
+    plt.close(display.figure_)
+
+
 def test_display_reads_the_cv_results_of_pruned_classifier_cv():
     import matplotlib.pyplot as plt
 

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_classification, make_friedman1
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -22,8 +22,14 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch import NeuralNetClassifier
 from torch import nn
 
-from sklprune import FeatureImportanceDisplay, FeatureImportancePruner, PrunedClassifier
+from sklprune import (
+    FeatureImportanceDisplay,
+    FeatureImportancePruner,
+    PrunedClassifier,
+    PrunedRegressor,
+)
 from sklprune.datasets import load_rotten_tomatoes
+from sklprune.feature_selection import DEFAULT_REGRESSION_NETWORK
 from sklprune.feature_selection._scores import GRADIENT_BATCH_SIZE, neg_log_loss
 
 TINY_NET = {
@@ -525,3 +531,102 @@ def test_importing_sklprune_does_not_import_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- regression
+
+
+@pytest.fixture(scope="module")
+def friedman_data():
+    """make_friedman1: y depends on the first 5 of 10 standardised columns."""
+    X, y = make_friedman1(n_samples=500, n_features=10, noise=0.5, random_state=0)
+    return StandardScaler().fit_transform(X).astype(np.float32), y
+
+
+@pytest.mark.parametrize("method", ["gradient", "weight", "permutation"])
+def test_a_continuous_target_trains_the_default_regressor(friedman_data, method):
+    X, y = friedman_data
+    pruner = FeatureImportancePruner(method=method, keep=5, random_state=0).fit(X, y)
+    assert isinstance(pruner.estimator_, PrunedRegressor)
+    assert pruner.estimator_.max_epochs == DEFAULT_REGRESSION_NETWORK["max_epochs"]
+    assert set(pruner.get_support(indices=True)) == {0, 1, 2, 3, 4}
+
+
+def test_whole_floats_of_many_values_are_regressed_and_few_are_labels(
+    friedman_data,
+):
+    X, y = friedman_data
+    measured = np.round(10 * y)  # whole numbers stored as floats, like load_diabetes
+    pruner = FeatureImportancePruner(keep=5, random_state=0).fit(X, measured)
+    assert isinstance(pruner.estimator_, PrunedRegressor)
+    labels = (y > np.median(y)).astype(float)  # 0.0 and 1.0
+    pruner = FeatureImportancePruner(keep=5, random_state=0).fit(X, labels)
+    assert isinstance(pruner.estimator_, PrunedClassifier)
+
+
+def test_an_integer_regression_target_takes_a_given_regressor(friedman_data):
+    X, y = friedman_data
+    counts = np.round(y).astype(np.int64)  # whole numbers: class labels by default
+    default = FeatureImportancePruner(keep=5, random_state=0).fit(X, counts)
+    assert isinstance(default.estimator_, PrunedClassifier)
+    pruner = FeatureImportancePruner(PrunedRegressor(**TINY_NET), keep=5).fit(X, counts)
+    assert pruner.method_ == "gradient"
+    assert set(pruner.get_support(indices=True)) == {0, 1, 2, 3, 4}
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "absolute_error"])
+def test_gradient_of_a_regressor_is_the_saliency_of_its_regression_loss(
+    friedman_data, loss
+):
+    X, y = friedman_data
+    reg = PrunedRegressor(loss=loss, **TINY_NET).fit(X, y)
+    pruner = FeatureImportancePruner(reg, prefit=True, method="gradient").fit(X, y)
+    x = torch.tensor(X, requires_grad=True)
+    target = torch.tensor((y - reg.target_mean_) / reg.target_scale_)[:, None]
+    error = reg.module_.eval()(x) - target.float()
+    per_row = error**2 if loss == "squared_error" else error.abs()
+    (grad,) = torch.autograd.grad(per_row.sum(), x)
+    expected = (grad * x).abs().detach().double().mean(dim=0).numpy()
+    np.testing.assert_allclose(pruner.importances_, expected, rtol=1e-4)
+
+
+def test_permutation_scores_a_regressor_by_r2_or_any_regression_scorer(
+    friedman_data,
+):
+    X, y = friedman_data
+    params = {"method": "permutation", "n_repeats": 2, "random_state": 0}
+    default = FeatureImportancePruner(KNeighborsRegressor(), **params).fit(X, y)
+    r2 = FeatureImportancePruner(KNeighborsRegressor(), scoring="r2", **params)
+    np.testing.assert_array_equal(default.importances_, r2.fit(X, y).importances_)
+    mae = FeatureImportancePruner(
+        KNeighborsRegressor(), scoring="neg_mean_absolute_error", keep=4, **params
+    ).fit(X, y)
+    assert set(mae.get_support(indices=True)) <= {0, 1, 2, 3, 4}
+    assert not np.allclose(mae.importances_, default.importances_)
+
+
+def test_auto_reads_coef_of_a_linear_regressor(friedman_data):
+    X, y = friedman_data
+    pruner = FeatureImportancePruner(Ridge(), keep=3).fit(X, y)
+    assert pruner.method_ == "coef_"
+    np.testing.assert_allclose(pruner.importances_, np.abs(pruner.estimator_.coef_))
+
+
+def test_several_regression_targets_train_one_regressor_of_all(friedman_data):
+    X, y = friedman_data
+    targets = np.column_stack([y, -2.0 * y + 1.0])
+    pruner = FeatureImportancePruner(keep=5, random_state=0).fit(X, targets)
+    assert pruner.estimator_.n_outputs_ == 2
+    assert set(pruner.get_support(indices=True)) == {0, 1, 2, 3, 4}
+
+
+def test_pruned_regressor_behind_the_pruner_trains_on_the_kept_columns(
+    friedman_data,
+):
+    X, y = friedman_data
+    model = make_pipeline(
+        FeatureImportancePruner(keep=5, random_state=0), PrunedRegressor(**TINY_NET)
+    ).fit(X, y)
+    assert model[-1].n_features_in_ == 5
+    assert model.predict(X[:3]).shape == (3,)
+    assert model.score(X, y) > 0.5

@@ -1,10 +1,13 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_classification, make_friedman1
+from sklearn.metrics import r2_score
+from sklearn.model_selection import KFold
+from sklearn.preprocessing import StandardScaler
 
 import sklprune._training.weighting
-from sklprune import PrunedClassifier, pruning_curve
+from sklprune import PrunedClassifier, PrunedRegressor, pruning_curve
 
 
 class EpochRecorder:
@@ -161,3 +164,79 @@ def test_bad_sample_weight_fails_before_any_training(
     clf = PrunedClassifier(max_epochs=2, hidden_layer_sizes=(8,))
     with pytest.raises(error, match=match):
         pruning_curve(clf, X, y, sample_weight=sample_weight, scoring=scoring, cv=2)
+
+
+# ---------------------------------------------------------------- regression
+
+
+@pytest.fixture(scope="module")
+def regression_data():
+    X, y = make_friedman1(n_samples=240, n_features=6, noise=0.5, random_state=0)
+    return StandardScaler().fit_transform(X).astype(np.float32), y
+
+
+def small_regressor(**params):
+    return PrunedRegressor(
+        hidden_layer_sizes=(16,), lr=0.01, max_epochs=4, random_state=0, **params
+    )
+
+
+def test_a_regressor_path_scores_r2_on_unshuffled_kfold_splits(regression_data):
+    X, y = regression_data
+    reg = small_regressor(sparsity=0.0)
+    curve = pruning_curve(reg, X, y, sparsities=[0.0, 0.8], cv=3)
+    assert curve.score_name == "R²"
+    assert curve.test_scores.shape == (2, 3)
+    for fold, (train, test) in enumerate(KFold(3).split(X)):
+        fitted = clone(reg).fit(X[train], y[train])
+        assert curve.test_scores[0, fold] == pytest.approx(
+            r2_score(y[test], fitted.predict(X[test]))
+        )
+    assert curve.achieved_sparsity[1].round(2).tolist() == [0.8, 0.8, 0.8]
+
+
+def test_return_errors_gives_the_mean_absolute_and_root_mean_squared_errors(
+    regression_data,
+):
+    X, y = regression_data
+    curve = pruning_curve(
+        small_regressor(),
+        X,
+        y,
+        sparsities=[0.0, 0.8],
+        cv=2,
+        scoring="neg_mean_absolute_error",
+        return_errors=True,
+    )
+    assert curve.score_name == "Negative mean absolute error"
+    np.testing.assert_allclose(curve.test_mean_absolute_error, -curve.test_scores)
+    assert np.all(curve.test_root_mean_squared_error >= curve.test_mean_absolute_error)
+    assert {"test_mean_absolute_error", "test_root_mean_squared_error"} <= set(
+        curve.frame.columns
+    )
+    assert "test_calibration_error" not in curve
+
+
+def test_a_regressor_of_several_targets_has_a_path(regression_data):
+    X, y = regression_data
+    targets = np.column_stack([y, y**2 / 10])
+    curve = pruning_curve(
+        small_regressor(), X, targets, sparsities=[0.0, 0.5], cv=2, return_errors=True
+    )
+    assert curve.test_scores.shape == curve.test_mean_absolute_error.shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    "estimator, option, match",
+    [
+        (small_regressor(), "return_calibration", "is not a classifier"),
+        (PrunedClassifier(max_epochs=2), "return_errors", "is not a regressor"),
+    ],
+)
+def test_a_measure_of_the_other_task_fails_before_any_training(
+    regression_data, monkeypatch, estimator, option, match
+):
+    X, y = regression_data
+    monkeypatch.setattr(type(estimator), "fit", None)  # any fit would fail here
+    with pytest.raises(ValueError, match=match):
+        pruning_curve(estimator, X, y > np.median(y), cv=2, **{option: True})

@@ -349,7 +349,7 @@ def small():
             r"has \[1, 2\]",
         ),
         ("no_predict_proba", r"pruned \(LinearSVC\) has no predict_proba"),
-        ("length", r"X has 60 rows but y has 59 labels"),
+        ("length", r"X has 60 rows but y has 59 values"),
         ("folds", r"test_indices holds 2 folds but reference has 1 models"),
         ("sparse_level", r"noise_levels must be shares of non-zero entries"),
         ("negative_level", r"noise_levels must be finite multiples"),

@@ -10,9 +10,11 @@ option.
 
 ``sklprune run`` trains a dense reference network (sparsity 0) and a pruned one
 (``--sparsity``, ``--strategy``, ``--granularity``, ``--scope``, ``--loss``) with
-:class:`~sklprune.PrunedClassifier`, prints a table that compares them and
+:class:`~sklprune.PrunedClassifier`, or :class:`~sklprune.PrunedRegressor` for a
+regression target (see **Task** below), prints a table that compares them and
 writes into ``--out`` (default ``results/``). The table gives accuracy and log-loss
-on the training and test rows; parameters and non-zero parameters; sparsity,
+(R², mean absolute error and root mean squared error for regression) on the
+training and test rows; parameters and non-zero parameters; sparsity,
 compression and multiply-adds per row of the prunable weights
 (:func:`~sklprune.sparsity_report`); model size, as saved and in a sparse
 encoding (:func:`~sklprune.model_size`), and the size of the model file as
@@ -32,8 +34,9 @@ to ``predict``'s, its file size, and its latency in ONNX Runtime at batch 1 and
 are int8 (:func:`sklprune.onnx.quantize_network`), and writes it. The files:
 
 ===================  =========================================================
-``model.skops``      the fitted pruned pipeline (preprocessing + classifier);
-                     ``model.pkl``, a pickle, when skops is not installed
+``model.skops``      the fitted pruned pipeline (preprocessing + classifier or
+                     regressor); ``model.pkl``, a pickle, when skops is not
+                     installed
 ``model.onnx``       the same pipeline as an ONNX model, for ONNX Runtime
                      (with the ``onnx`` extra)
 ``model.int8.onnx``  with ``--quantize int8``: its network in int8
@@ -42,7 +45,11 @@ are int8 (:func:`sklprune.onnx.quantize_network`), and writes it. The files:
 ``layers.csv``       :func:`~sklprune.sparsity_report` of the pruned model
 ``training.png``     training loss of both models and sparsity, per epoch
 ``layers.png``       weights and non-zero weights of each pruned layer
-``reliability.png``  reliability curves of both models, per-class recall change
+``reliability.png``  classification: reliability curves of both models,
+                     per-class recall change
+``errors.png``       regression: predictions of both models against the true
+                     values, mean absolute error by quantile of the target and
+                     of the prediction
 ===================  =========================================================
 
 The table also says whether pruning hurt (:func:`~sklprune.robustness_report` on
@@ -51,7 +58,12 @@ confidence), Brier score, accuracy under noise added to the network's inputs
 (Gaussian, 0.1, 0.25 and 0.5 times each input's standard deviation; for a sparse
 TF-IDF input, that share of the non-zero entries dropped) and the class whose
 recall pruning lowered most; ``report.json`` holds the whole comparison (per-class
-recall and precision, the rows whose prediction changed).
+recall and precision, the rows whose prediction changed). For regression the
+robustness rows are the spread of the residuals, R² under the same noise, the
+quantile of the target whose mean absolute error pruning raised most, and the
+number of test rows whose prediction moved by more than a tenth of the test
+target's standard deviation; ``report.json`` holds the error per quantile of the
+target and of the prediction, and the rows that moved.
 
 The plots need matplotlib, ``model.skops`` needs skops and ``model.onnx`` needs
 skl2onnx, onnx and onnxruntime (``pip install 'sklprune[plot,persist,onnx]'``);
@@ -60,38 +72,44 @@ in one line what the extras would add.
 
 The model options (``--strategy``, ``--granularity``, ``--scope``, ``--schedule``,
 ``--loss``, ``--hidden-layer-sizes``, ``--epochs``, ``--finetune-epochs``, ``--lr``,
-``--batch-size``) default to :class:`~sklprune.PrunedClassifier`'s own defaults.
+``--batch-size``) default to :class:`~sklprune.PrunedClassifier`'s own defaults
+(:class:`~sklprune.PrunedRegressor`'s for regression: ``--loss`` squared_error).
 
 ``sklprune curve`` sweeps ``--sparsities`` along a pruning path with
 :func:`~sklprune.pruning_curve`, prints accuracy, expected calibration error and
-log-loss against sparsity, and writes
+log-loss (R², mean absolute and root mean squared error for regression) against
+sparsity, and writes
 ``curve.csv``, ``curve.json`` and, with matplotlib, ``curve.png``
 (:class:`~sklprune.PruningCurveDisplay`) into ``--out``. With ``--test`` the points
-are scored on the test file; without it, by ``--cv``-fold stratified
-cross-validation on the training data.
+are scored on the test file; without it, by ``--cv``-fold cross-validation on the
+training data (stratified for classification).
+
+**Task.** ``--task auto`` (the default) regresses a numeric target that holds a
+fractional value or more than 30 distinct whole numbers, and classifies any other
+target; ``--task classification`` or ``--task regression`` decides instead.
 
 **Data.** ``--train`` is read with :func:`pandas.read_csv` (``--sep``; ``.gz``,
-``.bz2``, ``.zip`` files too). ``--target`` names the column of class labels; rows
-without a label are dropped. Every other column is a feature: numeric columns are
-standardised (missing values: the median of the training rows), other columns are
-one-hot encoded (missing values: a category of their own, ``'(missing)'``; the
-rarest categories beyond 100 share one input), and the column named by
-``--text-column`` is TF-IDF encoded (``--max-features`` terms; missing text is
-empty). ``--drop`` leaves columns out. A column that identifies rows is dropped
-too: one whose values are unique per row and that holds consecutive integers or
-codes without spaces, or is named like an index (``Unnamed: 0``, the index pandas
-writes, ``id``, ``index``, ``row``, ``..._id``); ``--keep`` trains on it anyway.
-Every column dropped and every value imputed (the column, how many values in the
-training and test rows, and what fills them) is said in a note on standard error
+``.bz2``, ``.zip`` files too). ``--target`` names the column to predict, class
+labels or numbers; rows without a value are dropped. Every other column is a
+feature: numeric columns are standardised (missing values: the median of the
+training rows), other columns are one-hot encoded (missing values: a category of
+their own, ``'(missing)'``; the rarest categories beyond 100 share one input), and
+the column named by ``--text-column`` is TF-IDF encoded (``--max-features`` terms;
+missing text is empty). ``--drop`` leaves columns out. A column that identifies rows
+is dropped too: one whose values are unique per row and that holds consecutive
+integers or codes without spaces, or is named like an index (``Unnamed: 0``, the
+index pandas writes, ``id``, ``index``, ``row``, ``..._id``); ``--keep`` trains on it
+anyway. Every column dropped and every value imputed (the column, how many values in
+the training and test rows, and what fills them) is said in a note on standard error
 and in the ``notes`` of ``report.json``. Without ``--test``, ``run`` holds out a
-stratified ``--test-size`` share of the rows for testing, and the output says so.
-Without ``--train``, a data set bundled with sklprune is used (``--dataset``,
-default ``breast_cancer``; ``rotten_tomatoes`` is a text one); see
-:mod:`sklprune.datasets`.
+``--test-size`` share of the rows for testing (stratified by class for
+classification), and the output says so. Without ``--train``, a data set bundled
+with sklprune is used (``--dataset``, default ``breast_cancer``; ``rotten_tomatoes``
+is a text one); see :mod:`sklprune.datasets`.
 
 **Loading the model.** ``model.skops`` holds no pickled code: :mod:`skops.io` loads
 it only once you have checked and trusted the types it needs, which are sklprune's
-classifier and network and torch's layer classes::
+estimator and network and torch's layer classes::
 
     import skops.io as sio
 

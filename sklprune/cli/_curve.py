@@ -1,20 +1,21 @@
-"""``sklprune curve``: accuracy against sparsity along a pruning path.
+"""``sklprune curve``: accuracy (or R²) against sparsity along a pruning path.
 
-The points are scored on ``--test`` when it is given, else by stratified
-cross-validation on the training rows (:func:`~sklprune.pruning_curve`).
+The points are scored on ``--test`` when it is given, else by cross-validation on
+the training rows (:func:`~sklprune.pruning_curve`), stratified for a
+classification target.
 """
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold
 
 from ..pruning_path import pruning_curve
 from ._data import label_text
 from ._errors import UsageError
+from ._figures import curve_figure
 from ._parser import DEFAULT_CV
 from ._pipeline import build_pipeline, training
 from ._report import (
-    curve_figure,
     curve_frame,
     curve_table,
     write_csv,
@@ -37,14 +38,17 @@ _POINT_KEYS = (
     "fit_time",
     "test_calibration_error",
     "test_log_loss",
+    "test_mean_absolute_error",
+    "test_root_mean_squared_error",
 )
 
 
 def curve(settings):
-    """``sklprune curve``: accuracy along a pruning path of sparsities."""
-    out, table = prepare(settings)
+    """``sklprune curve``: accuracy (or R²) along a pruning path of sparsities."""
+    out, table, settings = prepare(settings)
     estimator = build_pipeline(table, settings, float(min(settings.sparsities)))
     X, y, cv, scored_on, scheme = _scoring(table, settings.cv, settings.random_state)
+    regression = table.task == "regression"
     print_header(settings, table, scheme)
     show = settings.show_progress
     with training(table, show):
@@ -55,7 +59,8 @@ def curve(settings):
             sparsities=settings.sparsities,
             cv=cv,
             return_train_score=True,
-            return_calibration=True,
+            return_calibration=not regression,
+            return_errors=regression,
             verbose=int(show),
         )
     print()
@@ -98,6 +103,22 @@ def _scoring(table, n_folds, random_state):
         return X, y, splits, "test file", scheme
     if n_folds is None:
         n_folds = DEFAULT_CV
+    X, y = table.X_train, table.y_train
+    if table.task == "regression":
+        splits = KFold(n_folds, shuffle=True, random_state=random_state)
+    else:
+        _check_class_counts(table, n_folds)
+        splits = StratifiedKFold(n_folds, shuffle=True, random_state=random_state)
+    stratified = "" if table.task == "regression" else "stratified "
+    scheme = (
+        f"{n_folds}-fold {stratified}cross-validation over the {len(X)} rows "
+        "(pass --test FILE to score on a test file instead)"
+    )
+    return X, y, splits, f"{n_folds}-fold cross-validation", scheme
+
+
+def _check_class_counts(table, n_folds):
+    """Every class has a row in each of ``n_folds`` stratified folds."""
     counts = pd.Series(table.y_train).value_counts()
     if counts.min() < n_folds:
         raise UsageError(
@@ -106,20 +127,14 @@ def _scoring(table, n_folds, random_state):
             f"{n_folds} cross-validation folds; lower --cv, or pass a test file "
             "with --test"
         )
-    X, y = table.X_train, table.y_train
-    splits = StratifiedKFold(n_folds, shuffle=True, random_state=random_state)
-    scheme = (
-        f"{n_folds}-fold stratified cross-validation over the {len(X)} rows "
-        "(pass --test FILE to score on a test file instead)"
-    )
-    return X, y, splits, f"{n_folds}-fold cross-validation", scheme
 
 
 def _curve_report(settings, table, results, scheme):
     """The contents of ``curve.json``: data, settings, and every point's scores."""
+    keys = [key for key in _POINT_KEYS if key in results]
     points = [
         {"sparsity": float(sparsity)}
-        | {key: [float(v) for v in results[key][i]] for key in _POINT_KEYS}
+        | {key: [float(v) for v in results[key][i]] for key in keys}
         for i, sparsity in enumerate(results.sparsities)
     ]
     return report_head(settings, table) | {

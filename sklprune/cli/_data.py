@@ -17,6 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
+from .._defaults import MAX_AUTO_CLASSES
 from ..datasets import list_datasets, load_rotten_tomatoes, load_tabular
 from ._columns import MISSING_CATEGORY, identifier_reason
 from ._errors import UsageError
@@ -44,10 +45,17 @@ class Table:
     text: str | None = None
     notes: list = field(default_factory=list)
     held_out: bool = False
+    task: str = "classification"
 
     @property
     def classes(self):
+        """The class labels of a classification target."""
         return np.unique(self.y_train)
+
+    @property
+    def split(self):
+        """How a test split is held out: stratified by class, or at random."""
+        return "random" if self.task == "regression" else "stratified"
 
     @property
     def feature_columns(self):
@@ -81,7 +89,7 @@ def load_table(source):
         frame = read_csv(source.train, "--train", source.sep)
         if source.target is None:
             raise UsageError(
-                "--target is required with --train: name the column of class labels "
+                "--target is required with --train: name the column to predict "
                 f"(columns of {source.train}: {_names(frame.columns)})"
             )
         target, text = source.target, source.text_column
@@ -141,26 +149,30 @@ def build_preprocessor(table, max_features):
 
 
 def hold_out(table, test_size, random_state):
-    """Split a stratified test set off the training data, in place."""
-    counts = pd.Series(table.y_train).value_counts()
-    if counts.min() < 2:
-        raise UsageError(
-            f"class {label_text(counts.idxmin())} of target {table.target!r} has "
-            "only one row, "
-            "too few for a stratified hold-out test split; pass a test file with "
-            "--test, or remove that class"
-        )
+    """Split a test set off the training data, in place: stratified by class for
+    a classification target, at random for a regression one."""
+    stratify = None
+    if table.task == "classification":
+        counts = pd.Series(table.y_train).value_counts()
+        if counts.min() < 2:
+            raise UsageError(
+                f"class {label_text(counts.idxmin())} of target {table.target!r} "
+                "has only one row, too few for a stratified hold-out test split; "
+                "pass a test file with --test, or remove that class (or pass --task "
+                "regression if the target holds numbers to regress)"
+            )
+        stratify = table.y_train
     try:
         X_train, X_test, y_train, y_test = train_test_split(
             table.X_train,
             table.y_train,
             test_size=test_size,
-            stratify=table.y_train,
+            stratify=stratify,
             random_state=random_state,
         )
     except ValueError as exc:
         raise UsageError(
-            f"cannot hold out a stratified test split of {test_size:g} "
+            f"cannot hold out a {table.split} test split of {test_size:g} "
             f"({_first_line(exc)}); raise --test-size, or pass a test file with --test"
         ) from None
     table.X_train, table.X_test = X_train, X_test
@@ -177,12 +189,8 @@ def table_summary(table):
         kinds.append(f"{len(table.categorical)} categorical (one-hot)")
     if table.text:
         kinds.append(f"text {table.text!r} (TF-IDF)")
-    classes = table.classes
-    shown = ", ".join(str(c) for c in classes[:6])
-    more = f", ... ({len(classes) - 6} more)" if len(classes) > 6 else ""
     lines = [
-        f"data      {table.source}: target {table.target!r}, {len(classes)} classes "
-        f"({shown}{more})",
+        f"data      {table.source}: target {table.target!r}, {_target_summary(table)}",
         f"features  {', '.join(kinds)}",
     ]
     if table.X_test is None:
@@ -190,6 +198,45 @@ def table_summary(table):
     else:
         lines.append(f"rows      {len(table.X_train)} train, {len(table.X_test)} test")
     return lines
+
+
+def _target_summary(table):
+    """The target in a few words: its classes, or the range of its values."""
+    if table.task == "regression":
+        y = table.y_train
+        return (
+            f"regression ({len(np.unique(y))} distinct values from {y.min():g} to "
+            f"{y.max():g}, mean {y.mean():g})"
+        )
+    classes = table.classes
+    shown = ", ".join(str(c) for c in classes[:6])
+    more = f", ... ({len(classes) - 6} more)" if len(classes) > 6 else ""
+    return f"{len(classes)} classes ({shown}{more})"
+
+
+def decide_task(y, task):
+    """The task of target values ``y``: ``task``, or for ``"auto"`` the rule of
+    ``--task`` (regression for numbers with a fraction or with more than
+    ``MAX_AUTO_CLASSES`` distinct whole numbers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklprune.cli._data import decide_task
+    >>> decide_task(np.array([1.5, 2.0]), "auto")
+    'regression'
+    >>> decide_task(np.arange(10), "auto"), decide_task(np.arange(100), "auto")
+    ('classification', 'regression')
+    >>> decide_task(np.array(["a", "b"], dtype=object), "auto")
+    'classification'
+    """
+    if task != "auto":
+        return task
+    if y.dtype.kind == "f":  # whole floats were made integers by _as_labels
+        return "regression"
+    if y.dtype.kind in "iu" and len(np.unique(y)) > MAX_AUTO_CLASSES:
+        return "regression"
+    return "classification"
 
 
 # --------------------------------------------------------------------- private
@@ -252,9 +299,20 @@ def _check_columns(frame, target, text, source, name):
     if missing.any():
         notes.append(f"dropped {int(missing.sum())} rows of {name} with no target")
         frame = frame.loc[~missing].reset_index(drop=True)
-    y = _labels(frame[target], target, name)
+    task = decide_task(_as_labels(frame[target]), source.task)
+    y = (
+        _regression_targets(frame[target], target, name)
+        if task == "regression"
+        else _labels(frame[target], target, name)
+    )
     table = Table(
-        X_train=None, y_train=y, X_test=None, y_test=None, source=name, target=target
+        X_train=None,
+        y_train=y,
+        X_test=None,
+        y_test=None,
+        source=name,
+        target=target,
+        task=task,
     )
     table.notes = notes
     features = [c for c in columns if c not in (target, *source.drop)]
@@ -301,8 +359,9 @@ def _labels(series, target, name):
     if kind == "continuous":
         raise UsageError(
             f"target column {target!r} of {name} holds continuous numbers "
-            f"({len(np.unique(y))} distinct values), and sklprune trains classifiers; "
-            "pass a column of class labels with --target"
+            f"({len(np.unique(y))} distinct values), and --task classification "
+            "trains a classifier; pass --task regression (or leave --task out) to "
+            "regress them, or a column of class labels with --target"
         )
     classes = np.unique(y)
     if len(classes) < 2:
@@ -310,6 +369,30 @@ def _labels(series, target, name):
             f"target column {target!r} of {name} has a single class "
             f"({label_text(classes[0])}); a classifier needs rows of at least two "
             "classes"
+        )
+    return y
+
+
+def _regression_targets(series, target, name):
+    """The values of a regression target as floats, each checked to be a number."""
+    values = pd.to_numeric(series, errors="coerce")
+    bad = values.isna() & series.notna()
+    if bad.any():
+        raise UsageError(
+            f"target column {target!r} of {name} holds {series[bad].iloc[0]!r}, "
+            "not a number, and a regression target holds numbers; fix that value, "
+            "or pass --task classification for class labels"
+        )
+    y = values.to_numpy(dtype=float)
+    if not np.isfinite(y).all():
+        raise UsageError(
+            f"target column {target!r} of {name} holds an infinite value; a "
+            "regression target holds finite numbers"
+        )
+    if len(np.unique(y)) < 2:
+        raise UsageError(
+            f"target column {target!r} of {name} holds a single value ({y[0]:g}); "
+            "a regressor needs targets that vary"
         )
     return y
 
@@ -363,16 +446,10 @@ def _attach_test(table, frame, name):
         frame = frame.loc[target.notna()].reset_index(drop=True)
         if len(frame) == 0:
             raise UsageError(f"target column {table.target!r} of {name} is empty")
-    y = _as_labels(frame[table.target])
-    known = {str(c): c for c in table.classes}
-    unseen = sorted({str(c) for c in y} - set(known))
-    if unseen:
-        raise UsageError(
-            f"test file {name} has classes the training data lacks "
-            f"({_names(unseen)}); add rows of them to the training data, or "
-            "remove them from the test file"
-        )
-    y = np.asarray([known[str(c)] for c in y], dtype=table.y_train.dtype)
+    if table.task == "regression":
+        y = _regression_targets(frame[table.target], table.target, name)
+    else:
+        y = _test_labels(frame[table.target], table, name)
     for column in table.numeric:
         values = pd.to_numeric(frame[column], errors="coerce")
         bad = values.isna() & frame[column].notna()
@@ -386,6 +463,20 @@ def _attach_test(table, frame, name):
         table.notes += _empty_text_notes(frame[table.text], table.text, name)
     table.X_test = _clean(frame, table)
     table.y_test = y
+
+
+def _test_labels(series, table, name):
+    """The labels of a test file, as the training labels are typed."""
+    y = _as_labels(series)
+    known = {str(c): c for c in table.classes}
+    unseen = sorted({str(c) for c in y} - set(known))
+    if unseen:
+        raise UsageError(
+            f"test file {name} has classes the training data lacks "
+            f"({_names(unseen)}); add rows of them to the training data, or "
+            "remove them from the test file"
+        )
+    return np.asarray([known[str(c)] for c in y], dtype=table.y_train.dtype)
 
 
 def _names(values, limit=20):

@@ -4,9 +4,10 @@ With the ``onnx`` extra installed, the dense and the pruned pipeline are both
 converted by :func:`sklprune.onnx.to_onnx` (and, with ``--quantize int8``, their
 networks quantized by :func:`sklprune.onnx.quantize_network`); the pruned one's
 files are written. The report compares them with the pipelines themselves:
-accuracy on the test rows, the share of labels equal to ``predict``'s, file size,
-and latency at batch 1 and 4,096 (:func:`batch_latencies`, which times
-``predict_proba`` with or without the extra).
+accuracy on the test rows and the share of labels equal to ``predict``'s (R² and
+the largest difference from ``predict`` for a regressor), file size, and latency
+at batch 1 and 4,096 (:func:`batch_latencies`, which times ``predict_proba``, or
+``predict`` for a regressor, with or without the extra).
 
 A converted model takes one input per feature column, named after it (as skl2onnx
 names variables: characters other than letters, digits and ``_`` become ``_``;
@@ -27,8 +28,10 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from sklearn.base import is_classifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
+from sklearn.metrics import r2_score
 
 from ..persistence._atomic import write_atomic
 from ._data import MAX_CATEGORIES
@@ -164,7 +167,7 @@ def sessions_of(deployment, threads):
 
 
 def onnx_numbers(deployment, sessions, models, table):
-    """Accuracy, agreement with ``predict`` and file size of every ONNX model."""
+    """Scores, agreement with ``predict`` and file size of every ONNX model."""
     numbers = {}
     for name, kinds in deployment.models.items():
         expected = models[name].predict(table.X_test)
@@ -172,19 +175,40 @@ def onnx_numbers(deployment, sessions, models, table):
         for kind, onnx_model in kinds.items():
             session = sessions[name][kind]
             feed = onnx_feed(session, table.X_test)
-            labels = np.asarray(session.run(["label"], feed)[0]).ravel()
-            labels = labels.astype(expected.dtype, copy=False)
             key = "onnx" if kind == "fp32" else f"onnx_{kind}"
-            numbers[name] |= {
-                f"accuracy_{key}_test": float(np.mean(labels == table.y_test)),
-                f"{key}_agreement_test": float(np.mean(labels == expected)),
-                f"size_{key}_bytes": len(onnx_model.SerializeToString()),
+            if is_classifier(models[name]):
+                scores = _label_numbers(session, feed, expected, table.y_test, key)
+            else:
+                scores = _value_numbers(session, feed, expected, table.y_test, key)
+            numbers[name] |= scores | {
+                f"size_{key}_bytes": len(onnx_model.SerializeToString())
             }
     return numbers
 
 
+def _label_numbers(session, feed, expected, y_test, key):
+    """Accuracy of a classifier's ONNX labels, and their share equal to predict's."""
+    labels = np.asarray(session.run(["label"], feed)[0]).ravel()
+    labels = labels.astype(expected.dtype, copy=False)
+    return {
+        f"accuracy_{key}_test": float(np.mean(labels == y_test)),
+        f"{key}_agreement_test": float(np.mean(labels == expected)),
+    }
+
+
+def _value_numbers(session, feed, expected, y_test, key):
+    """R² of a regressor's ONNX predictions, and their largest gap to predict's."""
+    values = np.asarray(session.run(["variable"], feed)[0], dtype=np.float64)
+    values = values.reshape(np.shape(expected))
+    return {
+        f"r2_{key}_test": float(r2_score(y_test, values)),
+        f"{key}_max_difference_test": float(np.max(np.abs(values - expected))),
+    }
+
+
 def batch_latencies(models, sessions, X_test):
-    """Seconds per call at batch 1 and 4,096: ``predict_proba`` and every session.
+    """Seconds per call at batch 1 and 4,096: ``predict_proba`` (a regressor's
+    ``predict``) and every session.
 
     All calls are timed in turns, :data:`LATENCY_REPEATS` rounds of blocks of about
     :data:`BLOCK_SECONDS`, so that a change in the machine's load falls on all of
@@ -196,7 +220,8 @@ def batch_latencies(models, sessions, X_test):
     for batch in BATCHES:
         X = _rows(X_test, batch)
         for name, model in models.items():
-            calls[name, "python", batch] = _caller(model.predict_proba, X)
+            predict = model.predict_proba if is_classifier(model) else model.predict
+            calls[name, "python", batch] = _caller(predict, X)
             for kind, session in sessions.get(name, {}).items():
                 feed = onnx_feed(session, X)
                 calls[name, kind, batch] = _caller(session.run, None, feed)

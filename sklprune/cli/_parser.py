@@ -3,8 +3,9 @@
 Every option is an entry ``{flag: argparse settings}`` of a table: the options every
 command takes, in the groups the help shows (data, model, output), and the options
 of each command. The model options default to :class:`~sklprune.PrunedClassifier`'s
-own defaults and offer the names it accepts, both read from :mod:`sklprune._defaults`,
-so the two cannot drift and ``sklprune --help`` loads no torch.
+own defaults (and :class:`~sklprune.PrunedRegressor`'s for a regression target) and
+offer the names they accept, both read from :mod:`sklprune._defaults`, so the two
+cannot drift and ``sklprune --help`` loads no torch.
 """
 
 import argparse
@@ -15,18 +16,36 @@ from .._defaults import (
     ESTIMATOR_DEFAULTS,
     GRANULARITIES,
     LOSS_NAMES,
+    MAX_AUTO_CLASSES,
+    REGRESSION_LOSS_NAMES,
+    REGRESSOR_DEFAULTS,
     SCHEDULE_NAMES,
     SCOPES,
     STRATEGY_NAMES,
 )
 from ..datasets import list_datasets
 from ._errors import UsageError
+from ._option_types import (
+    epochs_or_auto,
+    fraction,
+    int_at_least,
+    layer_sizes,
+    open_fraction,
+    positive_float,
+    sparsity_list,
+)
 
 DEFAULT_DATASET = "breast_cancer"
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98)
 DEFAULT_CV = 3
 # --quantize: the ONNX model's network in these number types, besides fp32.
 QUANTIZATIONS = ("int8",)
+TASKS = ("auto", "classification", "regression")
+TASK_RULE = (
+    "auto: regression when the target is numeric and holds a fractional value "
+    f"or more than {MAX_AUTO_CLASSES} distinct whole numbers, classification "
+    "otherwise"
+)
 _FORMATTER = argparse.RawDescriptionHelpFormatter
 
 
@@ -35,84 +54,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         raise UsageError(f"{message}; see {self.prog} --help")
-
-
-# --------------------------------------------------------------- option types
-
-
-def _number(text, convert, accept, expected):
-    """``convert(text)`` if ``accept`` takes it; else an error: ``expected``, got."""
-    try:
-        value = convert(text)
-    except ValueError:
-        value = None
-    if value is None or not accept(value):
-        raise argparse.ArgumentTypeError(f"{expected}; got {text!r}")
-    return value
-
-
-def _fraction(text):
-    return _number(
-        text,
-        float,
-        lambda value: 0.0 <= value < 1.0,
-        "must be a number in [0, 1), the fraction of weights set to zero "
-        "(0.9 keeps 10%)",
-    )
-
-
-def _sparsity_list(text):
-    values = [_fraction(part) for part in text.split(",") if part.strip()]
-    if not values:
-        raise argparse.ArgumentTypeError(
-            f"must be comma-separated numbers in [0, 1), e.g. 0,0.5,0.9; got {text!r}"
-        )
-    return tuple(sorted(set(values)))
-
-
-def _open_fraction(text):
-    return _number(
-        text,
-        float,
-        lambda value: 0.0 < value < 1.0,
-        "must be a number between 0 and 1, e.g. 0.25",
-    )
-
-
-def _positive_float(text):
-    return _number(text, float, lambda value: value > 0, "must be a positive number")
-
-
-def _int_at_least(minimum):
-    def parse(text):
-        return _number(
-            text,
-            int,
-            lambda value: value >= minimum,
-            f"must be a whole number >= {minimum}",
-        )
-
-    return parse
-
-
-def _epochs_or_auto(text):
-    """``"auto"`` (epochs that follow the sparsity) or a whole number >= 1."""
-    return "auto" if text == "auto" else _int_at_least(1)(text)
-
-
-def _layer_sizes(text):
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        sizes = ()
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be comma-separated positive widths, e.g. 256,128; got {text!r}"
-        )
-    return sizes
-
-
-# ------------------------------------------------------------------ the parser
 
 
 def build_parser():
@@ -143,6 +84,7 @@ def build_parser():
         "  sklprune run --dataset rotten_tomatoes --epochs 10\n"
         "  sklprune run --train train.csv --test test.csv --target label \\\n"
         "               --sparsity 0.95 --strategy fisher --out results/\n"
+        "  sklprune run --train houses.csv --target price      # regression\n"
         "  sklprune curve --train train.csv --target label --sparsities 0,0.9,0.99\n"
         "\nSee 'sklprune run --help' for the outputs and how to load the model.",
         formatter_class=_FORMATTER,
@@ -172,13 +114,14 @@ def _run_command():
         description="Train a dense reference (sparsity 0) and a pruned network,\n"
         "print a table comparing them, and write model.skops, model.onnx,\n"
         "report.json, report.csv, layers.csv, training.png, layers.png and\n"
-        "reliability.png into --out. The model options default to\n"
-        "sklprune.PrunedClassifier's defaults.",
+        "reliability.png (errors.png for a regression target) into --out. The\n"
+        "model options default to sklprune.PrunedClassifier's defaults, or\n"
+        "PrunedRegressor's.",
         epilog=_RUN_EPILOG + "\n\n" + _DATA_RULES,
     )
     options = {
         "--sparsity": dict(
-            type=_fraction,
+            type=fraction,
             default=sparsity,
             metavar="FRACTION",
             help="fraction of prunable weights set to zero, in [0, 1) "
@@ -199,23 +142,25 @@ def _run_command():
 def _curve_command():
     """``sklprune curve``: its help texts, and the sparsities and folds it scores."""
     texts = dict(
-        help="accuracy against sparsity along a pruning path",
+        help="accuracy (or R²) against sparsity along a pruning path",
         description="Train once per fold, then prune further, one sparsity after\n"
-        "the other, scoring every point; print the curve and write curve.csv,\n"
-        "curve.json and curve.png into --out. With --test the points are scored\n"
-        "on the test file, without it by --cv-fold cross-validation.",
+        "the other, scoring every point (accuracy, or R² with the mean absolute\n"
+        "and root mean squared errors for a regression target); print the\n"
+        "curve and write curve.csv, curve.json and curve.png into --out. With\n"
+        "--test the points are scored on the test file, without it by\n"
+        "--cv-fold cross-validation.",
         epilog=_DATA_RULES,
     )
     options = {
         "--sparsities": dict(
-            type=_sparsity_list,
+            type=sparsity_list,
             default=DEFAULT_SPARSITIES,
             metavar="LIST",
             help="comma-separated sparsities to score "
             f"(default: {','.join(f'{s:g}' for s in DEFAULT_SPARSITIES)})",
         ),
         "--cv": dict(
-            type=_int_at_least(2),
+            type=int_at_least(2),
             default=None,
             metavar="K",
             help=f"cross-validation folds when there is no --test (default: "
@@ -228,13 +173,17 @@ def _curve_command():
 _RUN_EPILOG = """\
 outputs (in --out):
   model.skops    the fitted pruned pipeline: preprocessing + PrunedClassifier
-                 (model.pkl, a pickle, when skops is not installed)
+                 or PrunedRegressor (model.pkl, a pickle, when skops is not
+                 installed)
   report.json    data, settings, both models' numbers and per-layer sparsity
   report.csv     one row per model: the numbers of the printed table
   layers.csv     sparsity_report of the pruned model, one row per layer
   training.png   training loss of both models and sparsity, per epoch
   layers.png     weights and non-zero weights of each pruned layer
-  reliability.png  reliability curves of both models, per-class recall change
+  reliability.png  classification: reliability curves of both models,
+                 per-class recall change
+  errors.png     regression: predictions of both models against the truth,
+                 mean absolute error by quantile of the target
   model.onnx     the same pipeline for ONNX Runtime, one input per feature column
   model.int8.onnx  with --quantize int8: model.onnx with an int8 network
   (the plots need matplotlib, model.skops skops and model.onnx skl2onnx and
@@ -268,7 +217,7 @@ exit status: 0 success, 2 a mistake in the command line or the data (one line on
 stderr that names it and the fix), 130 interrupted. Files are written to a
 temporary name and then renamed: a failed run leaves no half-written file."""
 
-_DATA_RULES = """\
+_DATA_RULES = f"""\
 data (every column but --target is a feature, unless dropped):
   numbers        standardised; missing values: the median of the training rows
   other columns  one-hot encoded; missing values: a category of their own,
@@ -279,7 +228,13 @@ data (every column but --target is a feature, unless dropped):
                  'id', 'index', 'row', '..._id'), is dropped; --keep COLUMN
                  trains on it
   Every column dropped and every value imputed is said in a note on stderr
-  (unless --quiet) and in the "notes" of the JSON report."""
+  (unless --quiet) and in the "notes" of the JSON report.
+
+task (--task auto): a --target of numbers with a fractional value, or with more
+than {MAX_AUTO_CLASSES} distinct whole numbers, is regressed (PrunedRegressor; R², mean
+absolute and root mean squared error); any other target holds class labels
+(PrunedClassifier; accuracy, log-loss, calibration). --task classification or
+--task regression decides instead."""
 
 
 def _common_options(command):
@@ -304,7 +259,11 @@ def _option_groups(command):
     """
     return {
         ("data", None): _data_options(command),
-        ("model", "defaults are those of sklprune.PrunedClassifier"): (
+        (
+            "model",
+            "defaults are those of sklprune.PrunedClassifier (PrunedRegressor "
+            "for a regression target)",
+        ): (
             _pruning_options() | _training_options()
         ),
         ("output", None): _output_options(),
@@ -313,9 +272,10 @@ def _option_groups(command):
 
 _TEST_HELP = {
     "run": "test data with the same columns (default: hold out --test-size of "
-    "--train, stratified)",
+    "--train, stratified by class for classification)",
     "curve": "test data with the same columns; the points are scored on it "
-    "(default: --cv-fold stratified cross-validation on --train)",
+    "(default: --cv-fold cross-validation on --train, stratified by class for "
+    "classification)",
 }
 
 
@@ -329,7 +289,14 @@ def _data_options(command):
         ),
         "--test": dict(metavar="FILE", help=_TEST_HELP[command]),
         "--target": dict(
-            metavar="COLUMN", help="the column of class labels in --train"
+            metavar="COLUMN",
+            help="the column to predict in --train: class labels, or numbers to "
+            "regress (see --task)",
+        ),
+        "--task": dict(
+            choices=TASKS,
+            default="auto",
+            help=f"what to learn of --target; {TASK_RULE} (default: auto)",
         ),
         "--text-column": dict(
             metavar="COLUMN",
@@ -355,7 +322,7 @@ def _data_options(command):
             f"{', '.join(list_datasets())} (default: {DEFAULT_DATASET})",
         ),
         "--max-features": dict(
-            type=_int_at_least(1),
+            type=int_at_least(1),
             default=5000,
             metavar="N",
             help="TF-IDF vocabulary size of --text-column (default: 5000)",
@@ -363,7 +330,7 @@ def _data_options(command):
     }
     if command == "run":
         options["--test-size"] = dict(
-            type=_open_fraction,
+            type=open_fraction,
             default=0.25,
             metavar="FRACTION",
             help="share of rows held out for testing when there is no --test "
@@ -404,6 +371,19 @@ def _pruning_options():
     }
 
 
+def _loss_option():
+    """``--loss``: the losses of both tasks; the default follows the task."""
+    return dict(
+        choices=sorted({*LOSS_NAMES, *REGRESSION_LOSS_NAMES}),
+        default=None,
+        help="training loss, also used by the gradient and fisher criteria: "
+        f"{', '.join(LOSS_NAMES)} for classification, "
+        f"{', '.join(REGRESSION_LOSS_NAMES)} for regression (default: "
+        f"{ESTIMATOR_DEFAULTS['loss']}, or {REGRESSOR_DEFAULTS['loss']} for "
+        "regression)",
+    )
+
+
 def _training_options():
     """The network, its loss and how it trains."""
     defaults = ESTIMATOR_DEFAULTS
@@ -414,21 +394,16 @@ def _training_options():
         else str(defaults["finetune_epochs"])
     )
     return {
-        "--loss": dict(
-            choices=sorted(LOSS_NAMES),
-            default=defaults["loss"],
-            help="training loss, also used by the gradient and fisher criteria "
-            f"(default: {defaults['loss']})",
-        ),
+        "--loss": _loss_option(),
         "--hidden-layer-sizes": dict(
-            type=_layer_sizes,
+            type=layer_sizes,
             default=sizes,
             metavar="SIZES",
             help="widths of the hidden layers "
             f"(default: {','.join(str(n) for n in sizes)})",
         ),
         "--epochs": dict(
-            type=_epochs_or_auto,
+            type=epochs_or_auto,
             default=defaults["max_epochs"],
             metavar="N",
             help="training epochs, fine-tuning included, or auto: 40, 10 more per "
@@ -436,19 +411,19 @@ def _training_options():
             f"(default: {defaults['max_epochs']})",
         ),
         "--finetune-epochs": dict(
-            type=_int_at_least(0),
+            type=int_at_least(0),
             default=None,
             metavar="N",
             help=f"epochs at the final sparsity after the schedule (default: "
             f"{finetune})",
         ),
         "--lr": dict(
-            type=_positive_float,
+            type=positive_float,
             default=defaults["lr"],
             help=f"learning rate (default: {defaults['lr']:g})",
         ),
         "--batch-size": dict(
-            type=_int_at_least(1),
+            type=int_at_least(1),
             default=defaults["batch_size"],
             metavar="N",
             help=f"mini-batch size (default: {defaults['batch_size']})",
@@ -460,7 +435,7 @@ def _training_options():
             help="seeds the split, weight initialisation and batch order (default: 0)",
         ),
         "--threads": dict(
-            type=_int_at_least(1),
+            type=int_at_least(1),
             default=1,
             metavar="N",
             help="torch threads (default: 1)",

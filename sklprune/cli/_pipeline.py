@@ -1,7 +1,8 @@
 """The training side of the ``sklprune`` command: build the pipelines, fit them.
 
 A pipeline is the data's preprocessing followed by a
-:class:`~sklprune.PrunedClassifier` configured from the run's settings. Every
+:class:`~sklprune.PrunedClassifier` (a :class:`~sklprune.PrunedRegressor` for a
+regression target) configured from the run's settings. Every
 training call runs inside :func:`training`, which sends skorch's epoch log to
 standard error, turns an empty TF-IDF vocabulary into a user error, and makes
 Ctrl-C stop the command (see :mod:`sklprune.cli._interrupt`).
@@ -15,14 +16,21 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from ..classifier import PrunedClassifier
+from ..regressor import PrunedRegressor
 from ._data import build_preprocessor
 from ._errors import UsageError
 from ._interrupt import check_interrupt
 
 
 def build_pipeline(table, settings, sparsity):
-    """Preprocessing of ``table`` + the classifier ``settings`` describe."""
-    classifier = PrunedClassifier(
+    """Preprocessing of ``table`` + the estimator ``settings`` describe: a
+    classifier, or a regressor for a regression target."""
+    estimator_class, step = (
+        (PrunedRegressor, "regressor")
+        if settings.task == "regression"
+        else (PrunedClassifier, "classifier")
+    )
+    estimator = estimator_class(
         hidden_layer_sizes=settings.hidden_layer_sizes,
         sparsity=sparsity,
         strategy=settings.strategy,
@@ -38,7 +46,7 @@ def build_pipeline(table, settings, sparsity):
         verbose=2 if settings.show_progress else 0,
     )
     features = build_preprocessor(table, settings.max_features)
-    return Pipeline([("features", features), ("classifier", classifier)])
+    return Pipeline([("features", features), (step, estimator)])
 
 
 def fit(model, table, show_progress, what):
@@ -53,9 +61,8 @@ def fit(model, table, show_progress, what):
 
 def warm_up(model, table):
     """One untimed epoch, so that neither timed fit pays torch's start-up costs."""
-    warm = clone(model).set_params(
-        classifier__max_epochs=1, classifier__finetune_epochs=0, classifier__verbose=0
-    )
+    warm = clone(model)
+    warm[-1].set_params(max_epochs=1, finetune_epochs=0, verbose=0)
     with training(table, show=False):
         warm.fit(table.X_train, table.y_train)
 

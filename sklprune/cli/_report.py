@@ -1,4 +1,5 @@
-"""The output side of the ``sklprune`` command: measure, tabulate, plot, write.
+"""The output side of the ``sklprune`` command: measure, tabulate, write (the plots
+are :mod:`sklprune.cli._figures`).
 
 Every file is written atomically: into a temporary file in the target directory,
 then moved over the target with :func:`os.replace`, so a failure or an interrupt
@@ -16,7 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, log_loss
+from sklearn.metrics import (
+    accuracy_score,
+    log_loss,
+    mean_absolute_error,
+    r2_score,
+    root_mean_squared_error,
+)
 
 from ..compaction import compact
 from ..evaluation import measure_latency, model_size, sparsity_report
@@ -157,23 +164,23 @@ def write_figure(path, figure):
 
 def measure(model, table, fit_time):
     """Scores, size and speed of a fitted pipeline, as a flat dict of numbers."""
-    classifier = model[-1]
+    estimator = model[-1]
     metrics = {}
     for part, X, y in (
         ("train", table.X_train, table.y_train),
         ("test", table.X_test, table.y_test),
     ):
-        proba = model.predict_proba(X)
-        predicted = classifier.classes_[proba.argmax(axis=1)]
-        metrics[f"accuracy_{part}"] = float(accuracy_score(y, predicted))
-        metrics[f"log_loss_{part}"] = float(
-            log_loss(y, proba, labels=classifier.classes_)
+        scores = (
+            _regression_scores(model, X, y)
+            if table.task == "regression"
+            else _classification_scores(model, X, y)
         )
+        metrics |= {f"{name}_{part}": value for name, value in scores.items()}
     report = sparsity_report(model)
     size = model_size(model)
     metrics.update(
-        parameters=int(classifier.n_parameters_),
-        nonzero=int(classifier.n_nonzero_),
+        parameters=int(estimator.n_parameters_),
+        nonzero=int(estimator.n_nonzero_),
         prunable_weights=int(report.loc["total", "parameters"]),
         prunable_nonzero=int(report.loc["total", "nonzero"]),
         sparsity=report.attrs["sparsity"],
@@ -185,12 +192,32 @@ def measure(model, table, fit_time):
         size_sparse_bytes=int(size.sparse_bytes),
         size_pickle_bytes=int(size.pickle_bytes),
         compacted_parameters=int(
-            sum(p.numel() for p in compact(classifier.module_).parameters())
+            sum(p.numel() for p in compact(estimator.module_).parameters())
         ),
         fit_seconds=float(fit_time),
-        epochs=int(classifier.n_iter_),
+        epochs=int(estimator.n_iter_),
     )
     return metrics, report
+
+
+def _classification_scores(model, X, y):
+    """Accuracy and log-loss of a fitted classification pipeline."""
+    classes = model[-1].classes_
+    proba = model.predict_proba(X)
+    return {
+        "accuracy": float(accuracy_score(y, classes[proba.argmax(axis=1)])),
+        "log_loss": float(log_loss(y, proba, labels=classes)),
+    }
+
+
+def _regression_scores(model, X, y):
+    """R², mean absolute and root mean squared error of a regression pipeline."""
+    predicted = model.predict(X)
+    return {
+        "r2": float(r2_score(y, predicted)),
+        "mae": float(mean_absolute_error(y, predicted)),
+        "rmse": float(root_mean_squared_error(y, predicted)),
+    }
 
 
 def measure_latencies(models, X_test):
@@ -234,22 +261,59 @@ def _latency_rows(X):
 # ------------------------------------------------------------------- tables
 
 
-_ROWS = [
-    ("accuracy (train)", "accuracy_train", "{:.4f}"),
-    ("accuracy (test)", "accuracy_test", "{:.4f}"),
-    ("accuracy, ONNX (test)", "accuracy_onnx_test", "{:.4f}"),
-    ("labels as predict's, ONNX (test)", "onnx_agreement_test", "{:.4f}"),
-    ("accuracy, ONNX int8 (test)", "accuracy_onnx_int8_test", "{:.4f}"),
-    ("labels as predict's, ONNX int8 (test)", "onnx_int8_agreement_test", "{:.4f}"),
-    ("log-loss (train)", "log_loss_train", "{:.4f}"),
-    ("log-loss (test)", "log_loss_test", "{:.4f}"),
-    ("calibration error, ECE (test)", "ece_test", "{:.4f}"),
-    ("Brier score (test)", "brier_test", "{:.4f}"),
-    ("accuracy, noise 0.1 (test)", "accuracy_noise_0.1_test", "{:.4f}"),
-    ("accuracy, noise 0.25 (test)", "accuracy_noise_0.25_test", "{:.4f}"),
-    ("accuracy, noise 0.5 (test)", "accuracy_noise_0.5_test", "{:.4f}"),
-    ("worst class (recall change)", "worst_class", "{}"),
-    ("recall change, worst class (test)", "worst_class_recall_change", "{:+.4f}"),
+# The rows of the table of ``sklprune run``: (label, key, format); the scores and
+# the robustness rows of each task, then the size and speed rows of both.
+_SCORE_ROWS = {
+    "classification": [
+        ("accuracy (train)", "accuracy_train", "{:.4f}"),
+        ("accuracy (test)", "accuracy_test", "{:.4f}"),
+        ("accuracy, ONNX (test)", "accuracy_onnx_test", "{:.4f}"),
+        ("labels as predict's, ONNX (test)", "onnx_agreement_test", "{:.4f}"),
+        ("accuracy, ONNX int8 (test)", "accuracy_onnx_int8_test", "{:.4f}"),
+        (
+            "labels as predict's, ONNX int8 (test)",
+            "onnx_int8_agreement_test",
+            "{:.4f}",
+        ),
+        ("log-loss (train)", "log_loss_train", "{:.4f}"),
+        ("log-loss (test)", "log_loss_test", "{:.4f}"),
+        ("calibration error, ECE (test)", "ece_test", "{:.4f}"),
+        ("Brier score (test)", "brier_test", "{:.4f}"),
+        ("accuracy, noise 0.1 (test)", "accuracy_noise_0.1_test", "{:.4f}"),
+        ("accuracy, noise 0.25 (test)", "accuracy_noise_0.25_test", "{:.4f}"),
+        ("accuracy, noise 0.5 (test)", "accuracy_noise_0.5_test", "{:.4f}"),
+        ("worst class (recall change)", "worst_class", "{}"),
+        ("recall change, worst class (test)", "worst_class_recall_change", "{:+.4f}"),
+    ],
+    "regression": [
+        ("R² (train)", "r2_train", "{:.4f}"),
+        ("R² (test)", "r2_test", "{:.4f}"),
+        ("R², ONNX (test)", "r2_onnx_test", "{:.4f}"),
+        (
+            "largest difference from predict, ONNX (test)",
+            "onnx_max_difference_test",
+            "number",
+        ),
+        ("R², ONNX int8 (test)", "r2_onnx_int8_test", "{:.4f}"),
+        (
+            "largest difference from predict, ONNX int8 (test)",
+            "onnx_int8_max_difference_test",
+            "number",
+        ),
+        ("MAE (train)", "mae_train", "number"),
+        ("MAE (test)", "mae_test", "number"),
+        ("RMSE (train)", "rmse_train", "number"),
+        ("RMSE (test)", "rmse_test", "number"),
+        ("residual std (test)", "residual_std_test", "number"),
+        ("R², noise 0.1 (test)", "r2_noise_0.1_test", "{:.4f}"),
+        ("R², noise 0.25 (test)", "r2_noise_0.25_test", "{:.4f}"),
+        ("R², noise 0.5 (test)", "r2_noise_0.5_test", "{:.4f}"),
+        ("worst target quantile (MAE)", "worst_quantile", "{}"),
+        ("MAE change, worst quantile (test)", "worst_quantile_mae_change", "+number"),
+        ("predictions moved (test)", "moved_test", "{:,}"),
+    ],
+}
+_SIZE_ROWS = [
     ("parameters", "parameters", "{:,}"),
     ("non-zero parameters", "nonzero", "{:,}"),
     ("sparsity (prunable weights)", "sparsity", "{:.3f}"),
@@ -265,7 +329,7 @@ _ROWS = [
     ("latency per 1000 rows (network)", "network_latency_ms_per_1000", "{:.2f} ms"),
     ("parameters after compaction", "compacted_parameters", "{:,}"),
     ("latency per 1000 rows (compacted)", "compacted_latency_ms_per_1000", "{:.2f} ms"),
-    ("latency, 1 row (predict_proba)", "python_latency_us_batch_1", "{:,.0f} µs"),
+    ("latency, 1 row (Python)", "python_latency_us_batch_1", "{:,.0f} µs"),
     ("latency, 1 row (ONNX Runtime)", "onnx_latency_us_batch_1", "{:,.0f} µs"),
     (
         "latency, 1 row (ONNX Runtime int8)",
@@ -273,7 +337,7 @@ _ROWS = [
         "{:,.0f} µs",
     ),
     (
-        "latency, 4,096 rows (predict_proba)",
+        "latency, 4,096 rows (Python)",
         "python_latency_ms_batch_4096",
         "{:.2f} ms",
     ),
@@ -287,7 +351,7 @@ _ROWS = [
 ]
 
 
-def run_table(results):
+def run_table(results, task):
     """The comparison table of ``sklprune run``: one column per model.
 
     A row that no model has a number for (the ONNX rows without the ``onnx``
@@ -296,20 +360,31 @@ def run_table(results):
     names = list(results)
     cells = [
         [label, *(_format(results[name].get(key), fmt) for name in names)]
-        for label, key, fmt in _ROWS
+        for label, key, fmt in [*_SCORE_ROWS[task], *_SIZE_ROWS]
         if any(key in results[name] for name in names)
     ]
     return _align([["", *names], *cells])
 
 
+# The measures of a curve besides its score, and their column in its table.
+_CURVE_MEASURES = {
+    "test_calibration_error": "test ECE",
+    "test_log_loss": "test log-loss",
+    "test_mean_absolute_error": "test MAE",
+    "test_root_mean_squared_error": "test RMSE",
+}
+# Those of them in the units of the target.
+_ERRORS = ("test_mean_absolute_error", "test_root_mean_squared_error")
+
+
 def curve_table(results):
     """The table of ``sklprune curve``: one row per sparsity, mean over folds."""
     n_folds = results.test_scores.shape[1]
-    header = ["sparsity", "achieved", "compression", "train accuracy"]
-    header += ["test accuracy", "fit time"]
-    calibration = "test_calibration_error" in results
-    if calibration:
-        header[-1:-1] = ["test ECE", "test log-loss"]
+    name = results.score_name
+    score = name.lower() if name[1:2].islower() else name  # not an acronym: R²
+    measures = [key for key in _CURVE_MEASURES if key in results]
+    header = ["sparsity", "achieved", "compression", f"train {score}"]
+    header += [f"test {score}", *(_CURVE_MEASURES[k] for k in measures), "fit time"]
     rows = [header]
     for i, target in enumerate(results.sparsities):
         rows.append(
@@ -320,12 +395,8 @@ def curve_table(results):
                 _mean_std(results.train_scores[i], n_folds),
                 _mean_std(results.test_scores[i], n_folds),
                 *(
-                    [
-                        _mean_std(results.test_calibration_error[i], n_folds),
-                        _mean_std(results.test_log_loss[i], n_folds),
-                    ]
-                    if calibration
-                    else []
+                    _mean_std(results[key][i], n_folds, key in _ERRORS)
+                    for key in measures
                 ),
                 f"{results.fit_time[i].mean():.1f} s",
             ]
@@ -342,8 +413,7 @@ def curve_frame(results):
         "train_scores",
         "test_scores",
         "fit_time",
-        "test_calibration_error",
-        "test_log_loss",
+        *_CURVE_MEASURES,
     ):
         if key not in results:
             continue
@@ -358,10 +428,12 @@ def _compression(sparsity):
     return 1.0 / (1.0 - sparsity)
 
 
-def _mean_std(values, n_folds):
+def _mean_std(values, n_folds, in_target_units=False):
+    """Mean ± std over folds; a value in the units of the target as a number."""
+    show = number_text if in_target_units else "{:.4f}".format
     if n_folds == 1:
-        return f"{values[0]:.4f}"
-    return f"{values.mean():.4f} ± {values.std():.4f}"
+        return show(values[0])
+    return f"{show(values.mean())} ± {show(values.std())}"
 
 
 def _format(value, fmt):
@@ -369,7 +441,25 @@ def _format(value, fmt):
         return "n/a"
     if fmt == "bytes":
         return _bytes(value)
+    if fmt.endswith("number"):
+        return number_text(value, sign=fmt.startswith("+"))
     return fmt.format(value)
+
+
+def number_text(value, sign=False):
+    """A value in the units of a target: four significant digits, no exponent
+    below a billion (``37,698``, ``0.1234``).
+
+    Examples
+    --------
+    >>> from sklprune.cli._report import number_text
+    >>> number_text(37698.4), number_text(0.123456), number_text(-2.5, sign=True)
+    ('37,698', '0.1235', '-2.5')
+    """
+    plus = "+" if sign else ""
+    if 1e3 <= abs(value) < 1e9:
+        return f"{value:{plus},.0f}"
+    return f"{value:{plus}.4g}"
 
 
 def _bytes(n):
@@ -388,87 +478,3 @@ def _align(rows):
         rest = (cell.rjust(width) for cell, width in zip(row[1:], widths[1:]))
         lines.append("  ".join([first, *rest]).rstrip())
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------- plots
-
-
-def training_figure(histories, title):
-    """Training loss of every model and sparsity, per epoch; fine-tuning shaded."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(10, 4), layout="constrained")
-    loss_ax, sparsity_ax = figure.subplots(1, 2)
-    for name, history in histories.items():
-        epochs = history[:, "epoch"]
-        loss_ax.plot(epochs, history[:, "train_loss"], marker=".", label=name)
-        sparsity_ax.plot(epochs, history[:, "sparsity"], marker=".", label=name)
-    last_prune = max(
-        (row["epoch"] for h in histories.values() for row in h if row["event_prune"]),
-        default=None,
-    )
-    n_epochs = max(len(h) for h in histories.values())
-    if last_prune is not None and last_prune < n_epochs:
-        for ax in (loss_ax, sparsity_ax):
-            ax.axvspan(
-                last_prune + 0.5, n_epochs + 0.5, color="0.9", label="fine-tuning"
-            )
-    loss_ax.set_yscale("log")
-    loss_ax.set_ylabel("Training loss (log scale)")
-    loss_ax.set_title("Training loss")
-    sparsity_ax.set_ylim(-0.02, 1.02)
-    sparsity_ax.set_ylabel("Fraction of prunable weights at zero")
-    sparsity_ax.set_title("Sparsity")
-    for ax in (loss_ax, sparsity_ax):
-        ax.set_xlabel("Epoch")
-        ax.legend(loc="best")
-    figure.suptitle(title)
-    return figure
-
-
-def layers_figure(report, title):
-    """The share of non-zero weights in every prunable layer."""
-    from matplotlib.figure import Figure
-
-    layers = report.drop(index="total")
-    figure = Figure(figsize=(8, 1.4 + 0.5 * len(layers)), layout="constrained")
-    ax = figure.subplots()
-    positions = np.arange(len(layers))[::-1]
-    kept = (1.0 - layers["sparsity"]).to_numpy()
-    ax.barh(positions, np.ones(len(layers)), color="#c6dbef", label="zero")
-    ax.barh(positions, kept, color="#2171b5", label="non-zero")
-    for y, (_, row) in zip(positions, layers.iterrows()):
-        ax.text(
-            1.02,
-            y,
-            f"{row['nonzero']:,} of {row['parameters']:,} non-zero",
-            va="center",
-            fontsize=9,
-        )
-    labels = [f"{name} {tuple(shape)}" for name, shape in layers["shape"].items()]
-    ax.set_yticks(positions, labels)
-    ax.set_xlim(0, 1.5)
-    ax.set_xticks(np.linspace(0, 1, 6))
-    ax.set_xlabel("Share of the layer's weights")
-    ax.set_title(title)
-    ax.legend(loc="upper right", bbox_to_anchor=(1.0, -0.25), ncols=2, frameon=False)
-    return figure
-
-
-def curve_figure(results, title):
-    """Accuracy against sparsity and against compression, side by side."""
-    from matplotlib.figure import Figure
-
-    from ..curve_display import PruningCurveDisplay
-
-    figure = Figure(figsize=(11, 4.2), layout="constrained")
-    sparsity_ax, compression_ax = figure.subplots(1, 2)
-    PruningCurveDisplay.from_results(results, ax=sparsity_ax, x="sparsity")
-    PruningCurveDisplay.from_results(results, ax=compression_ax, x="compression")
-    compression = _compression(np.asarray(results.achieved_sparsity).mean(axis=1))
-    top = 1.15 * compression.max()
-    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if t <= top]
-    compression_ax.set_xticks(ticks, [f"{t}x" for t in ticks])
-    compression_ax.minorticks_off()
-    figure.suptitle(title)
-    return figure

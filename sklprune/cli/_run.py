@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sklearn.base import clone
 
+from ._figures import layers_figure, training_figure
 from ._onnx import (
     Deployment,
     batch_latencies,
@@ -22,13 +23,11 @@ from ._onnx import (
 )
 from ._pipeline import build_pipeline, fit, warm_up
 from ._report import (
-    layers_figure,
     measure,
     measure_latencies,
     model_file_bytes,
     results_frame,
     run_table,
-    training_figure,
     write_csv,
     write_figure,
     write_json,
@@ -36,6 +35,7 @@ from ._report import (
 )
 from ._robustness import (
     compare,
+    errors_figure,
     model_numbers,
     reliability_figure,
     robustness_json,
@@ -49,12 +49,23 @@ from ._steps import (
     write_all,
 )
 
-_GAINS = {
-    "plot": "the plots training.png, layers.png and reliability.png",
-    "persist": "model.skops, a model file that loads without pickle",
-    "onnx": "model.onnx, the pipeline for ONNX Runtime, with its accuracy, size "
-    "and speed in the report",
+# The plot of the comparison, by task: its file and how it is drawn.
+_COMPARISON_PLOT = {
+    "classification": ("reliability.png", reliability_figure, "calibration and recall"),
+    "regression": ("errors.png", errors_figure, "predictions and errors"),
 }
+
+
+def _gains(task):
+    """What each extra adds to the files of a run of ``task``."""
+    plot = _COMPARISON_PLOT[task][0]
+    return {
+        "plot": f"the plots training.png, layers.png and {plot}",
+        "persist": "model.skops, a model file that loads without pickle",
+        "onnx": "model.onnx, the pipeline for ONNX Runtime, with its "
+        f"{'accuracy' if task == 'classification' else 'R²'}, size and speed in "
+        "the report",
+    }
 
 
 @dataclass
@@ -78,14 +89,14 @@ class _Comparison:
 
 def run(settings):
     """``sklprune run``: a dense reference and a pruned model, compared."""
-    out, table = prepare(settings)
+    out, table, settings = prepare(settings)
     print_header(settings, table)
     comparison = _train_and_measure(settings, table)
     if settings.strategy == "auto":
-        classifier = comparison.models["pruned"][-1]
+        estimator = comparison.models["pruned"][-1]
         print(
-            f"strategy auto chose {classifier.strategy_} for "
-            f"{classifier.n_features_in_} network inputs",
+            f"strategy auto chose {estimator.strategy_} for "
+            f"{estimator.n_features_in_} network inputs",
             flush=True,
         )
     comparison.robustness = compare(
@@ -101,7 +112,7 @@ def run(settings):
     # The model file is written first, so the table gives its size on disk.
     model_file = _write_model_file(out, comparison, "skops" in settings.extras)
     print()
-    print(run_table(comparison.results), flush=True)
+    print(run_table(comparison.results, settings.task), flush=True)
     print(robustness_notes(comparison.robustness), flush=True)
     write_all(out, _run_files(settings, table, comparison, model_file))
     if "skops" in settings.extras:
@@ -118,7 +129,7 @@ def run(settings):
             "run model.onnx in ONNX Runtime, one input per feature column; see "
             "sklprune run --help"
         )
-    print_missing_extras(settings.extras, _GAINS)
+    print_missing_extras(settings.extras, _gains(settings.task))
     return 0
 
 
@@ -127,15 +138,14 @@ def _train_and_measure(settings, table):
     pruned = build_pipeline(table, settings, settings.sparsity)
     # No weight is pruned at sparsity 0, so the criterion goes unused: magnitude
     # gathers no gradient statistics.
-    dense = clone(pruned).set_params(
-        classifier__sparsity=0.0, classifier__strategy="magnitude"
-    )
+    dense = clone(pruned)
+    dense[-1].set_params(sparsity=0.0, strategy="magnitude")
     comparison = _Comparison({"dense": dense, "pruned": pruned}, {}, {})
     warm_up(dense, table)
     for name, model in comparison.models.items():
         what = f"training the {name} model"
         fit_time = fit(model, table, settings.show_progress, what)
-        model.set_params(classifier__verbose=0)
+        model[-1].set_params(verbose=0)
         comparison.results[name], comparison.reports[name] = measure(
             model, table, fit_time
         )
@@ -196,6 +206,7 @@ def _run_files(settings, table, comparison, model_file):
 def _run_figures(settings, table, comparison):
     """The plots of ``sklprune run``, ``{name: writer(path)}``."""
     title = f"{table.source}: dense and pruned (sparsity {settings.sparsity:g})"
+    plot, draw, what = _COMPARISON_PLOT[settings.task]
     histories = {name: model[-1].history_ for name, model in comparison.models.items()}
     return {
         "training.png": lambda path: write_figure(
@@ -208,11 +219,8 @@ def _run_figures(settings, table, comparison):
                 f"Pruned layers of the {table.source} model",
             ),
         ),
-        "reliability.png": lambda path: write_figure(
-            path,
-            reliability_figure(
-                comparison.robustness, f"{title}: calibration and recall"
-            ),
+        plot: lambda path: write_figure(
+            path, draw(comparison.robustness, f"{title}: {what}")
         ),
     }
 

@@ -1,17 +1,24 @@
-"""The settings of one ``sklprune`` run, resolved once from its command line.
+"""The settings of one ``sklprune`` run, resolved from its command line.
 
 :func:`resolve_settings` turns the parsed arguments into a frozen :class:`Settings`
-before any job starts: the epochs as the classifier will train them, what to print,
-which optional packages the outputs can use. The jobs and every module below them
-read that object, or the plain values they need from it, and never the arguments.
+before any job starts: the epochs as the estimator will train them, what to print,
+which optional packages the outputs can use. What depends on the data, the task and
+the loss that follows it, is resolved by :func:`for_task` once the data is read. The
+jobs and every module below them read that object, or the plain values they need
+from it, and never the arguments.
 """
 
 import importlib.util
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .._defaults import ESTIMATOR_DEFAULTS
+from .._defaults import (
+    ESTIMATOR_DEFAULTS,
+    LOSS_NAMES,
+    REGRESSION_LOSS_NAMES,
+    REGRESSOR_DEFAULTS,
+)
 from .._training.auto import resolve_max_epochs
 from ._errors import UsageError
 
@@ -30,7 +37,9 @@ class DataSource:
     train, test : str or None
         ``--train`` and ``--test``: CSV files; ``train=None`` uses a bundled data set.
     target : str or None
-        ``--target``, the column of class labels in ``train``.
+        ``--target``, the column to predict in ``train``.
+    task : {"auto", "classification", "regression"}
+        ``--task``: what to learn of the target.
     text_column : str or None
         ``--text-column``, one column of free text.
     drop : tuple of str
@@ -46,6 +55,7 @@ class DataSource:
     train: str | None
     test: str | None
     target: str | None
+    task: str
     text_column: str | None
     drop: tuple
     keep: tuple
@@ -77,8 +87,14 @@ class Settings:
     quantize : {"int8"} or None
         ``run``: also write the ONNX model with an int8 network; ``None`` for
         fp32 only, and for ``curve``.
-    strategy, granularity, scope, schedule, loss : str
-        The classifier's pruning and loss parameters.
+    task : {"auto", "classification", "regression"}
+        ``--task`` until the data is read, then the task of the target
+        (:func:`for_task`).
+    strategy, granularity, scope, schedule : str
+        The estimator's pruning parameters.
+    loss : str or None
+        ``--loss``; ``None`` (left out) until the data is read, then the
+        default loss of the task.
     hidden_layer_sizes : tuple of int
         Widths of the hidden layers.
     lr : float
@@ -117,11 +133,12 @@ class Settings:
     sparsities: tuple | None
     cv: int | None
     quantize: str | None
+    task: str
     strategy: str
     granularity: str
     scope: str
     schedule: str
-    loss: str
+    loss: str | None
     hidden_layer_sizes: tuple
     lr: float
     batch_size: int
@@ -174,6 +191,7 @@ def resolve_settings(args):
             train=args.train,
             test=args.test,
             target=args.target,
+            task=args.task,
             text_column=args.text_column,
             drop=tuple(args.drop or ()),
             keep=tuple(args.keep or ()),
@@ -186,6 +204,7 @@ def resolve_settings(args):
         sparsities=sparsities,
         cv=getattr(args, "cv", None),
         quantize=quantize,
+        task=args.task,
         strategy=args.strategy,
         granularity=args.granularity,
         scope=args.scope,
@@ -205,6 +224,40 @@ def resolve_settings(args):
         show_progress=not args.quiet and sys.stderr.isatty(),
         extras=extras,
     )
+
+
+def for_task(settings, task):
+    """``settings`` for a target of ``task``: the task, and the loss resolved.
+
+    Parameters
+    ----------
+    settings : Settings
+        The settings of the command line.
+    task : {"classification", "regression"}
+        The task of the target, as the data decided it.
+
+    Returns
+    -------
+    settings : Settings
+
+    Raises
+    ------
+    UsageError
+        If ``--loss`` names a loss of the other task.
+    """
+    defaults, names = (
+        (REGRESSOR_DEFAULTS, REGRESSION_LOSS_NAMES)
+        if task == "regression"
+        else (ESTIMATOR_DEFAULTS, LOSS_NAMES)
+    )
+    loss = defaults["loss"] if settings.loss is None else settings.loss
+    if loss not in names:
+        other = "classification" if task == "regression" else "regression"
+        raise UsageError(
+            f"--loss {loss} is a loss for {other}, and the target is learned by "
+            f"{task}; pass --loss one of {', '.join(names)}, or --task {other}"
+        )
+    return replace(settings, task=task, loss=loss)
 
 
 def _finetune_epochs(finetune_epochs, n_epochs, sparsity):

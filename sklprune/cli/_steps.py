@@ -13,6 +13,7 @@ from .. import __version__
 from ._columns import imputation_notes
 from ._data import hold_out, load_table, table_summary
 from ._report import check_writable
+from ._settings import for_task
 
 # The packages of each extra the command's outputs use.
 EXTRA_PACKAGES = {
@@ -23,18 +24,28 @@ EXTRA_PACKAGES = {
 
 
 def prepare(settings):
-    """Check what can fail before training: output directory, data.
+    """Check what can fail before training: output directory, data, loss.
 
     Without a test file, ``run`` holds out its test rows here; the notes on the
     data (rows and columns dropped, values imputed) are then complete.
+
+    Returns
+    -------
+    out : pathlib.Path
+        The output directory.
+    table : Table
+        The data.
+    settings : Settings
+        ``settings`` for the task of the data's target (:func:`for_task`).
     """
     out = check_writable(settings.out)
     torch.set_num_threads(settings.threads)
     table = load_table(settings.data)
+    settings = for_task(settings, table.task)
     if table.X_test is None and settings.test_size is not None:
         hold_out(table, settings.test_size, settings.random_state)
     table.notes += imputation_notes(table)
-    return out, table
+    return out, table, settings
 
 
 def print_header(settings, table, scheme=None):
@@ -49,7 +60,7 @@ def print_header(settings, table, scheme=None):
     lines = [f"sklprune {settings.command}", *table_summary(table)]
     if table.held_out:
         lines[-1] += (
-            f" (test rows held out: a stratified {settings.test_size:.0%} of the "
+            f" (test rows held out: a {table.split} {settings.test_size:.0%} of the "
             f"data, --random-state {settings.random_state}; pass --test FILE to use "
             "your own)"
         )
@@ -93,6 +104,7 @@ def _settings_report(settings):
     else:
         sparsity = {"sparsities": settings.sparsities}
     return sparsity | {
+        "task": settings.task,
         "strategy": settings.strategy,
         "granularity": settings.granularity,
         "scope": settings.scope,
@@ -111,13 +123,19 @@ def _settings_report(settings):
 
 def _data_report(settings, table):
     if table.held_out:
-        test = f"held out: a stratified {settings.test_size:g} of the data"
+        test = f"held out: a {table.split} {settings.test_size:g} of the data"
     else:
         test = settings.data.test
+    if table.task == "regression":
+        y = table.y_train
+        target = {"target_range": [float(y.min()), float(y.max())]}
+    else:
+        target = {"classes": list(table.classes)}
     return {
         "source": str(table.source),
         "target": str(table.target),
-        "classes": list(table.classes),
+        "task": table.task,
+        **target,
         "n_train": len(table.X_train),
         "n_test": None if table.X_test is None else len(table.X_test),
         "test": test,

@@ -6,7 +6,7 @@
   are shuffled (:func:`~sklearn.inspection.permutation_importance`; sparse input
   is shuffled column by column without densifying it);
 * :func:`gradient_importances` — input saliency ``mean |dL/dx_j * x_j|`` of a
-  network, from its own loss;
+  network, from its own loss (a classification or a regression loss);
 * :func:`weight_importances` — the norm of each input column of a network's first
   ``nn.Linear``.
 
@@ -17,7 +17,7 @@ a method and selecting features is the pruner's job.
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import is_classifier
+from sklearn.base import is_classifier, is_regressor
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import check_scoring
 from sklearn.utils import check_random_state
@@ -25,8 +25,8 @@ from sklearn.utils.parallel import Parallel, delayed
 from skorch import NeuralNet
 from torch import nn
 
+from .._estimator import BasePrunedEstimator
 from .._training.batching import dense_rows
-from ..classifier import PrunedClassifier
 
 # Rows per batch of the input-gradient pass: dense and sparse input alike are
 # densified one batch at a time.
@@ -34,7 +34,8 @@ GRADIENT_BATCH_SIZE = 512
 
 
 def is_network(estimator):
-    return isinstance(estimator, (NeuralNet, PrunedClassifier))
+    """Whether ``estimator`` is a skorch net or a pruned classifier or regressor."""
+    return isinstance(estimator, (NeuralNet, BasePrunedEstimator))
 
 
 def model_attribute(estimator):
@@ -138,7 +139,7 @@ def _sparse_column_scores(estimator, X, y, column, random_state, n_repeats, scor
 
 
 def _find_net(estimator):
-    """The skorch net of a skorch net or of a PrunedClassifier, else None."""
+    """The skorch net of a skorch net or of a pruned estimator, else None."""
     if isinstance(estimator, NeuralNet):
         return estimator
     net = getattr(estimator, "net_", None)
@@ -162,10 +163,11 @@ def gradient_importances(estimator, X, y):
         _unsupported(
             "gradient",
             estimator,
-            "it is neither a fitted skorch net nor a PrunedClassifier",
+            "it is neither a fitted skorch net nor a PrunedClassifier or "
+            "PrunedRegressor",
             X.shape[1],
         )
-    target = _loss_target(estimator, net, y)
+    target = _loss_target(estimator, net, X, y)
     reduction = getattr(getattr(net, "criterion_", None), "reduction", "mean")
     param = next(module.parameters(), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else None
@@ -197,8 +199,11 @@ def _is_column(tensor):
     )
 
 
-def _loss_target(estimator, net, y):
+def _loss_target(estimator, net, X, y):
     """y as the network's loss expects it."""
+    if is_regressor(estimator) and estimator is not net:
+        # PrunedRegressor: the standardised targets, as in its fit
+        return estimator._training_targets(X, y, None)[0]
     if estimator is not net:  # PrunedClassifier: class indices, as in its fit
         classes = list(estimator.classes_)
         index = {label: i for i, label in enumerate(classes)}

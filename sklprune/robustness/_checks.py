@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.base import is_regressor
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
@@ -12,25 +13,25 @@ from ._noise import numeric_columns
 
 
 def check_models(models, side):
-    """One fitted classifier with ``predict_proba``, or a list of them, as a list.
+    """One fitted classifier or regressor, or a list of them, as a list.
 
     Parameters
     ----------
-    models : classifier or list of classifiers
+    models : estimator or list of estimators
         What the caller passed for ``side``.
     side : {"reference", "pruned"}
         Which argument it is, for the messages.
 
     Returns
     -------
-    models : list of classifiers
+    models : list of estimators
     """
     models = list(models) if isinstance(models, list | tuple) else [models]
     if not models:
         raise ValueError(f"{side} is an empty list; pass at least one fitted model.")
     for i, model in enumerate(models):
-        what = side if len(models) == 1 else f"{side}[{i}]"
-        if not hasattr(model, "predict_proba"):
+        what = _name(side, i, models)
+        if not is_regressor(model) and not hasattr(model, "predict_proba"):
             raise ValueError(
                 f"{what} ({type(model).__name__}) has no predict_proba; the report "
                 "needs probabilities: use a probabilistic classifier, e.g. "
@@ -43,12 +44,96 @@ def check_models(models, side):
                 f"{what} ({type(model).__name__}) is not fitted; call fit on it "
                 "before comparing it."
             ) from None
-        if not hasattr(model, "classes_"):
+        if not is_regressor(model) and not hasattr(model, "classes_"):
             raise ValueError(
                 f"{what} ({type(model).__name__}) has no classes_; the report needs "
-                "fitted classifiers."
+                "fitted classifiers or regressors."
             )
     return models
+
+
+def check_task(models):
+    """``"regression"`` when every model is a regressor, else ``"classification"``.
+
+    Parameters
+    ----------
+    models : dict
+        Side name -> list of models checked by :func:`check_models`.
+
+    Returns
+    -------
+    task : {"classification", "regression"}
+    """
+    kinds = {
+        _name(side, i, ms): is_regressor(model)
+        for side, ms in models.items()
+        for i, model in enumerate(ms)
+    }
+    if len(set(kinds.values())) > 1:
+        regressor = next(name for name, kind in kinds.items() if kind)
+        classifier = next(name for name, kind in kinds.items() if not kind)
+        raise ValueError(
+            f"{regressor} is a regressor and {classifier} a classifier; compare "
+            "models of the same task."
+        )
+    return "regression" if next(iter(kinds.values())) else "classification"
+
+
+def check_regression_target(y):
+    """The target values of the held-out rows as a float array of one column.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        What the caller passed.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,)
+    """
+    try:
+        values = np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "y holds values that are not numbers; the models are regressors, so "
+            "pass the target values of the rows."
+        ) from None
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values.ravel()
+    if values.ndim != 1:
+        raise ValueError(
+            f"y has shape {values.shape}: the report compares regressors of one "
+            "target; pass one column of y (and models fitted on it) at a time."
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError("y holds NaN or infinite values; pass finite targets.")
+    return values
+
+
+def check_tolerance(tolerance):
+    """Raise unless ``tolerance`` is None or a number >= 0.
+
+    Parameters
+    ----------
+    tolerance : object
+        The argument: how far a prediction must move to count as changed.
+    """
+    if tolerance is None:
+        return
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, numbers.Real)
+        or not tolerance >= 0
+    ):
+        raise ValueError(
+            "tolerance must be None or a number >= 0, in the units of y; got "
+            f"{tolerance!r}."
+        )
+
+
+def _name(side, i, models):
+    """``side``, or ``side[i]`` when the side holds several models."""
+    return side if len(models) == 1 else f"{side}[{i}]"
 
 
 def check_classes(models):
@@ -69,7 +154,7 @@ def check_classes(models):
         for i, model in enumerate(ms):
             other = np.asarray(model.classes_)
             if other.shape != classes.shape or not np.array_equal(other, classes):
-                what = side if len(ms) == 1 else f"{side}[{i}]"
+                what = _name(side, i, ms)
                 raise ValueError(
                     f"The models know different classes: {first} has "
                     f"{classes.tolist()}, {what} has {other.tolist()}; compare models "
@@ -86,7 +171,7 @@ def check_rows(X, y):
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Held-out rows.
     y : array-like of shape (n_samples,)
-        Their labels.
+        Their labels or target values.
 
     Returns
     -------
@@ -95,8 +180,8 @@ def check_rows(X, y):
     n_rows = _num_samples(X)
     if _num_samples(y) != n_rows:
         raise ValueError(
-            f"X has {n_rows} rows but y has {_num_samples(y)} labels; pass one "
-            "label per row."
+            f"X has {n_rows} rows but y has {_num_samples(y)} values; pass one "
+            "label or target value per row."
         )
     if n_rows == 0:
         raise ValueError("X has no rows; pass held-out rows to score the models on.")
@@ -128,7 +213,7 @@ def check_n_features(models, X):
     Parameters
     ----------
     models : dict
-        Side name -> list of fitted classifiers.
+        Side name -> list of fitted models.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Held-out rows.
     """
@@ -139,7 +224,7 @@ def check_n_features(models, X):
         for i, model in enumerate(ms):
             n = getattr(model, "n_features_in_", None)
             if n is not None:
-                expected[side if len(ms) == 1 else f"{side}[{i}]"] = int(n)
+                expected[_name(side, i, ms)] = int(n)
     if len(set(expected.values())) > 1:
         listed = ", ".join(f"{name} {n}" for name, n in expected.items())
         raise ValueError(
@@ -164,7 +249,7 @@ def check_test_indices(test_indices, models, n_rows):
         One array of row positions per pair of models; ``None`` scores every
         model on every row.
     models : dict
-        Side name -> list of fitted classifiers.
+        Side name -> list of fitted models.
     n_rows : int
         Rows of ``X``.
 

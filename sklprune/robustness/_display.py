@@ -5,7 +5,8 @@ import pandas as pd
 
 from .._plotting import import_pyplot
 from ._metrics import DEFAULT_N_BINS
-from ._report import SIDES, robustness_report
+from ._report import robustness_report
+from ._statistics import SIDES
 
 
 class RobustnessDisplay:
@@ -49,6 +50,7 @@ class RobustnessDisplay:
     See Also
     --------
     robustness_report : The numbers behind the picture.
+    RegressionRobustnessDisplay : The picture for regressors.
 
     Examples
     --------
@@ -184,6 +186,12 @@ class RobustnessDisplay:
         >>> display.ax_[2].get_xlabel()
         'Recall change (pruned - reference)'
         """
+        if "by_target" in report:
+            raise ValueError(
+                "report compares regressors, and RobustnessDisplay draws the "
+                "calibration of classifiers; draw it with "
+                "RegressionRobustnessDisplay.from_report(report)."
+            )
         missing = {"confidence", "per_class", "n_bins", "scores", "n_models"}
         missing -= set(report)
         if missing:

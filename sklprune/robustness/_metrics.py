@@ -1,11 +1,15 @@
-"""The scores the report compares: calibration error, accuracy, Brier, log-loss."""
+"""The scores the report compares: calibration error, accuracy, Brier and log-loss of
+classifiers; R², mean absolute and root mean squared error of regressors."""
 
 import numpy as np
 from sklearn.metrics import (
     accuracy_score,
     brier_score_loss,
     log_loss,
+    mean_absolute_error,
     precision_recall_fscore_support,
+    r2_score,
+    root_mean_squared_error,
 )
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import column_or_1d
@@ -14,6 +18,7 @@ from ._checks import check_count
 
 DEFAULT_N_BINS = 15
 SCORES = ("accuracy", "expected_calibration_error", "brier_score", "log_loss")
+REGRESSION_SCORES = ("r2", "mean_absolute_error", "root_mean_squared_error")
 
 
 def expected_calibration_error(y_true, y_proba, *, labels=None, n_bins=DEFAULT_N_BINS):
@@ -137,4 +142,42 @@ def score_model(model, X, y, rows, classes, n_bins):
         ),
         "brier_score": brier_score_loss(y_rows, proba, labels=classes),
         "log_loss": log_loss(y_rows, proba, labels=classes),
+    }
+
+
+def score_regressor(model, X, y, rows):
+    """Predictions and every regression score of one model on its rows.
+
+    Parameters
+    ----------
+    model : regressor
+        A fitted regressor of one target.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        All held-out rows.
+    y : ndarray of shape (n_samples,)
+        Their target values.
+    rows : ndarray of int
+        The rows of ``X`` this model is scored on.
+
+    Returns
+    -------
+    run : dict
+        ``rows``, ``predicted``, and one float per name of
+        ``REGRESSION_SCORES``.
+    """
+    X_rows, y_rows = _safe_indexing(X, rows), y[rows]
+    predicted = np.asarray(model.predict(X_rows), dtype=float)
+    if predicted.ndim == 2 and predicted.shape[1] == 1:
+        predicted = predicted.ravel()
+    if predicted.shape != y_rows.shape:
+        raise ValueError(
+            f"{type(model).__name__}.predict gives shape {predicted.shape} for "
+            f"{len(rows)} rows; the report compares regressors of one target."
+        )
+    return {
+        "rows": rows,
+        "predicted": predicted,
+        "r2": r2_score(y_rows, predicted),
+        "mean_absolute_error": mean_absolute_error(y_rows, predicted),
+        "root_mean_squared_error": root_mean_squared_error(y_rows, predicted),
     }

@@ -1,4 +1,4 @@
-"""Accuracy under perturbed input: Gaussian noise for dense rows, dropout for sparse.
+"""Scores under perturbed input: Gaussian noise for dense rows, dropout for sparse.
 
 The noise goes into ``X`` as given when it holds numbers, and into the input of
 each pipeline's last step when it does not (raw text: the TF-IDF matrix each
@@ -8,7 +8,6 @@ pipeline makes of it loses words), see :func:`noise_targets`.
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state
 
@@ -34,7 +33,7 @@ def noise_targets(noise_on, models, X):
         numeric or sparse array, a DataFrame with numeric columns), else
         ``"last_step"`` when every model is a pipeline.
     models : dict
-        Side name -> list of fitted classifiers.
+        Side name -> list of fitted models.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Held-out rows.
 
@@ -127,12 +126,15 @@ def numeric_columns(X):
     return None
 
 
-def accuracy_under_noise(targets, runs, rows, y, levels, n_repeats, random_state):
-    """Accuracy of every model at every level: side -> (n_levels, n_models).
+def scores_under_noise(
+    targets, runs, rows, y, levels, n_repeats, random_state, metrics
+):
+    """Every metric of every model at every level: metric -> side -> (n_levels,
+    n_models).
 
     Models that predict from the same rows see the same perturbed copies of them;
     models with rows of their own see copies perturbed with the same seed. Level
-    0 takes the plain accuracy of ``runs``, a level above 0 the mean over
+    0 takes the plain scores of ``runs``, a level above 0 the mean over
     ``n_repeats`` copies.
 
     Parameters
@@ -141,41 +143,80 @@ def accuracy_under_noise(targets, runs, rows, y, levels, n_repeats, random_state
         Side name -> list of ``(predictor, rows to perturb)`` per model, as
         :func:`noise_targets` returns them (sparse rows in CSR or CSC).
     runs : dict
-        Side name -> the scores of each model on its rows, in the same order.
+        Side name -> the scores of each model on its rows, in the same order;
+        each holds a value under the name of every metric.
     rows : dict
         Side name -> the rows each model is scored on.
     y : ndarray of shape (n_samples,)
-        Their labels.
+        Their labels or target values.
     levels : ndarray of shape (n_levels,)
         Checked noise levels.
     n_repeats : int
         Perturbed copies per level above 0.
     random_state : int, RandomState instance or None
         Seeds the perturbations.
+    metrics : dict
+        Metric name -> function ``(y_true, y_pred) -> float``, such as
+        ``{"accuracy": accuracy_score}``.
 
     Returns
     -------
-    accuracy : dict
-        Side name -> ndarray of shape (n_levels, n_models).
+    scores : dict
+        Metric name -> side name -> ndarray of shape (n_levels, n_models).
     """
     rng = check_random_state(random_state)
     inputs = {id(X): X for pairs in targets.values() for _, X in pairs}
     scales = {}
     if np.any(levels > 0):
         scales = {key: _noise_scale(X) for key, X in inputs.items()}
-    result = {side: np.zeros((len(levels), len(ts))) for side, ts in targets.items()}
+    result = {
+        name: {side: np.zeros((len(levels), len(ts))) for side, ts in targets.items()}
+        for name in metrics
+    }
     for i, level in enumerate(levels):
         if level == 0:
-            for side in targets:
-                result[side][i] = [run["accuracy"] for run in runs[side]]
+            for name in metrics:
+                for side in targets:
+                    result[name][side][i] = [run[name] for run in runs[side]]
             continue
         for _ in range(n_repeats):
             noisy = _perturb_each(inputs, level, rng, scales)
             for side, pairs in targets.items():
                 for j, ((model, X), r) in enumerate(zip(pairs, rows[side])):
                     predicted = model.predict(_safe_indexing(noisy[id(X)], r))
-                    result[side][i, j] += accuracy_score(y[r], predicted) / n_repeats
+                    for name, metric in metrics.items():
+                        value = metric(y[r], predicted)
+                        result[name][side][i, j] += value / n_repeats
     return result
+
+
+def noise_text(noise_on, kind):
+    """Where the noise went and what it was, in words, for a report's text.
+
+    Parameters
+    ----------
+    noise_on : {"input", "last_step"}
+        The report's ``noise_on``.
+    kind : {"gaussian", "dropout", "mixed"}
+        The report's ``noise_kind``.
+
+    Returns
+    -------
+    text : str
+    """
+    where = (
+        "on the input of each pipeline's last step (what its other steps make of X)"
+        if noise_on == "last_step"
+        else "on X"
+    )
+    what = {
+        "dropout": "each non-zero entry dropped with probability <level>",
+        "gaussian": "Gaussian noise of <level> x each feature's standard deviation",
+        "mixed": "sparse inputs lose each non-zero entry with probability <level>, "
+        "dense ones get Gaussian noise of <level> x each feature's standard "
+        "deviation",
+    }[kind]
+    return f"{where}: {what}"
 
 
 def _perturb_each(inputs, level, rng, scales):

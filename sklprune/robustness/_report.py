@@ -1,9 +1,12 @@
-"""The report: :func:`robustness_report` and the RobustnessReport it returns."""
+"""The report: :func:`robustness_report`, and the RobustnessReport of classifiers.
+
+The report of regressors is :mod:`sklprune.robustness._regression`'s.
+"""
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.utils import Bunch
+from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import column_or_1d
 
 from ._checks import (
@@ -14,22 +17,20 @@ from ._checks import (
     check_models,
     check_n_features,
     check_rows,
+    check_task,
     check_test_indices,
 )
+from ._held_out import HeldOut, noise_frame, run_values
 from ._metrics import DEFAULT_N_BINS, SCORES, score_model
-from ._noise import (
-    DEFAULT_NOISE_LEVELS,
-    accuracy_under_noise,
-    noise_kind,
-    noise_targets,
-)
-from ._statistics import mean_and_std, welch_t_test
-
-SIDES = ("reference", "pruned")
+from ._noise import DEFAULT_NOISE_LEVELS, noise_targets, noise_text
+from ._regression import DEFAULT_N_QUANTILES, regression_report
+from ._statistics import SIDES, comparison_frame, mean_and_std, welch_t_test
+from ._text import PrintedReport, frame_text, title_line
 
 
-class RobustnessReport(Bunch):
-    """What :func:`robustness_report` returns: a Bunch of DataFrames that prints.
+class RobustnessReport(PrintedReport):
+    """What :func:`robustness_report` returns for classifiers: a Bunch of
+    DataFrames that prints.
 
     Printing it (``print(report)``), or :meth:`summary`, gives the tables as text.
     """
@@ -41,74 +42,31 @@ class RobustnessReport(Bunch):
         -------
         text : str
         """
-        runs = self.n_models
         lines = [
-            f"Did pruning hurt? reference vs pruned on {len(self.predictions)} rows"
-            + (
-                ""
-                if runs == {"reference": 1, "pruned": 1}
-                else f" ({runs['reference']} reference and {runs['pruned']} pruned "
-                "models; mean, std and Welch's t-test over models)"
-            ),
+            title_line(len(self.predictions), self.n_models),
             "",
             f"Scores (expected calibration error over {self.n_bins} equal-width "
             "bins of the top-class confidence)",
-            _text(self.scores),
+            frame_text(self.scores),
             "",
             "Per class, worst recall change first",
-            _text(self.per_class),
+            frame_text(self.per_class),
         ]
         if len(self.noise):
             lines += [
                 "",
-                f"Accuracy under noise {_noise_text(self)}; mean of "
-                f"{self.n_repeats} repeats",
-                _text(self.noise),
+                f"Accuracy under noise {noise_text(self.noise_on, self.noise_kind)}; "
+                f"mean of {self.n_repeats} repeats",
+                frame_text(self.noise),
             ]
         n_changed, n_rows = len(self.changed), len(self.predictions)
         lines += [
             "",
             f"Predictions changed: {n_changed} of {n_rows} rows "
             f"({n_changed / max(n_rows, 1):.1%}); by true class",
-            _text(self.changed_by_class),
+            frame_text(self.changed_by_class),
         ]
         return "\n".join(lines)
-
-    def __str__(self):
-        return self.summary()
-
-    def __repr__(self):
-        return self.summary()
-
-
-def _noise_text(report):
-    """Where the noise went and what it was, for the summary."""
-    where = (
-        "on the input of each pipeline's last step (what its other steps make of X)"
-        if report.noise_on == "last_step"
-        else "on X"
-    )
-    what = {
-        "dropout": "each non-zero entry dropped with probability <level>",
-        "gaussian": "Gaussian noise of <level> x each feature's standard deviation",
-        "mixed": "sparse inputs lose each non-zero entry with probability <level>, "
-        "dense ones get Gaussian noise of <level> x each feature's standard "
-        "deviation",
-    }[report.noise_kind]
-    return f"{where}: {what}"
-
-
-def _text(frame):
-    """A frame as text, with short column names and four decimals."""
-    short = {
-        column: column.replace("_reference", " ref")
-        .replace("_pruned", " pruned")
-        .replace("_", " ")
-        for column in frame.columns
-    }
-    return frame.rename(columns=short).to_string(
-        float_format=lambda v: f"{v:.4f}", na_rep="n/a"
-    )
 
 
 def robustness_report(
@@ -122,52 +80,71 @@ def robustness_report(
     noise_on="auto",
     n_repeats=3,
     n_bins=DEFAULT_N_BINS,
+    n_quantiles=DEFAULT_N_QUANTILES,
+    tolerance=None,
     random_state=None,
 ):
-    """Compare a pruned classifier with its reference: who paid for the lost weights.
+    """Compare a pruned model with its reference: who paid for the lost weights.
 
-    Both models (or both lists of models) are scored on held-out rows for:
+    For **classifiers**, both models (or both lists of models) are scored on
+    held-out rows for:
 
     * per-class recall and precision, and their change, worst recall change first;
     * accuracy, expected calibration error (``n_bins`` equal-width bins of the
       top-class confidence, see :func:`expected_calibration_error`), Brier score
       (:func:`~sklearn.metrics.brier_score_loss`: halved for two classes, the sum
       over classes for more) and log-loss;
-    * accuracy under perturbed input, at every level of ``noise_levels``: for dense
-      input, Gaussian noise of ``level`` times each feature's standard deviation
-      (over the rows) added to every numeric column; for sparse input (text,
-      one-hot), each non-zero entry set to zero with probability ``level``. The
-      noise goes into ``X`` when it holds numbers, and every model sees the same
-      perturbed rows; for pipelines on input without numbers (raw text), into
-      the input of each pipeline's last step, the rows its other steps make of
-      ``X`` (see ``noise_on``). Level 0 leaves the input untouched and gives the
-      plain accuracy;
+    * accuracy under perturbed input, at every level of ``noise_levels`` (below);
     * the rows whose predicted class changed, with both predictions and both
       confidences, and how they split by true class (the "pruning-identified
       exemplars" of Hooker et al. 2019).
 
+    For **regressors** (of one target), the same questions in a regressor's
+    terms, in a :class:`RegressionRobustnessReport`:
+
+    * R², mean absolute error and root mean squared error;
+    * the spread of the residuals (prediction minus target): mean, standard
+      deviation and quantiles;
+    * the mean absolute error, and its change, in each of ``n_quantiles``
+      quantile bins of the target, and of the reference's prediction: whether
+      pruning costs the rare high or low values more than the mean;
+    * R² and mean absolute error under perturbed input;
+    * the rows whose prediction moved by more than ``tolerance``.
+
+    The noise of a level is, for dense input, Gaussian noise of ``level`` times
+    each feature's standard deviation (over the rows) added to every numeric
+    column; for sparse input (text, one-hot), each non-zero entry set to zero
+    with probability ``level``. The noise goes into ``X`` when it holds numbers,
+    and every model sees the same perturbed rows; for pipelines on input without
+    numbers (raw text), into the input of each pipeline's last step, the rows
+    its other steps make of ``X`` (see ``noise_on``). Level 0 leaves the input
+    untouched and gives the plain scores.
+
     Several models per side (seeds, or the estimators of
     :func:`~sklearn.model_selection.cross_validate` with ``return_estimator=True``)
     give means over models, their standard deviations and Welch's t-test
-    (:func:`scipy.stats.ttest_ind` with ``equal_var=False``) of whether each class's
-    recall, and each score, changed. A row's prediction is then the most frequent
-    one among the models that scored it (ties: the first class), and its
-    confidence the mean probability those models give that class.
+    (:func:`scipy.stats.ttest_ind` with ``equal_var=False``) of whether each
+    score, each class's recall or each quantile's error changed. A row's
+    prediction is then the most frequent class among the models that scored it
+    (ties: the first class), and its confidence the mean probability those
+    models give that class; a regressor's, the mean of their predictions.
 
     Predictions come from ``predict``, probabilities from ``predict_proba``;
     calibration uses the class of highest probability.
 
     Parameters
     ----------
-    reference : classifier or list of classifiers
-        Fitted classifier(s) with ``predict_proba``: the dense model(s).
-    pruned : classifier or list of classifiers
-        Fitted classifier(s) with ``predict_proba`` and the same ``classes_``.
+    reference : classifier, regressor or list of them
+        Fitted model(s), the dense one(s): classifiers with ``predict_proba``,
+        or regressors.
+    pruned : classifier, regressor or list of them
+        Fitted model(s) of the same task (classifiers with the same
+        ``classes_``).
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Held-out rows. A DataFrame is passed to the models as it is; only its
         numeric columns get noise.
     y : array-like of shape (n_samples,)
-        Their labels.
+        Their labels, or target values.
     test_indices : list of array-like of int, default=None
         For models fitted on different folds: the rows of ``X`` each pair of
         models is scored on, one array per pair, e.g.
@@ -189,14 +166,23 @@ def robustness_report(
     n_repeats : int, default=3
         Perturbed copies of ``X`` per level above 0.
     n_bins : int, default=15
-        Equal-width confidence bins of the expected calibration error.
+        Classifiers: equal-width confidence bins of the expected calibration
+        error.
+    n_quantiles : int, default=5
+        Regressors: quantile bins of the target and of the prediction (5:
+        quintiles).
+    tolerance : float or None, default=None
+        Regressors: how far, in the units of ``y``, a row's prediction must
+        move to count as changed. ``None``: a tenth of the standard deviation
+        of ``y``.
     random_state : int, RandomState instance or None, default=None
         Seeds the perturbations.
 
     Returns
     -------
-    report : RobustnessReport
-        A :class:`~sklearn.utils.Bunch` of DataFrames, which prints as text:
+    report : RobustnessReport or RegressionRobustnessReport
+        A :class:`~sklearn.utils.Bunch` of DataFrames, which prints as text.
+        For classifiers, a :class:`RobustnessReport`:
 
         * ``scores``: one row per score (accuracy, expected_calibration_error,
           brier_score, log_loss); columns ``reference``, ``pruned``, ``change``
@@ -207,8 +193,9 @@ def robustness_report(
           undefined: a class never predicted has no precision), and with several
           models ``recall_reference_std``, ``recall_pruned_std``, ``t_statistic``,
           ``p_value``.
-        * ``noise``: one row per level; ``accuracy_reference``, ``accuracy_pruned``,
-          ``change`` (and the ``_std`` over models with several).
+        * ``noise``: one row per level; ``accuracy_reference``,
+          ``accuracy_pruned``, ``accuracy_change`` (and the ``_std`` over models
+          and ``accuracy_p_value`` with several).
         * ``predictions``: one row per scored row of ``X`` (indexed by ``X``'s index
           for a DataFrame, else by position): ``true``, ``predicted_*``,
           ``confidence_*`` (the probability given to the predicted class),
@@ -224,18 +211,23 @@ def robustness_report(
           for some models and sparse for others), ``n_repeats``, ``n_models``
           (models per side).
 
+        For regressors, a :class:`RegressionRobustnessReport`; its tables are
+        listed there.
+
     Raises
     ------
     ValueError
-        When a model lacks ``predict_proba``, the models' ``classes_`` differ,
-        ``y`` holds labels the models never saw, or ``X`` has a different number
-        of features than the models.
+        When a classifier lacks ``predict_proba``, the models mix classifiers
+        and regressors, the classifiers' ``classes_`` differ, ``y`` holds labels
+        the models never saw (or, for regressors, several targets), or ``X`` has
+        a different number of features than the models.
     sklearn.exceptions.NotFittedError
         When a model is not fitted (a ``ValueError`` too).
 
     See Also
     --------
     RobustnessDisplay : Reliability curves and per-class recall change.
+    RegressionRobustnessDisplay : Predictions and error by quantile of regressors.
     expected_calibration_error : The calibration metric.
 
     References
@@ -265,15 +257,28 @@ def robustness_report(
     [0.9737, 0.6579, -0.3158]
     >>> len(report.changed)
     12
+
+    Regressors are compared by their errors:
+
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> reference = Ridge(alpha=0.01).fit(X_train, y_train)
+    >>> weaker = Ridge(alpha=10.0).fit(X_train, y_train)
+    >>> report = robustness_report(reference, weaker, X_test, y_test,
+    ...                            random_state=0)
+    >>> report.scores.loc["r2"].round(3).tolist()
+    [0.357, 0.143, -0.213]
+    >>> report.by_target["mae_change"].round(1).tolist()  # the extremes pay
+    [27.8, 8.0, -25.9, -0.3, 30.4]
     """
     models = {
         "reference": check_models(reference, "reference"),
         "pruned": check_models(pruned, "pruned"),
     }
-    classes = check_classes(models)
+    task = check_task(models)
     n_rows = check_rows(X, y)
-    y = column_or_1d(y)
-    check_labels(y, classes)
     check_n_features(models, X)
     if sp.issparse(X) and X.format not in ("csr", "csc"):
         X = X.tocsr()
@@ -282,31 +287,46 @@ def robustness_report(
     inputs = list({id(X): X for ts in targets.values() for _, X in ts}.values())
     levels = check_levels(noise_levels, inputs)
     check_count(n_repeats, "n_repeats")
-    check_count(n_bins, "n_bins")
+    held_out = HeldOut(
+        models, X, rows, levels, int(n_repeats), random_state, noise_on, targets
+    )
+    if task == "regression":
+        return regression_report(held_out, y, n_quantiles, tolerance)
+    return _classification_report(held_out, y, n_bins)
 
+
+def _classification_report(held_out, y, n_bins):
+    """The report of classifiers on checked held-out rows."""
+    models, X = held_out.models, held_out.X
+    classes = check_classes(models)
+    y = column_or_1d(y)
+    check_labels(y, classes)
+    check_count(n_bins, "n_bins")
     runs = {
-        side: [score_model(m, X, y, r, classes, n_bins) for m, r in zip(ms, rows[side])]
+        side: [
+            score_model(m, X, y, r, classes, n_bins)
+            for m, r in zip(ms, held_out.rows[side])
+        ]
         for side, ms in models.items()
     }
-    several = min(len(ms) for ms in models.values()) > 1
-    noise = accuracy_under_noise(
-        targets, runs, rows, y, levels, n_repeats, random_state
-    )
-    predictions, confidence = _predictions(runs, classes, X, y, n_rows)
+    noise = held_out.scores_under_noise(runs, y, {"accuracy": accuracy_score})
+    predictions, confidence = _predictions(runs, classes, X, y, len(y))
     return RobustnessReport(
-        scores=_scores_frame(runs, several),
-        per_class=_per_class_frame(runs, classes, predictions, several),
-        noise=_noise_frame(noise, levels, several),
+        scores=comparison_frame(
+            run_values(runs, SCORES), pd.Index(SCORES, name="score"), held_out.several
+        ),
+        per_class=_per_class_frame(runs, classes, predictions, held_out.several),
+        noise=noise_frame(noise, held_out),
         predictions=predictions,
         changed=predictions[predictions["changed"]],
         changed_by_class=_changed_by_class(predictions, classes),
         confidence=confidence,
         classes=classes,
         n_bins=int(n_bins),
-        noise_on=noise_on,
-        noise_kind=noise_kind(inputs),
-        n_repeats=int(n_repeats),
-        n_models={side: len(ms) for side, ms in models.items()},
+        noise_on=held_out.noise_on,
+        noise_kind=held_out.noise_kind,
+        n_repeats=held_out.n_repeats,
+        n_models=held_out.n_models,
     )
 
 
@@ -357,22 +377,6 @@ def _predictions(runs, classes, X, y, n_rows):
     return frame[scored], pd.concat(confidence, ignore_index=True)
 
 
-def _scores_frame(runs, several):
-    """The ``scores`` table: one row per score, both sides and the change."""
-    frame = pd.DataFrame(index=pd.Index(SCORES, name="score"))
-    values = {side: [[run[s] for run in runs[side]] for s in SCORES] for side in SIDES}
-    for side in SIDES:
-        frame[side] = mean_and_std(values[side])[0]
-    frame["change"] = frame["pruned"] - frame["reference"]
-    if several:
-        for side in SIDES:
-            frame[f"{side}_std"] = mean_and_std(values[side])[1]
-        frame["p_value"] = [
-            welch_t_test(p, r)[1] for p, r in zip(values["pruned"], values["reference"])
-        ]
-    return frame
-
-
 def _per_class_frame(runs, classes, predictions, several):
     """The ``per_class`` table: recall and precision per class, worst change first."""
     frame = pd.DataFrame(index=pd.Index(classes, name="class"))
@@ -394,18 +398,6 @@ def _per_class_frame(runs, classes, predictions, several):
         frame["t_statistic"] = [t for t, _ in tests]
         frame["p_value"] = [p for _, p in tests]
     return frame.sort_values("recall_change", kind="stable", na_position="last")
-
-
-def _noise_frame(noise, levels, several):
-    """The ``noise`` table: accuracy of both sides per noise level."""
-    frame = pd.DataFrame(index=pd.Index(levels, name="level"))
-    for side in SIDES:
-        frame[f"accuracy_{side}"] = mean_and_std(noise[side])[0]
-    frame["change"] = frame["accuracy_pruned"] - frame["accuracy_reference"]
-    if several:
-        for side in SIDES:
-            frame[f"accuracy_{side}_std"] = mean_and_std(noise[side])[1]
-    return frame
 
 
 def _changed_by_class(predictions, classes):
