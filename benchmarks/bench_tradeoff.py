@@ -250,15 +250,14 @@ def fit_method(method, recipe, seed, X, y, ratio):
         return make_classifier(recipe, seed, sparsity=0.0).fit(X, y)
     if method == TORCH:
         return fit_torch_one_shot(recipe, seed, X, y, sparsity)
-    widths, keep = small_dense_widths(X.shape[1], len(np.unique(y)), ratio)
     if method == "small dense":
+        widths, _ = small_dense_widths(X.shape[1], len(np.unique(y)), ratio)
         return make_classifier(
             recipe, seed, sparsity=0.0, hidden_layer_sizes=widths
         ).fit(X, y)
+    # Under granularity="neuron" the sparsity counts the weights compaction removes
+    # and scope="layer" narrows every layer alike: about small dense's widths.
     params = dict(METHODS[method])
-    if params.get("granularity") == "neuron":
-        # Hidden units kept in the same proportion as small dense's widths.
-        sparsity = 1.0 - keep
     return make_classifier(recipe, seed, sparsity=sparsity, **params).fit(X, y)
 
 

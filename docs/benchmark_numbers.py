@@ -52,6 +52,7 @@ SPARSE = "Sparse input: hashed text at scale"
 TRADEOFF = "Accuracy vs compression (Blalock et al. protocol)"
 REGRESSION = "PrunedRegressor: R² dense against 90 % and 97 % sparsity"
 STUDY = f"{TRADEOFF} > Defaults at high compression"
+COUPLED = "Coupled neuron pruning"
 PRETRAINED = "Pruning a trained network"
 MEAN = r"^([\d.]+)"
 BYTES = r"^([\d,]+)"
@@ -212,6 +213,42 @@ def _study_numbers():
     return numbers
 
 
+def _coupled_numbers():
+    """own_network.rst: neuron pruning of coupled units and the multiply-add budget."""
+    size = "**Compacted weights against the asked sparsity**"
+    accuracy = "**Test accuracy**"
+    speed = "**Predict time of the compacted network**"
+    cnn = "**The CNN of the issue under the multiply-add budget**"
+    numbers = {}
+    for key, module in [("res", "residual MLP"), ("cat", "two-branch MLP")]:
+        row = (module, "0.90")
+        numbers[f"cp_{key}90_promised"] = Cell(COUPLED, size, row, "promised")
+        numbers[f"cp_{key}90_compacted"] = Cell(COUPLED, size, row, "compacted")
+        numbers[f"cp_{key}90_acc"] = Cell(COUPLED, accuracy, row, "coupled")
+        numbers[f"cp_{key}90_dense"] = Cell(COUPLED, accuracy, row, "dense")
+        numbers[f"cp_{key}90_single"] = Cell(COUPLED, accuracy, row, "single-layer")
+        numbers[f"cp_{key}90_speedup"] = Cell(COUPLED, speed, row, "speed-up")
+    pruned = '0.75, budget="macs"'
+    for key, column in [
+        ("macs_removed", "MACs removed"),
+        ("widths", "widths"),
+        ("acc", "accuracy"),
+        ("speedup", "speed-up"),
+        ("params", "parameters"),
+    ]:
+        numbers[f"cp_cnn_{key}"] = Cell(COUPLED, cnn, pruned, column)
+    by_weights = '0.75, budget="parameters"'
+    for key, column in [
+        ("macs_removed", "MACs removed"),
+        ("widths", "widths"),
+        ("speedup", "speed-up"),
+    ]:
+        numbers[f"cp_cnn_par_{key}"] = Cell(COUPLED, cnn, by_weights, column)
+    numbers["cp_cnn_dense_acc"] = Cell(COUPLED, cnn, "dense", "accuracy")
+    numbers["cp_cnn_dense_params"] = Cell(COUPLED, cnn, "dense", "parameters")
+    return numbers
+
+
 def _regression_numbers():
     """regression.rst: PrunedRegressor against its dense fit and its peers."""
     numbers = {}
@@ -345,6 +382,7 @@ NUMBERS = {
     **_size_numbers(),
     **_sparse_numbers(),
     **_study_numbers(),
+    **_coupled_numbers(),
     **_regression_numbers(),
 }
 

@@ -178,6 +178,95 @@ def _draw_network(ax, layers):
     ax.set_axis_off()
 
 
+def plot_coupled_units():
+    """A residual block pruned layer by layer, and by groups of coupled units."""
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+    # Rows pruned in the layer before the sum (inp) and in the block's last layer.
+    layer_by_layer = {"inp": {1, 4}, "out": {2, 4, 6}, "hidden": {0, 3}}
+    coupled = {"inp": {1, 4, 6}, "out": {1, 4, 6}, "hidden": {0, 3}}
+    for ax, dead, title in (
+        (axes[0], layer_by_layer, "layer by layer: 3 of 5 zero rows still computed"),
+        (axes[1], coupled, "coupled groups: every zero row removed"),
+    ):
+        _draw_residual(ax, dead)
+        ax.set_title(title, fontsize=10)
+    handles = [
+        plt.Line2D([], [], ls="", marker="o", ms=9, color=KEEP_COLOR),
+        plt.Line2D([], [], ls="", marker="o", ms=9, mfc="white", mec="#d62728"),
+        plt.Line2D([], [], ls="", marker="o", ms=9, mfc="white", mec="0.75"),
+    ]
+    labels = ["kept", "zero, still computed", "removed by compaction"]
+    fig.legend(handles, labels, loc="lower center", ncols=3, fontsize=9)
+    fig.subplots_adjust(bottom=0.16)
+    return fig
+
+
+def _draw_residual(ax, dead):
+    """``h = inp(x)``; ``s = h + block(h)``; ``head(s)``, with 8 units in the sum."""
+    width, hidden = 8, 4
+    sum_dead = dead["inp"] & dead["out"]  # a sum's unit goes when all its sides do
+    columns = {
+        "x": (0.0, range(3), set(), set()),
+        "inp": (1.0, range(width), dead["inp"], sum_dead),
+        "hidden": (2.0, range(hidden), dead["hidden"], dead["hidden"]),
+        "out": (3.0, range(width), dead["out"], sum_dead),
+        "sum": (4.0, range(width), sum_dead, sum_dead),
+        "head": (5.0, range(3), set(), set()),
+    }
+
+    def y(name, i):
+        n = len(columns[name][1])
+        return (width - n) / 2 + i
+
+    def edge(a, i, b, j, **style):
+        removed = i in columns[a][3] or j in columns[b][3]
+        ax.plot(
+            [columns[a][0], columns[b][0]],
+            [y(a, i), y(b, j)],
+            color="0.88" if removed else "0.55",
+            lw=0.5,
+            ls=":" if removed else "-",
+            zorder=1,
+            **style,
+        )
+
+    for a, b in (("x", "inp"), ("inp", "hidden"), ("hidden", "out"), ("sum", "head")):
+        for i in columns[a][1]:
+            for j in columns[b][1]:
+                edge(a, i, b, j)
+    for i in range(width):  # the two sides of the sum, unit by unit
+        edge("out", i, "sum", i)
+        skip = i in sum_dead
+        ax.annotate(
+            "",
+            xy=(4.0, y("sum", i)),
+            xytext=(1.0, y("inp", i)),
+            arrowprops=dict(
+                arrowstyle="-",
+                connectionstyle="arc3,rad=-0.25",
+                color="0.88" if skip else "#2ca02c",
+                lw=0.6,
+                ls=":" if skip else "-",
+            ),
+            zorder=1,
+        )
+    for name, (x, units, zero, removed) in columns.items():
+        for i in units:
+            if i in removed:
+                face, edge_color = "white", "0.75"
+            elif i in zero:
+                face, edge_color = "white", "#d62728"
+            else:
+                face, edge_color = KEEP_COLOR, KEEP_COLOR
+            ax.scatter(x, y(name, i), s=70, color=face, edgecolor=edge_color, zorder=2)
+    ax.set_xticks(range(6), ["x", "inp", "block[0]", "block[2]", "sum", "head"])
+    ax.tick_params(length=0, labelsize=8)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_yticks([])
+    ax.set_ylim(-0.8, width - 0.2)
+
+
 def save_readme_figure(path):
     """Accuracy against sparsity on the digits data, cross-validated."""
     from sklearn.datasets import load_digits

@@ -20,6 +20,8 @@ PRUNING_DEFAULTS = {
     "strategy": "auto",
     "granularity": "weight",
     "scope": "lamp",
+    "budget": "parameters",
+    "group_reduction": "sum",
     "schedule": "polynomial",
 }
 
@@ -70,6 +72,12 @@ GRANULARITIES = ("weight", "neuron")
 
 # How the target sparsity is shared between the pruned layers.
 SCOPES = ("lamp", "global", "layer")
+
+# What the sparsity counts: weights, or the multiply-adds of a forward pass.
+BUDGETS = ("parameters", "macs")
+
+# How the scores of a group of coupled units are reduced to one.
+GROUP_REDUCTIONS = ("sum", "mean", "max")
 
 # Where the task of a target is not said, a numeric target of whole numbers with
 # more distinct values than this is regressed, not classified: the ``sklprune``

@@ -63,6 +63,7 @@ from .compaction._compact import compact
 from .inference._engine import CHECK_ROWS, ENGINES, choose_engine
 from .inference._predict import InferenceCache, validated_input
 from .losses import supports_sample_weight
+from .masks import BUDGETS, GROUP_REDUCTIONS
 from .persistence._encoding import module_from_state, module_to_state
 from .schedules import SCHEDULES
 from .strategies import STRATEGIES, PruningStrategy
@@ -90,6 +91,8 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         "strategy": [StrOptions({"auto", *STRATEGIES}), PruningStrategy, callable],
         "granularity": [StrOptions({"weight", "neuron"})],
         "scope": [StrOptions({"global", "lamp", "layer"})],
+        "budget": [StrOptions(set(BUDGETS))],
+        "group_reduction": [StrOptions(set(GROUP_REDUCTIONS))],
         "schedule": [StrOptions(set(SCHEDULES)), callable],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -125,6 +128,8 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         strategy,
         granularity,
         scope,
+        budget,
+        group_reduction,
         schedule,
         loss,
         optimizer,
@@ -150,6 +155,8 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         self.strategy = strategy
         self.granularity = granularity
         self.scope = scope
+        self.budget = budget
+        self.group_reduction = group_reduction
         self.schedule = schedule
         self.loss = loss
         self.optimizer = optimizer
@@ -339,6 +346,7 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         self.finetune_epochs_ = self._finetune_epochs()
         self.strategy_ = resolve_strategy(self.strategy, self.n_features_in_)
         self.sparsity_ = float(net.history[-1, "sparsity"])
+        self.macs_sparsity_ = float(net.history[-1].get("macs_sparsity", np.nan))
 
     def _set_size_attributes(self):
         params = list(self.module_.parameters())
@@ -396,6 +404,11 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         super().__setstate__(state)
         # Files saved before the engine parameter existed predict with torch.
         self.__dict__.setdefault("engine", "auto")
+        # Files saved before budgets counted multiply-adds counted parameters.
+        self.__dict__.setdefault("budget", "parameters")
+        self.__dict__.setdefault("group_reduction", "sum")
+        if "module_" in state:
+            self.__dict__.setdefault("macs_sparsity_", np.nan)
         if "module_" in state and "engine_" not in state:
             self.engine_ = "torch"
             self.engine_reason_ = (

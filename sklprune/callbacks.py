@@ -1,6 +1,5 @@
 """PruningCallback: prune any skorch net while it trains."""
 
-import numbers
 import warnings
 
 import torch
@@ -8,21 +7,15 @@ from skorch.callbacks import Callback
 
 from ._defaults import PRUNING_DEFAULTS as _DEFAULTS
 from ._training.auto import input_width, resolve_strategy
+from ._training.callback_parameters import check_parameters
 from ._training.optimizer_state import clear_optimizer_state, optimizers
 from ._training.pruning_runtime import PruningRuntime
 from ._training.saved_weights import callbacks_after, mask_state_dict, snapshot
 from ._training.sparse_grad import mask_gradient_, mask_parameter_
 from ._training.starting_masks import masks_from_zeros
-from .masks import (
-    GRANULARITIES,
-    SCOPES,
-    achieved_sparsity,
-    apply_masks,
-    check_sparsity,
-    compute_masks,
-)
+from .masks import achieved_sparsity, apply_masks
 from .schedules import get_schedule
-from .strategies import accumulation_dtype, get_strategy
+from .strategies import get_strategy
 
 
 class PruningCallback(Callback):
@@ -64,13 +57,35 @@ class PruningCallback(Callback):
         ``"global"``: one threshold over the raw scores of all targets (each target
         keeps a floor of weights, so no layer is emptied). ``"lamp"``: one
         threshold over layer-normalised scores (LAMP, Lee et al. 2021), which
-        keeps small layers such as the output layer from being pruned away.
-        ``"layer"``: every target pruned to ``sparsity``.
+        keeps small layers such as the output layer from being pruned away; under
+        ``budget="macs"`` the scores of groups of coupled units are also divided by
+        their cost, so the costlier go first.
+        ``"layer"``: every target (every family of groups) pruned alike.
     granularity : {"weight", "neuron"}, default="weight"
         Single weights, or whole output units (rows of a Linear, output channels of
-        a Conv) scored by the mean score of their weights. With the default
-        ``targets``, the last layer is left out under ``"neuron"``: its output units
-        are the network's outputs, not hidden units.
+        a Conv, columns of an Embedding). Under ``"neuron"`` the units that can
+        only be removed together (the outputs of layers added in a residual sum, a
+        channel and its BatchNorm entry) form one group, found once per fit from
+        the graph that :func:`~sklprune.compact` walks
+        (:func:`~sklprune.compaction.coupled_units`); a group is scored from its
+        weights and the input columns that read it, and pruned whole, those columns
+        included, so the sparsity asked is the one the compacted network has. Units
+        that reach the module's output (the class logits) are never pruned.
+    budget : {"parameters", "macs"}, default="parameters"
+        What ``sparsity`` counts: the target weights, or the multiply-adds of one
+        sample's forward pass through the target layers (measured on the first
+        training batch); ``"macs"`` needs ``granularity="neuron"``. Under
+        ``"macs"``, 0.75 removes three quarters of the multiply-adds, mostly from
+        the convolutions, where they are.
+    group_reduction : {"sum", "mean", "max"}, default="sum"
+        How a group's score is made from its members' (its rows in one target, the
+        columns of one target that read it), each first divided by its mean over
+        the group's family.
+    coupled : bool, default=True
+        Under ``"neuron"``, prune groups of coupled units. ``False`` prunes the
+        units of every layer on their own, the output layer left out, counting
+        their rows only; so does a module whose graph cannot be followed, with a
+        warning naming the node.
     schedule : str, Schedule subclass or callable, default="polynomial"
         ``"one_shot"`` (at ``start_epoch``), ``"iterative"`` (equal steps),
         ``"polynomial"`` (cubic, Zhu & Gupta 2017), a
@@ -118,7 +133,14 @@ class PruningCallback(Callback):
     schedule_ : callable
         The resolved schedule, ``epoch -> sparsity``.
     target_sparsity_ : float
-        The schedule's sparsity after the last epoch.
+        The schedule's sparsity after the last epoch, in what ``budget`` counts.
+
+    Notes
+    -----
+    Every epoch logs ``sparsity`` (the fraction of the target weights that are
+    zero), ``macs_sparsity`` (the fraction of the target layers' multiply-adds of
+    one sample that pruning removed, once the first training batch has shown the
+    output sizes), ``sparsity_target`` and ``event_prune`` to ``net.history``.
 
     Examples
     --------
@@ -144,6 +166,9 @@ class PruningCallback(Callback):
         strategy=_DEFAULTS["strategy"],
         scope=_DEFAULTS["scope"],
         granularity=_DEFAULTS["granularity"],
+        budget=_DEFAULTS["budget"],
+        group_reduction=_DEFAULTS["group_reduction"],
+        coupled=True,
         schedule=_DEFAULTS["schedule"],
         start_epoch=1,
         end_epoch=None,
@@ -158,6 +183,9 @@ class PruningCallback(Callback):
         self.strategy = strategy
         self.scope = scope
         self.granularity = granularity
+        self.budget = budget
+        self.group_reduction = group_reduction
+        self.coupled = coupled
         self.schedule = schedule
         self.start_epoch = start_epoch
         self.end_epoch = end_epoch
@@ -172,7 +200,7 @@ class PruningCallback(Callback):
 
     def initialize(self):
         """Check the parameters and reset all state (runs on every fresh fit)."""
-        self._check_params()
+        check_parameters(self)
         # "auto" needs the width of the input: resolved in on_train_begin.
         auto = isinstance(self.strategy, str) and self.strategy == "auto"
         self.strategy_ = None if auto else get_strategy(self.strategy)
@@ -202,6 +230,10 @@ class PruningCallback(Callback):
             self._settle_starting_weights(net)
         self._plan_statistics(net)
 
+    def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+        if training:
+            self._runtime_for(net).measure_positions(batch)
+
     def on_grad_computed(self, net, named_parameters, training=None, **kwargs):
         runtime = self._runtime_for(net)
         if runtime.gather:
@@ -210,7 +242,9 @@ class PruningCallback(Callback):
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
         if training:
-            self._mask_weights(self._runtime_for(net))
+            runtime = self._runtime_for(net)
+            runtime.stop_measuring()
+            self._mask_weights(runtime)
 
     def on_epoch_end(self, net, **kwargs):
         epoch = len(net.history)
@@ -221,6 +255,8 @@ class PruningCallback(Callback):
         self._record(net, pruned)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
+        if self._runtime_ is not None:
+            self._runtime_.stop_measuring()
         self._remask_restored_weights(net)
         self._mask_weights_restored_later(net)
         self._record_last_epoch(net)
@@ -231,30 +267,6 @@ class PruningCallback(Callback):
         return state
 
     # ------------------------------------------------------------------ steps
-
-    def _check_params(self):
-        check_sparsity(self.sparsity)
-        if self.scope not in SCOPES:
-            raise ValueError(f"scope must be one of {SCOPES}; got {self.scope!r}.")
-        if self.granularity not in GRANULARITIES:
-            raise ValueError(
-                f"granularity must be one of {GRANULARITIES}; got {self.granularity!r}."
-            )
-        for name in ("start_epoch", "frequency"):
-            _check_int(name, getattr(self, name), minimum=1)
-        if self.end_epoch is not None:
-            _check_int("end_epoch", self.end_epoch, minimum=self.start_epoch)
-        if self.rewind_epoch is not None:
-            _check_int("rewind_epoch", self.rewind_epoch, minimum=0)
-        mode = self.masks_from_zeros
-        if not (isinstance(mode, bool) or mode == "auto"):
-            raise ValueError(
-                f"masks_from_zeros must be 'auto', True or False; got {mode!r}."
-            )
-        if not callable(self.sink):
-            raise TypeError(
-                f"sink must be a callable such as print; got {self.sink!r}."
-            )
 
     def _build_schedule(self, net):
         end_epoch = self._end_epoch(net.max_epochs)
@@ -284,8 +296,9 @@ class PruningCallback(Callback):
         if masks is None:
             return
         self.masks_ = masks
-        self.target_sparsity_ = achieved_sparsity(masks.values())
         self._mask_weights_and_momenta(net, runtime)
+        # Multiply-adds are measured on the first batch, after this: 0 until then.
+        self.target_sparsity_ = runtime.achieved(self.budget) or 0.0
 
     def _check_masks_fit(self, runtime):
         shapes = {n: tuple(p.shape) for n, p in runtime.params.items()}
@@ -346,6 +359,9 @@ class PruningCallback(Callback):
     def _record(self, net, pruned):
         runtime = self._runtime_for(net)
         net.history.record("sparsity", achieved_sparsity(runtime.params.values()))
+        macs_sparsity = runtime.achieved("macs")
+        if macs_sparsity is not None:
+            net.history.record("macs_sparsity", macs_sparsity)
         net.history.record("sparsity_target", float(self.target_sparsity_))
         net.history.record("event_prune", pruned)
 
@@ -429,7 +445,12 @@ class PruningCallback(Callback):
         module = net.module_
         if self._runtime_ is None or self._runtime_.module is not module:
             self._runtime_ = PruningRuntime(
-                module, self.targets, self.strategy_, self.granularity
+                module,
+                self.targets,
+                self.strategy_,
+                self.granularity,
+                coupled=self.coupled,
+                budget=self.budget,
             )
         return self._runtime_
 
@@ -439,27 +460,11 @@ class PruningCallback(Callback):
         clear_optimizer_state(net, runtime.params, self.masks_)
 
     def _prune(self, net, runtime, target):
-        weights = {n: p.detach() for n, p in runtime.params.items()}
-        statistics = runtime.statistics.means()
-        for stat in self.strategy_.statistics:
-            per_target = statistics.setdefault(stat, {})
-            for name, w in weights.items():
-                dtype = accumulation_dtype(w.dtype)
-                per_target.setdefault(name, torch.zeros_like(w, dtype=dtype))
-        scores = self.strategy_.score(weights, statistics)
-        _check_scores(scores, weights, self.strategy_)
-        self.masks_ = compute_masks(
-            scores,
-            target,
-            previous=self.masks_,
-            scope=self.scope,
-            granularity=self.granularity,
-            neuron_dims=runtime.neuron_dims,
-        )
+        self.masks_ = runtime.new_masks(self.strategy_, target, self.masks_, self)
         self.target_sparsity_ = target
         self._mask_weights_and_momenta(net, runtime)
         runtime.gather = False
-        achieved = achieved_sparsity(runtime.params.values())
+        achieved = runtime.achieved(self.budget)
         self._report(f"PruningCallback: target {target:.4f}, achieved {achieved:.4f}")
 
     @torch.no_grad()
@@ -468,25 +473,4 @@ class PruningCallback(Callback):
         apply_masks(runtime.params, self.masks_)
         for optimizer in optimizers(net):
             optimizer.state.clear()
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}.")
-
-
-def _check_scores(scores, weights, strategy):
-    missing = set(weights) - set(scores)
-    if missing:
-        raise ValueError(
-            f"Strategy {strategy!r} returned no scores for {sorted(missing)}."
-        )
-    for name, w in weights.items():
-        if tuple(scores[name].shape) != tuple(w.shape):
-            raise ValueError(
-                f"Strategy {strategy!r} returned scores of shape "
-                f"{tuple(scores[name].shape)} for {name!r} of shape {tuple(w.shape)}."
-            )
 

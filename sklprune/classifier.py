@@ -74,10 +74,17 @@ PruningStrategy, default="auto"
         ``benchmarks/bench_tradeoff.py``; the choice is in ``strategy_``. See
         :ref:`strategies` for when to choose another.
     granularity : {"weight", "neuron"}, default="weight"
-        Prune single weights, or whole hidden units.
+        Prune single weights, or whole hidden units, by groups of coupled units;
+        see :class:`~sklprune.PruningCallback`.
     scope : {"lamp", "global", "layer"}, default="lamp"
         One threshold over layer-normalised scores (LAMP), over raw scores, or
         every layer to ``sparsity``; see :class:`~sklprune.PruningCallback`.
+    budget : {"parameters", "macs"}, default="parameters"
+        What ``sparsity`` counts: the prunable weights, or the multiply-adds of a
+        forward pass through their layers (``granularity="neuron"`` only).
+    group_reduction : {"sum", "mean", "max"}, default="sum"
+        How the scores of the members of a group of coupled units make its score;
+        see :class:`~sklprune.PruningCallback`.
     schedule : {"polynomial", "iterative", "one_shot"} or callable, \
 default="polynomial"
         How sparsity grows over the pruning epochs.
@@ -184,11 +191,13 @@ callable, default="cross_entropy"
         The trained network; pruned weights are exact zeros, or, with
         ``compact=True``, the compacted network without its pruned hidden units.
     history_ : skorch.History
-        Per-epoch log: losses, ``sparsity``, ``sparsity_target``, ``event_prune``.
+        Per-epoch log: losses, ``sparsity``, ``macs_sparsity``,
+        ``sparsity_target``, ``event_prune``.
     sparsity_ : float
-        Achieved fraction of zeros over the pruned weights, as the pruning callback
-        logs it (under ``granularity="neuron"`` the output layer is not pruned and
-        not counted). With ``compact=True``, measured before compaction.
+        Achieved fraction of zeros over the prunable weights, as the pruning
+        callback logs it. With ``compact=True``, measured before compaction.
+    macs_sparsity_ : float
+        Achieved fraction of the prunable layers' multiply-adds that pruning removed.
     n_parameters_ : int
         Number of parameters of ``module_`` (all of them, biases included).
     n_nonzero_ : int
@@ -246,6 +255,8 @@ callable, default="cross_entropy"
         strategy=_DEFAULTS["strategy"],
         granularity=_DEFAULTS["granularity"],
         scope=_DEFAULTS["scope"],
+        budget=_DEFAULTS["budget"],
+        group_reduction=_DEFAULTS["group_reduction"],
         schedule=_DEFAULTS["schedule"],
         loss=_DEFAULTS["loss"],
         class_weight=_DEFAULTS["class_weight"],
@@ -273,6 +284,8 @@ callable, default="cross_entropy"
             strategy=strategy,
             granularity=granularity,
             scope=scope,
+            budget=budget,
+            group_reduction=group_reduction,
             schedule=schedule,
             loss=loss,
             optimizer=optimizer,

@@ -1,7 +1,8 @@
 """Evaluation that tells the truth: sparsity, size and latency.
 
 * :func:`sparsity_report` counts, per prunable tensor, the parameters, non-zeros and
-  multiply-accumulates of one sample, and gives the compression ratio and the
+  multiply-accumulates of one sample, the fractions of both that are gone (the two
+  budgets a pruning callback can count in), and gives the compression ratio and the
   ratio of multiply-accumulates the pruning literature asks every result to
   report (a theoretical speed-up: :func:`measure_latency` gives the real one).
 * :func:`model_size` serialises the state dict and the model and says how many
@@ -26,7 +27,8 @@ from torch.utils.benchmark import Timer
 
 from ._training.batching import as_batchable, dense_rows, predict_logits
 from .callbacks import PruningCallback
-from .masks import find_targets
+from .masks import OutputPositions, find_targets
+from .masks._costs import layers_of
 from .persistence._file_sizes import file_sizes
 from .persistence._state_dict import save_pruned
 
@@ -38,6 +40,7 @@ _REPORT_COLUMNS = [
     "sparsity",
     "dense_macs",
     "macs",
+    "macs_sparsity",
     "compression",
     "mac_ratio",
 ]
@@ -100,14 +103,15 @@ def sparsity_report(model, X=None, *, input_shape=None, targets=None):
     report : pandas.DataFrame
         Indexed by parameter name, plus a last row ``"total"``. Columns: ``layer``
         (module type), ``shape``, ``parameters``, ``nonzero``, ``sparsity``
-        (fraction of exact zeros), ``dense_macs`` and ``macs`` (per sample, dense
-        and with the zeros skipped; ``NA`` when unknown), ``compression``
-        (``parameters / nonzero``) and ``mac_ratio`` (``dense_macs / macs``,
-        the theoretical speed-up of kernels that skip zeros; dense kernels do
-        not, see :func:`measure_latency` for the time a prediction takes).
-        ``report.attrs`` holds the total row's ``"sparsity"``,
-        ``"compression_ratio"``, ``"mac_ratio"``, ``"dense_macs"`` and ``"macs"``
-        as plain floats.
+        (fraction of exact zeros: the parameter budget), ``dense_macs`` and
+        ``macs`` (per sample, dense and with the zeros skipped; ``NA`` when
+        unknown), ``macs_sparsity`` (``1 - macs / dense_macs``: the multiply-add
+        budget), ``compression`` (``parameters / nonzero``) and ``mac_ratio``
+        (``dense_macs / macs``, the theoretical speed-up of kernels that skip
+        zeros; dense kernels do not, see :func:`measure_latency` for the time a
+        prediction takes). ``report.attrs`` holds the total row's
+        ``"sparsity"``, ``"macs_sparsity"``, ``"compression_ratio"``,
+        ``"mac_ratio"``, ``"dense_macs"`` and ``"macs"`` as plain floats.
 
     See Also
     --------
@@ -169,10 +173,14 @@ def sparsity_report(model, X=None, *, input_shape=None, targets=None):
         _ratio(a, b) for a, b in zip(report.parameters, report.nonzero)
     ]
     report["mac_ratio"] = [_ratio(a, b) for a, b in zip(report.dense_macs, report.macs)]
+    report["macs_sparsity"] = [
+        1.0 - _ratio(b, a) for a, b in zip(report.dense_macs, report.macs)
+    ]
     report = report[_REPORT_COLUMNS]
     last = report.loc["total"]
     report.attrs = {
         "sparsity": float(last["sparsity"]),
+        "macs_sparsity": float(last["macs_sparsity"]),
         "compression_ratio": float(last["compression"]),
         "mac_ratio": float(last["mac_ratio"]),
         "dense_macs": _float_or_nan(last["dense_macs"]),
@@ -246,27 +254,8 @@ def _output_positions(module, params, example):
     """
     if example is None:
         return None
-    layers = {}
-    for name in params:
-        layer = _owner(module, name)
-        if layer is not None:
-            layers[name.rsplit(".", 1)[0]] = layer
-    positions = dict.fromkeys(layers, 0)
-    n_samples = example.shape[0]
-
-    def record(layer_name):
-        def hook(layer, inputs, output):
-            if torch.is_tensor(output) and output.dim() >= 1:
-                units = _units(layer)
-                per_sample = output.numel() / max(n_samples, 1)
-                positions[layer_name] += per_sample / units if units else 0
-
-        return hook
-
-    handles = [
-        layer.register_forward_hook(record(layer_name))
-        for layer_name, layer in layers.items()
-    ]
+    layer_names = [name for name in layers_of(params) if name]
+    recorder = OutputPositions(module, layer_names).start(example.shape[0])
     was_training = module.training
     try:
         with torch.inference_mode():
@@ -279,17 +268,8 @@ def _output_positions(module, params, example):
         ) from exc
     finally:
         module.train(was_training)
-        for handle in handles:
-            handle.remove()
-    return positions
-
-
-def _units(layer):
-    if isinstance(layer, nn.Linear):
-        return layer.out_features
-    if isinstance(layer, nn.Conv1d | nn.Conv2d | nn.Conv3d):
-        return layer.out_channels
-    return 0
+        recorder.stop()
+    return recorder.positions
 
 
 def _macs(layer, name, p, nonzero, positions):

@@ -384,6 +384,7 @@ def _refresh_fitted_attributes(clf):
     clf.history_ = clf.net_.history
     clf.n_iter_ = len(clf.net_.history)
     clf.sparsity_ = float(clf.net_.history[-1, "sparsity"])
+    clf.macs_sparsity_ = float(clf.net_.history[-1].get("macs_sparsity", np.nan))
     clf._set_size_attributes()
 
 

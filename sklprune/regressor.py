@@ -80,10 +80,18 @@ PruningStrategy, default="auto"
         wider ones, as for :class:`~sklprune.PrunedClassifier`; the choice is in
         ``strategy_``.
     granularity : {"weight", "neuron"}, default="weight"
-        Prune single weights, or whole hidden units.
+        Prune single weights, or whole hidden units: the units that can only be
+        removed together as one group, with the input columns that read them; see
+        :class:`~sklprune.PruningCallback`.
     scope : {"lamp", "global", "layer"}, default="lamp"
         One threshold over layer-normalised scores (LAMP), over raw scores, or
         every layer to ``sparsity``; see :class:`~sklprune.PruningCallback`.
+    budget : {"parameters", "macs"}, default="parameters"
+        What ``sparsity`` counts: the prunable weights, or the multiply-adds of a
+        forward pass through the prunable layers (``granularity="neuron"`` only).
+    group_reduction : {"sum", "mean", "max"}, default="sum"
+        How the scores of the members of a group of coupled units make its score;
+        see :class:`~sklprune.PruningCallback`.
     schedule : {"polynomial", "iterative", "one_shot"} or callable, \
 default="polynomial"
         How sparsity grows over the pruning epochs.
@@ -180,6 +188,10 @@ callable, default="squared_error"
     sparsity_ : float
         Achieved fraction of zeros over the pruned weights, as the pruning callback
         logs it.
+    macs_sparsity_ : float
+        Achieved fraction of the multiply-adds of one sample's forward pass through
+        the prunable layers that pruning removed: what ``sparsity`` asked for under
+        ``budget="macs"``.
     n_parameters_ : int
         Number of parameters of ``module_`` (all of them, biases included).
     n_nonzero_ : int

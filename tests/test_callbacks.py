@@ -69,10 +69,12 @@ def test_achieved_sparsity_matches_target(digits_small, strategy, scope, granula
     )
     weights = target_weights(net)
     if granularity == "neuron":
-        assert bool((weights.pop() != 0).all()), "output units must never be pruned"
+        # No output unit loses all its weights; the columns that read pruned hidden
+        # units are pruned with them, and counted.
+        assert bool((weights[-1] != 0).any(dim=1).all()), "output units stay"
     total = sum(w.numel() for w in weights)
     pruned = sum(int((w == 0).sum()) for w in weights)
-    tolerance = 2 if granularity == "weight" else 2 * 64  # one weight/neuron per target
+    tolerance = 2 if granularity == "weight" else 64 + 10  # a weight, or one group
     assert abs(pruned - 0.75 * total) <= tolerance
     assert net.history[-1, "sparsity"] == pytest.approx(pruned / total)
     if scope == "layer":

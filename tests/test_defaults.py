@@ -2,10 +2,12 @@
 
 import pytest
 
-from sklprune import PrunedClassifier, PrunedRegressor
+from sklprune import PrunedClassifier, PrunedRegressor, masks
 from sklprune._defaults import (
+    BUDGETS,
     ESTIMATOR_DEFAULTS,
     GRANULARITIES,
+    GROUP_REDUCTIONS,
     LOSS_NAMES,
     REGRESSION_LOSS_NAMES,
     REGRESSOR_DEFAULTS,
@@ -48,8 +50,18 @@ def test_names_are_the_registrys_keys_in_its_order(names, registry):
 
 @pytest.mark.parametrize(
     "names, param",
-    [(GRANULARITIES, "granularity"), (SCOPES, "scope")],
+    [
+        (GRANULARITIES, "granularity"),
+        (SCOPES, "scope"),
+        (BUDGETS, "budget"),
+        (GROUP_REDUCTIONS, "group_reduction"),
+    ],
 )
 def test_names_are_the_options_the_classifier_accepts(names, param):
     constraint = PrunedClassifier._parameter_constraints[param][0]
     assert set(names) == constraint.options
+
+
+def test_budgets_and_group_reductions_are_the_masks_packages():
+    assert BUDGETS == masks.BUDGETS
+    assert GROUP_REDUCTIONS == masks.GROUP_REDUCTIONS

@@ -65,9 +65,11 @@ def test_sparsity_report_counts_parameters_nonzeros_and_macs_exactly():
     assert list(report["macs"]) == [6, 5, 11]
     np.testing.assert_allclose(report["compression"], [2.0, 1.2, 18 / 11])
     np.testing.assert_allclose(report["mac_ratio"], [2.0, 1.2, 18 / 11])
+    np.testing.assert_allclose(report["macs_sparsity"], [0.5, 1 / 6, 7 / 18])
     assert report.attrs == pytest.approx(
         {
             "sparsity": 7 / 18,
+            "macs_sparsity": 7 / 18,
             "compression_ratio": 18 / 11,
             "mac_ratio": 18 / 11,
             "dense_macs": 18.0,

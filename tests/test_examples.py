@@ -185,6 +185,7 @@ def test_readme_links_and_picture_exist():
         "plot_scope",
         "plot_schedules",
         "plot_compaction",
+        "plot_coupled_units",
     ],
 )
 def test_user_guide_figure_draws(name):

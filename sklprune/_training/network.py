@@ -116,6 +116,8 @@ class NetworkBuildingMixin:
             strategy=resolve_strategy(self.strategy, self.n_features_in_),
             scope=self.scope,
             granularity=self.granularity,
+            budget=self.budget,
+            group_reduction=self.group_reduction,
             schedule=self.schedule,
             start_epoch=1,
             end_epoch=end_epoch,

@@ -119,6 +119,7 @@ of ``_ops.py``) follows the units of every tensor (``_units.py``) and fills a pl
 """
 
 from ._compact import compact
+from ._groups import coupled_units
 from ._select import SelectFeatures
 
-__all__ = ["SelectFeatures", "compact"]
+__all__ = ["SelectFeatures", "compact", "coupled_units"]

@@ -282,6 +282,22 @@ def output_targets(module, params):
     >>> output_targets(net, find_targets(net))
     ['head.weight']
     """
+    names, note = find_output_targets(module, params)
+    if note is not None:
+        warnings.warn(note, UserWarning, stacklevel=3)
+    return names
+
+
+def find_output_targets(module, params):
+    """As :func:`output_targets`, with the warning returned instead of issued.
+
+    Returns
+    -------
+    names : list of str
+    note : str or None
+        What :func:`output_targets` warns about: the module's graph cannot be
+        traced (the last target is spared), or every target computes its output.
+    """
     layers = {}
     for name in params:
         layers.setdefault(name.rsplit(".", 1)[0] if "." in name else "", []).append(
@@ -306,21 +322,17 @@ def output_targets(module, params):
                 stack.extend(node.all_input_nodes)
         reason = "no target layer's output reaches the module's output"
     if found:
+        note = None
         if len(set(found)) == len(params):
-            warnings.warn(
+            note = (
                 f"Every target of {type(module).__name__} computes its output "
                 f"({list(params)}): no hidden unit is left to prune by neuron. Pass "
-                "targets= to choose the pruned layers yourself.",
-                UserWarning,
-                stacklevel=3,
+                "targets= to choose the pruned layers yourself."
             )
-        return [name for name in params if name in found]
+        return [name for name in params if name in found], note
     last = list(params)[-1]
-    warnings.warn(
+    return [last], (
         f"Could not find the output layer of {type(module).__name__} from its graph "
         f"({reason}); sparing the last registered target {last!r} as the output "
-        "layer. Pass targets= to choose the pruned layers yourself.",
-        UserWarning,
-        stacklevel=3,
+        "layer. Pass targets= to choose the pruned layers yourself."
     )
-    return [last]

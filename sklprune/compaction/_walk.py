@@ -21,7 +21,7 @@ from ._walk_calls import CallRules
 from ._walk_layers import LayerRules
 
 
-def walk(graph, root, *, select=None):
+def walk(graph, root, *, select=None, reuse=False):
     """Follow the units of every tensor of ``graph`` (a trace of ``root``).
 
     Parameters
@@ -34,6 +34,10 @@ def walk(graph, root, *, select=None):
         The layer whose entries may be removed (``prune_inputs``): one of ``root``
         that reads the inputs, or one that stands for the inputs in front of
         ``root``. ``None``: the inputs are kept.
+    reuse : bool, default=False
+        Follow a layer called more than once, tying the units it reads in every
+        call (a walk that finds groups of units, which narrows nothing). Without
+        it such a layer raises, since compaction cannot narrow it for one call.
 
     Returns
     -------
@@ -47,7 +51,7 @@ def walk(graph, root, *, select=None):
         If the graph holds a layer or operation the walk cannot follow (the message
         names the node).
     """
-    return _Walk(graph, root, select).run()
+    return _Walk(graph, root, select, reuse).run()
 
 
 class _Walk(LayerRules, CallRules):
@@ -67,6 +71,8 @@ class _Walk(LayerRules, CallRules):
     root : torch.nn.Module
     select : SelectFeatures or None
         See :func:`walk`.
+    reuse : bool
+        See :func:`walk`.
 
     Attributes
     ----------
@@ -79,16 +85,17 @@ class _Walk(LayerRules, CallRules):
     select_in_graph : bool
         Whether ``select`` is a layer of ``root`` (else it stands for the inputs).
     layer_nodes : dict of str to torch.fx.Node
-        The node that calls each layer with weights or per-unit entries, by name:
-        such a layer may be called once only.
+        The node that first calls each layer with weights or per-unit entries, by
+        name: such a layer may be called once only, unless ``reuse``.
     dtype : torch.dtype
         The floating dtype of the constants: that of the module's parameters.
     """
 
-    def __init__(self, graph, root, select):
+    def __init__(self, graph, root, select, reuse=False):
         self.graph = graph
         self.root = root
         self.select = select
+        self.reuse = reuse
         self.select_in_graph = select is not None and any(
             m is select for m in root.modules()
         )

@@ -45,14 +45,16 @@ class LayerRules:
         """
         name = node.target
         kind = type(layer)
+        args = node.args
+        units = self.units_of(args[0]) if args else None
         shared = kind in WEIGHTED or kind in PER_UNIT or isinstance(layer, EMBEDDINGS)
         if shared and self.layer_nodes.setdefault(name, node) is not node:
+            if self.reuse:
+                return self.called_again(layer, self.layer_nodes[name], units)
             raise self.error(
                 "it is used twice in the graph, and a shared layer cannot be "
                 "narrowed for one use only"
             )
-        args = node.args
-        units = self.units_of(args[0]) if args else None
         inputs = [self.env[a] for a in node.all_input_nodes if self.env.get(a)]
         if not is_known_layer(layer) and all(u.fixed for u in inputs):
             # Nothing is removed from its inputs: any layer may read them.
@@ -260,3 +262,44 @@ class LayerRules:
             return units.like(from_input=units.from_input and kind is not nn.PReLU)
         self.plan.per_unit.append(PerUnitLayer(layer, units.ids))
         return self.elementwise(units, layer)
+
+    def called_again(self, layer, first, units):
+        """The units of a layer's second call, the units it reads tied to the first's.
+
+        A walk with ``reuse`` only: the layer's outputs are the units of its first
+        call, and an input position reads one unit in every call, so the units read
+        at each position are joined (all kept when they cannot be matched).
+
+        Parameters
+        ----------
+        layer : torch.nn.Module
+        first : torch.fx.Node
+            The node of the layer's first call.
+        units : Units or None
+            The units of this call's input.
+
+        Returns
+        -------
+        units : Units
+        """
+        kind = type(layer)
+        if isinstance(layer, EMBEDDINGS):
+            return self.env[first]
+        records = self.plan.consumers if kind in WEIGHTED else self.plan.per_unit
+        before = next((r.ids for r in records if r.layer is layer), None)
+        if units is not None and not units.fixed:
+            width = layer.in_features if kind is nn.Linear else None
+            if kind in PER_UNIT:
+                width = layer.num_parameters if kind is nn.PReLU else layer.num_features
+            if width is not None:
+                units = self.resolve(units, width, f"{width} inputs")
+        ids = None if units is None or units.fixed else units.ids
+        if before is not None and ids is not None and len(before) == len(ids):
+            self.plan.join(before, ids)
+        else:  # a side without units, or sides that cannot be matched: all kept
+            for side in (before, ids):
+                if side is not None:
+                    self.plan.never_removed.update(side.tolist())
+        if kind in WEIGHTED:
+            return self.env[first]
+        return units if ids is None else self.elementwise(units, layer)

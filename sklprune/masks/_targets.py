@@ -101,4 +101,3 @@ def _as_selectors(targets):
     if isinstance(targets, str | type) or callable(targets):
         return [targets]
     return list(targets)
-

@@ -112,7 +112,6 @@ def check_sparsity(sparsity, name="sparsity"):
         )
 
 
-
 class _Groups:
     """A target's weights seen as prunable groups (single weights or neurons)."""
 
@@ -203,8 +202,9 @@ def _lamp(sorted_scores, block=1 << 20):
         prefix = np.cumsum(chunk, dtype=np.float64)
         suffix = total - before - prefix + chunk
         before += prefix[-1]
-        np.divide(chunk, np.maximum(suffix, tiny, out=suffix), out=chunk,
-                  casting="same_kind")
+        np.divide(
+            chunk, np.maximum(suffix, tiny, out=suffix), out=chunk, casting="same_kind"
+        )
     return values
 
 
@@ -263,5 +263,3 @@ def _allocate(candidates, sizes, budget):
             n_take += 1
     taken = np.bincount(owner[order[:n_take]], minlength=len(candidates))
     return [int(t) for t in taken]
-
-
