@@ -19,10 +19,12 @@ demo: $(BIN)/sklprune-ready
 
 test: $(BIN)/sklprune-ready
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/sklprune-ready
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Every benchmark script rewrites its own section of benchmarks/RESULTS.md. All take
 # the same common flags, given to every script in BENCH_FLAGS: --quick (a smoke run

@@ -189,13 +189,15 @@ def _format(fmt, value):
 def aim(claim, checks, note="", failures_only=False):
     """One aim line: ``- **met**: claim (comparisons; note)``, or ``**NOT MET**``.
 
+    An aim with nothing measured reads ``- **not measured**: claim (...)``.
+
     Parameters
     ----------
     claim : str
         What the aim asks, in words.
     checks : Check or list of Check
         The comparisons it rests on; it is met when every one holds. None measured
-        (an empty list) is not met.
+        (an empty list) is neither met nor failed: the line says so.
     note : str, default=""
         More numbers behind the verdict, printed after the comparisons.
     failures_only : bool, default=False
@@ -213,10 +215,11 @@ def aim(claim, checks, note="", failures_only=False):
     '- **met**: at least 8x smaller (19.9x >= 8x)'
     """
     checks = [checks] if isinstance(checks, Check) else list(checks)
-    met = bool(checks) and all(c.met for c in checks)
     if not checks:
-        parts = ["not measured in this run"]
-    elif failures_only:
+        extra = f"; {note}" if note else ""
+        return f"- **not measured**: {claim} (not measured in this run{extra})"
+    met = all(c.met for c in checks)
+    if failures_only:
         failed = [c.text for c in checks if not c.met]
         parts = [f"{len(checks) - len(failed)} of {len(checks)} hold"]
         parts += [f"not held: {', '.join(failed)}"] if failed else []

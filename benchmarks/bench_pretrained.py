@@ -108,18 +108,38 @@ def run_seed(name, seed, quick):
     mlp, cpu = timed_fit(mlp, X_train, y_train)
     baseline = mlp.score(X_test, y_test)
     row = {"data": name, "seed": seed, "mlp": baseline}
-    rows = [{**row, "start": "MLPClassifier", "sparsity": 0.0, "epochs": mlp.n_iter_,
-             "accuracy": baseline, "achieved": 0.0, "cpu": cpu}]
+    rows = [
+        {
+            **row,
+            "start": "MLPClassifier",
+            "sparsity": 0.0,
+            "epochs": mlp.n_iter_,
+            "accuracy": baseline,
+            "achieved": 0.0,
+            "cpu": cpu,
+        }
+    ]
     n_classes = len(np.unique(y_train))
     for sparsity in SPARSITIES:
         fits = fits_at(sparsity, mlp, X_train.shape[1], n_classes, seed, quick)
         for start, clf in fits.items():
             clf, cpu = timed_fit(clf, X_train, y_train)
-            rows.append({**row, "start": start, "sparsity": sparsity,
-                         "epochs": clf.n_iter_, "accuracy": clf.score(X_test, y_test),
-                         "achieved": clf.sparsity_, "cpu": cpu})
-            print(f"{name} seed {seed} {sparsity:g} {start}: "
-                  f"{rows[-1]['accuracy']:.4f} in {cpu:.1f} s", flush=True)
+            rows.append(
+                {
+                    **row,
+                    "start": start,
+                    "sparsity": sparsity,
+                    "epochs": clf.n_iter_,
+                    "accuracy": clf.score(X_test, y_test),
+                    "achieved": clf.sparsity_,
+                    "cpu": cpu,
+                }
+            )
+            print(
+                f"{name} seed {seed} {sparsity:g} {start}: "
+                f"{rows[-1]['accuracy']:.4f} in {cpu:.1f} s",
+                flush=True,
+            )
     return rows
 
 
@@ -168,17 +188,42 @@ def defaults_table(summary, datasets):
     lines = []
     for data in datasets:
         mlp = summary[data, 0.0, "MLPClassifier"]
-        lines.append([data, "MLPClassifier (fitted, dense)", "0", _epochs(mlp),
-                      mlp["accuracy"], "", f"{mlp['cpu']:.2f}"])
+        lines.append(
+            [
+                data,
+                "MLPClassifier (fitted, dense)",
+                "0",
+                _epochs(mlp),
+                mlp["accuracy"],
+                "",
+                f"{mlp['cpu']:.2f}",
+            ]
+        )
         for sparsity in SPARSITIES:
             for start in (SCRATCH, TRAINED, UNTRAINED):
                 if (data, sparsity, start) not in summary:
                     continue
                 cell = summary[data, sparsity, start]
-                lines.append([data, start, f"{sparsity:g}", _epochs(cell),
-                              cell["accuracy"], cell["gap_text"], f"{cell['cpu']:.2f}"])
-    header = ["data", "start", "sparsity", "epochs", "accuracy", "vs MLP (points)",
-              "fit CPU s"]
+                lines.append(
+                    [
+                        data,
+                        start,
+                        f"{sparsity:g}",
+                        _epochs(cell),
+                        cell["accuracy"],
+                        cell["gap_text"],
+                        f"{cell['cpu']:.2f}",
+                    ]
+                )
+    header = [
+        "data",
+        "start",
+        "sparsity",
+        "epochs",
+        "accuracy",
+        "vs MLP (points)",
+        "fit CPU s",
+    ]
     return markdown_table(header, lines, "lllrrrr")
 
 
@@ -198,10 +243,20 @@ def sweep_table(summary, datasets, quick):
                 for e in columns
             ]
             needed = epochs_needed(summary, data, sparsity, grids[sparsity])
-            lines.append([data, f"{sparsity:g}", *cells,
-                          "more" if needed is None else str(needed)])
-    header = ["data", "sparsity", *(f"{e} epochs" for e in columns),
-              f"epochs to within {AIM_POINTS:g} point"]
+            lines.append(
+                [
+                    data,
+                    f"{sparsity:g}",
+                    *cells,
+                    "more" if needed is None else str(needed),
+                ]
+            )
+    header = [
+        "data",
+        "sparsity",
+        *(f"{e} epochs" for e in columns),
+        f"epochs to within {AIM_POINTS:g} point",
+    ]
     return markdown_table(header, lines, "ll" + "r" * (len(columns) + 1))
 
 
@@ -214,21 +269,33 @@ def aims(summary, datasets):
     lines = []
     for sparsity in SPARSITIES:
         checks = [
-            check(summary[d, sparsity, trained]["gap"], ">=", -AIM_POINTS,
-                  label=f"{d}:", unit=" points", fmt="{:+.2f}")
+            check(
+                summary[d, sparsity, trained]["gap"],
+                ">=",
+                -AIM_POINTS,
+                label=f"{d}:",
+                unit=" points",
+                fmt="{:+.2f}",
+            )
             for d in datasets
         ]
-        lines.append(aim(
-            f"pruning a fitted MLPClassifier to {sparsity:g} sparsity with the default "
-            f"budget: accuracy within {AIM_POINTS:g} point of the fitted model on "
-            "held-out data (mean over the seeds)",
-            checks,
-        ))
+        lines.append(
+            aim(
+                f"pruning a fitted MLPClassifier to {sparsity:g} sparsity with the "
+                f"default budget: accuracy within {AIM_POINTS:g} point of the fitted "
+                "model on held-out data (mean over the seeds)",
+                checks,
+            )
+        )
     shares = [
-        check(summary[d, AIM_SPARSITY, trained]["epochs"]
-              / summary[d, AIM_SPARSITY, SCRATCH]["epochs"], "<=", AIM_SHARE,
-              label=f"{d}: {summary[d, AIM_SPARSITY, trained]['epochs']:g} of "
-              f"{summary[d, AIM_SPARSITY, SCRATCH]['epochs']:g} epochs,")
+        check(
+            summary[d, AIM_SPARSITY, trained]["epochs"]
+            / summary[d, AIM_SPARSITY, SCRATCH]["epochs"],
+            "<=",
+            AIM_SHARE,
+            label=f"{d}: {summary[d, AIM_SPARSITY, trained]['epochs']:g} of "
+            f"{summary[d, AIM_SPARSITY, SCRATCH]['epochs']:g} epochs,",
+        )
         for d in datasets
     ]
     cpu = ", ".join(
@@ -236,10 +303,14 @@ def aims(summary, datasets):
         f"{summary[d, AIM_SPARSITY, SCRATCH]['cpu']:.2f} s"
         for d in datasets
     )
-    lines.append(aim(
-        f"pruning a fitted MLPClassifier to {AIM_SPARSITY:g} sparsity in at most a "
-        "quarter of the epochs of a fit from scratch", shares, f"fit CPU time {cpu}",
-    ))
+    lines.append(
+        aim(
+            f"pruning a fitted MLPClassifier to {AIM_SPARSITY:g} sparsity in at most a "
+            "quarter of the epochs of a fit from scratch",
+            shares,
+            f"fit CPU time {cpu}",
+        )
+    )
     return lines
 
 
@@ -251,7 +322,8 @@ def instance_note(summary, datasets):
     full = {s: max(budgets(s, quick=False)) for s in SPARSITIES}
     trained = ", ".join(
         f"{d} {summary[d, AIM_SPARSITY, full[AIM_SPARSITY]]['gap']:+.2f} vs "
-        f"{summary[d, AIM_SPARSITY, TRAINED]['gap']:+.2f}" for d in datasets
+        f"{summary[d, AIM_SPARSITY, TRAINED]['gap']:+.2f}"
+        for d in datasets
     )
     return (
         f"An untrained module instance given the short budget of a trained start "
@@ -284,7 +356,7 @@ def report(rows, datasets, args, minutes):
         f"{minutes:.1f} minutes for the whole run. `MLPClassifier(hidden_layer_sizes="
         f"{HIDDEN})` with its defaults, then `PrunedClassifier(module=mlp)`; details "
         "in the docstring of `benchmarks/bench_pretrained.py`. Default budgets "
-        f"(`max_epochs=\"auto\"`) of a trained start: {rule} epochs.",
+        f'(`max_epochs="auto"`) of a trained start: {rule} epochs.',
         "",
         "**Default budgets** (mean ± std over the seeds; epochs and CPU: medians)",
         "",
@@ -306,8 +378,9 @@ def main(argv=None):
     """Fit every model on every data set and seed, and publish the section."""
     parser = BenchmarkParser(__file__, __doc__)
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0 .. N-1")
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS),
-                        choices=DATASETS)
+    parser.add_argument(
+        "--datasets", nargs="+", default=list(DATASETS), choices=DATASETS
+    )
     args = parser.parse_args(argv)
     seeds = range(1 if args.quick else args.seeds)
     datasets = ["narrow", "rotten_tomatoes"] if args.quick else args.datasets

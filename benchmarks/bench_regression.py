@@ -165,9 +165,7 @@ def models(seed, quick):
         0.0,
     )
     result["HistGradientBoostingRegressor"] = (
-        HistGradientBoostingRegressor(
-            max_iter=20 if quick else 100, random_state=seed
-        ),
+        HistGradientBoostingRegressor(max_iter=20 if quick else 100, random_state=seed),
         None,
     )
     return result

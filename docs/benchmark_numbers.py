@@ -280,8 +280,11 @@ def _regression_numbers():
 def _pretrained_numbers():
     """own_network.rst: pruning a fitted MLPClassifier, bench_pretrained.py."""
     numbers = {}
-    for key, data in [("narrow", "narrow"), ("digits", "digits"),
-                      ("text", "rotten_tomatoes")]:
+    for key, data in [
+        ("narrow", "narrow"),
+        ("digits", "digits"),
+        ("text", "rotten_tomatoes"),
+    ]:
         for sparsity, percent in (("0.9", "90"), ("0.97", "97")):
             row = (data, "from the fitted MLP", sparsity)
             numbers[f"pt_{key}_gap{percent}"] = Cell(

@@ -68,7 +68,11 @@ class BasePrunedCV(BaseEstimator, metaclass=ABCMeta):
     def _fit(self, X, y, sample_weight):
         """Cross-validate the pruning path, choose the sparsity, refit: ``fit``."""
         X, y = validate_data(
-            self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32,
+            self,
+            X,
+            y,
+            accept_sparse=("csr", "csc"),
+            dtype=np.float32,
             **self._estimator_class._y_validation,
         )
         self._check_targets(y)

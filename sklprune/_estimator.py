@@ -231,7 +231,11 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
     def _fit(self, X, y, sample_weight):
         """Train and prune a new network on all of ``X``: the work of ``fit``."""
         X, y = validate_data(
-            self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32,
+            self,
+            X,
+            y,
+            accept_sparse=("csr", "csc"),
+            dtype=np.float32,
             **self._y_validation,
         )
         y_encoded = self._encode_targets(y)
@@ -277,8 +281,13 @@ class BasePrunedEstimator(NetworkBuildingMixin, BaseEstimator, metaclass=ABCMeta
         first_call = not hasattr(self, "net_")
         self._check_partial_fit_params()
         X, y = validate_data(
-            self, X, y, accept_sparse=("csr", "csc"), dtype=np.float32,
-            reset=first_call, **self._y_validation,
+            self,
+            X,
+            y,
+            accept_sparse=("csr", "csc"),
+            dtype=np.float32,
+            reset=first_call,
+            **self._y_validation,
         )
         y_train, weights = self._training_targets(
             X, y, sample_weight, first_call, **stream

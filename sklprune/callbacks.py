@@ -473,4 +473,3 @@ class PruningCallback(Callback):
         apply_masks(runtime.params, self.masks_)
         for optimizer in optimizers(net):
             optimizer.state.clear()
-

@@ -37,6 +37,8 @@ from ._training.weighting import make_dataset
 from .callbacks import PruningCallback
 
 DEFAULT_SPARSITIES = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
+
+
 def pruning_curve(
     estimator,
     X,
@@ -339,8 +341,13 @@ class _PathStepper:
             Xt = outer[:-1].transform(Xt)
             outer = outer[-1]
         Xt, y_train = validate_data(
-            clf, Xt, y_train, accept_sparse=("csr", "csc"), dtype=np.float32,
-            reset=False, **clf._y_validation,
+            clf,
+            Xt,
+            y_train,
+            accept_sparse=("csr", "csc"),
+            dtype=np.float32,
+            reset=False,
+            **clf._y_validation,
         )
         net = clf.net_
         # Encoded, weighted and batched as the estimator's fit did.

@@ -362,9 +362,7 @@ callable, default="squared_error"
             self.target_mean_, self.target_scale_ = target_standardisation(
                 y_encoded, weights, log_link
             )
-        return ((y_encoded - self.target_mean_) / self.target_scale_).astype(
-            np.float32
-        )
+        return ((y_encoded - self.target_mean_) / self.target_scale_).astype(np.float32)
 
     def _log_link(self):
         return has_log_link(self.loss)

@@ -97,8 +97,12 @@ def test_classifier_reports_an_unsupported_iterator_option_before_training():
     from skorch import NeuralNetClassifier
 
     net = NeuralNetClassifier(
-        MLP(2, 2, (3,)), iterator_train=BatchIterator, iterator_train__num_workers=2,
-        dataset=ArrayDataset, train_split=None, max_epochs=1,
+        MLP(2, 2, (3,)),
+        iterator_train=BatchIterator,
+        iterator_train__num_workers=2,
+        dataset=ArrayDataset,
+        train_split=None,
+        max_epochs=1,
     )
     with pytest.raises(TypeError, match="num_workers"):
         net.fit(np.zeros((4, 2), np.float32), np.array([0, 1, 0, 1]))

@@ -200,7 +200,7 @@ def test_aims_missing_a_ratio_say_not_measured(bench):
     summary = fake_results(bench, accuracy)
     lines = bench.aims_check(summary, ["digits"], (4,))
     assert "not measured" in lines[0] and "not measured" in lines[1]
-    assert lines[0].startswith("- **NOT MET**")
+    assert lines[0].startswith("- **not measured**")
 
 
 @pytest.mark.parametrize(

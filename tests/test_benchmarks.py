@@ -141,7 +141,7 @@ def test_an_aim_is_met_only_when_every_check_holds():
     assert aim("claim", [good, bad], "note") == (
         "- **NOT MET**: claim (2 > 1; 0 <= 1; note)"
     )
-    assert aim("claim", []) == "- **NOT MET**: claim (not measured in this run)"
+    assert aim("claim", []) == "- **not measured**: claim (not measured in this run)"
     assert aim("claim", [good, bad], failures_only=True) == (
         "- **NOT MET**: claim (1 of 2 hold; not held: 0 <= 1)"
     )

@@ -249,6 +249,7 @@ def test_early_stopping_stops_after_the_schedule_and_restores_the_best_weights(b
     assert valid_loss == pytest.approx(best_loss, abs=1e-5)
     assert valid_loss != pytest.approx(clf.history_[-1, "valid_loss"], abs=1e-5)
 
+
 @pytest.mark.parametrize(
     ("n_features", "expected"), [(16, "fisher"), (49, "fisher"), (50, "magnitude")]
 )
@@ -275,7 +276,6 @@ def test_a_strategy_given_is_used_whatever_the_width_of_the_input(blobs):
     assert PrunedClassifier(strategy="gradient", **FAST).fit(X, y).strategy_ == (
         "gradient"
     )
-
 
 
 @pytest.mark.parametrize(

@@ -131,6 +131,10 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
+# The set_output checks fit on a DataFrame and transform an array (and the other
+# way round) on purpose: scikit-learn's feature-name warnings are what they expect.
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names:UserWarning")
+@pytest.mark.filterwarnings("ignore:X has feature names, but:UserWarning")
 @pytest.mark.parametrize("estimator, check", list(_extra_checks()))
 def test_checks_that_parametrize_with_checks_does_not_run(estimator, check):
     check(type(estimator).__name__, estimator)

@@ -27,7 +27,8 @@ def test_estimator_defaults_are_the_classifiers_constructor_defaults():
 def test_the_regressors_defaults_differ_from_the_classifiers_in_the_loss_only():
     assert PrunedRegressor().get_params() == REGRESSOR_DEFAULTS
     differ = {
-        name for name in ESTIMATOR_DEFAULTS
+        name
+        for name in ESTIMATOR_DEFAULTS
         if REGRESSOR_DEFAULTS.get(name, "missing") != ESTIMATOR_DEFAULTS[name]
     }
     assert differ == {"loss", "class_weight"}

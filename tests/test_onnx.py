@@ -322,8 +322,9 @@ def test_a_classifier_fitted_on_sparse_rows_takes_dense_rows(reviews):
     X = vectorizer.transform(texts).astype(np.float32)
     clf = PrunedClassifier(**FAST).fit(X[:900], labels[:900])
     onnx_model = to_onnx(clf, X[:3])
-    assert onnx_model.graph.input[0].type.tensor_type.shape.dim[1].dim_value == (
-        X.shape[1]
+    assert (
+        onnx_model.graph.input[0].type.tensor_type.shape.dim[1].dim_value
+        == (X.shape[1])
     )
     assert_same_predictions(onnx_model, clf, X[900:].toarray())
     with pytest.raises(TypeError, match="ONNX models take dense rows"):

@@ -15,8 +15,15 @@ def _data(n=120, seed=0):
 
 
 def _clf(**kw):
-    params = dict(hidden_layer_sizes=(8,), sparsity=0.6, max_epochs=4,
-                  finetune_epochs=1, batch_size=32, lr=0.01, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(8,),
+        sparsity=0.6,
+        max_epochs=4,
+        finetune_epochs=1,
+        batch_size=32,
+        lr=0.01,
+        random_state=0,
+    )
     return PrunedClassifier(**{**params, **kw})
 
 
@@ -88,8 +95,10 @@ def test_partial_fit_weighs_samples_as_fit_does():
     )
     fitted = _clf(**one_epoch).fit(X, y, sample_weight=weights)
     for p, q, r, s in zip(
-        plain.module_.parameters(), equal.module_.parameters(),
-        weighted.module_.parameters(), fitted.module_.parameters(),
+        plain.module_.parameters(),
+        equal.module_.parameters(),
+        weighted.module_.parameters(),
+        fitted.module_.parameters(),
     ):
         assert torch.equal(p, q), "equal weights train exactly as none"
         assert torch.equal(r, s), "the first call is fit's first epoch"
@@ -113,7 +122,8 @@ def test_dask_ml_incremental_is_partial_fit_block_by_block():
     model = wrappers.Incremental(_clf(), shuffle_blocks=False)
     with dask.config.set(scheduler="synchronous"):
         model.fit(
-            da.from_array(X, chunks=(50, 10)), da.from_array(y, chunks=50),
+            da.from_array(X, chunks=(50, 10)),
+            da.from_array(y, chunks=50),
             classes=["a", "b", "c"],
         )
     by_hand = _clf()

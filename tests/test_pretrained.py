@@ -89,8 +89,9 @@ def test_a_fitted_mlp_classifier_converts_to_its_probabilities(activation, n_cla
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("n_targets", [1, 3])
 def test_a_fitted_mlp_regressor_converts_to_its_predictions(activation, n_targets):
-    X, y = make_regression(n_samples=200, n_features=7, n_targets=n_targets, noise=1.0,
-                           random_state=0)
+    X, y = make_regression(
+        n_samples=200, n_features=7, n_targets=n_targets, noise=1.0, random_state=0
+    )
     y = y / y.std()
     mlp = fitted_mlp(X, y, hidden=(12, 6), max_iter=40, activation=activation)
     predictions = outputs(MLP.from_sklearn(mlp), X)
@@ -194,8 +195,9 @@ class SoftmaxNet(nn.Module):
     "module, criterion, wrapper",
     [
         (  # skorch's default: NLLLoss on probabilities; the Softmax is dropped
-            lambda: nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3),
-                                  nn.Softmax(dim=-1)),
+            lambda: nn.Sequential(
+                nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3), nn.Softmax(dim=-1)
+            ),
             nn.NLLLoss,
             nn.Sequential,
         ),
@@ -215,8 +217,9 @@ def test_a_fitted_skorch_classifier_starts_from_its_probabilities(
     net = skorch_fitted(NeuralNetClassifier(module(), criterion=criterion), X, y)
     clf = PrunedClassifier(module=net, random_state=0, **UNTRAINED).fit(X, y)
     assert type(clf.module_) is wrapper
-    assert not isinstance(clf.module_[-1] if wrapper is nn.Sequential else None,
-                          nn.Softmax)
+    assert not isinstance(
+        clf.module_[-1] if wrapper is nn.Sequential else None, nn.Softmax
+    )
     np.testing.assert_allclose(clf.predict_proba(X), net.predict_proba(X), atol=1e-5)
     assert clf.module_ is not net.module_
 
@@ -305,8 +308,9 @@ def test_a_converted_mlp_is_pruned_and_keeps_its_accuracy():
 
 def test_a_converted_mlp_streams_with_partial_fit(multiclass):
     X, y, mlp = multiclass
-    clf = PrunedClassifier(module=mlp, sparsity=0.5, max_epochs=3, finetune_epochs=1,
-                           random_state=0)
+    clf = PrunedClassifier(
+        module=mlp, sparsity=0.5, max_epochs=3, finetune_epochs=1, random_state=0
+    )
     for chunk in np.array_split(np.arange(len(X)), 3):
         clf.partial_fit(X[chunk], y[chunk], classes=np.unique(y))
     assert clf.sparsity_ == pytest.approx(0.5, abs=0.01)
@@ -314,8 +318,14 @@ def test_a_converted_mlp_streams_with_partial_fit(multiclass):
 
 def test_a_converted_mlp_is_compacted_by_neuron_pruning(multiclass):
     X, y, mlp = multiclass
-    clf = PrunedClassifier(module=mlp, sparsity=0.5, granularity="neuron",
-                           scope="layer", compact=True, random_state=0).fit(X, y)
+    clf = PrunedClassifier(
+        module=mlp,
+        sparsity=0.5,
+        granularity="neuron",
+        scope="layer",
+        compact=True,
+        random_state=0,
+    ).fit(X, y)
     # Half of the 8*16 + 16*8 + 8*3 weights go, every layer keeping the same
     # fraction of its units (scope="layer").
     assert clf.module_[0].out_features == 10 and clf.module_[2].out_features == 5
@@ -352,7 +362,9 @@ def test_a_grid_search_tries_fitted_mlps_wrapped_in_frozen_estimator(multiclass)
     assert search.best_estimator_.module_[0].out_features in (16, 8)
     with pytest.raises(NotFittedError, match="FrozenEstimator"):
         GridSearchCV(
-            PrunedClassifier(max_epochs=2), {"module": [mlp]}, cv=2,
+            PrunedClassifier(max_epochs=2),
+            {"module": [mlp]},
+            cv=2,
             error_score="raise",
         ).fit(X, y)
 
@@ -368,8 +380,9 @@ def test_a_frozen_estimator_of_another_model_is_refused(multiclass):
 
 
 def regression(n_targets=1, seed=0):
-    X, y = make_regression(n_samples=240, n_features=8, n_targets=n_targets,
-                           noise=1.0, random_state=seed)
+    X, y = make_regression(
+        n_samples=240, n_features=8, n_targets=n_targets, noise=1.0, random_state=seed
+    )
     return X.astype(np.float32), y
 
 
@@ -396,8 +409,9 @@ def test_a_poisson_regressor_starts_from_a_poisson_mlp():
     with pytest.raises(ValueError, match="'exp' output, but loss='squared_error'"):
         PrunedRegressor(module=mlp, max_epochs=2).fit(X, y)
     with pytest.raises(ValueError, match="'identity' output, but loss='poisson'"):
-        PrunedRegressor(module=fitted_mlp(X, y, max_iter=5), loss="poisson",
-                        max_epochs=2).fit(X, y)
+        PrunedRegressor(
+            module=fitted_mlp(X, y, max_iter=5), loss="poisson", max_epochs=2
+        ).fit(X, y)
 
 
 def test_a_regressor_refuses_a_classifier(multiclass):
@@ -422,7 +436,8 @@ def test_a_skorch_regressor_whose_output_is_no_linear_layer_is_refused():
     X, y = regression()
     net = skorch_fitted(
         NeuralNetRegressor(nn.Sequential(nn.Linear(8, 1), nn.Tanh())),
-        X, (y / y.std()).astype(np.float32).reshape(-1, 1),
+        X,
+        (y / y.std()).astype(np.float32).reshape(-1, 1),
     )
     with pytest.raises(ValueError, match="not computed by a Linear layer"):
         PrunedRegressor(module=net, max_epochs=2).fit(X, y)

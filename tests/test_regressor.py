@@ -232,9 +232,16 @@ def test_the_pruning_statistics_are_gradients_of_the_chosen_loss(loss):
     start = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
     RecordingFisher.seen.clear()
     reg = PrunedRegressor(
-        module=start, loss=loss, strategy=RecordingFisher(), schedule="one_shot",
-        sparsity=0.5, max_epochs=2, finetune_epochs=1, batch_size=32,
-        weight_decay=0.0, random_state=0,
+        module=start,
+        loss=loss,
+        strategy=RecordingFisher(),
+        schedule="one_shot",
+        sparsity=0.5,
+        max_epochs=2,
+        finetune_epochs=1,
+        batch_size=32,
+        weight_decay=0.0,
+        random_state=0,
     ).fit(X, y)
     (statistics,) = RecordingFisher.seen
     target = torch.from_numpy(

@@ -436,7 +436,7 @@ def test_display_from_estimators_draws_into_given_axes(small):
     display = RobustnessDisplay.from_estimators(model, weaker, X, y, ax=axes)
     assert display.figure_ is figure
     assert len(display.bars_) == 2
-    with pytest.raises(ValueError, match="ax must hold three Axes"):
+    with pytest.raises(ValueError, match="ax must hold 3 Axes"):
         RobustnessDisplay.from_estimators(model, weaker, X, y, ax=axes[:2])
     matplotlib.pyplot.close(figure)
 

@@ -306,5 +306,5 @@ def test_each_display_refuses_the_report_of_the_other_task(report):
     classification = {"confidence": None, "per_class": None}
     with pytest.raises(ValueError, match="draw the report of classifiers with"):
         RegressionRobustnessDisplay.from_report(classification)
-    with pytest.raises(ValueError, match="ax must hold three Axes"):
+    with pytest.raises(ValueError, match="ax must hold 3 Axes"):
         RegressionRobustnessDisplay.from_report(report, ax=[None, None])

@@ -16,7 +16,11 @@ from sklprune.optim import LazyAdam, LazyAdamW
 
 def _csr(n_rows=40, n_features=300, density=0.03, seed=0):
     return sp.random(
-        n_rows, n_features, density=density, format="csr", dtype=np.float32,
+        n_rows,
+        n_features,
+        density=density,
+        format="csr",
+        dtype=np.float32,
         random_state=seed,
     )
 
@@ -158,8 +162,14 @@ def test_sparse_statistics_add_up_like_dense_ones(statistic):
 def test_sparse_input_training_reaches_the_target_with_exact_zeros(strategy):
     X, y = _text_like()
     clf = PrunedClassifier(
-        hidden_layer_sizes=(16,), sparsity=0.8, strategy=strategy, max_epochs=3,
-        finetune_epochs=1, batch_size=64, lr=0.01, random_state=0,
+        hidden_layer_sizes=(16,),
+        sparsity=0.8,
+        strategy=strategy,
+        max_epochs=3,
+        finetune_epochs=1,
+        batch_size=64,
+        lr=0.01,
+        random_state=0,
     ).fit(X, y)
     first = clf.module_[0].weight
     assert first.grad is not None and first.grad.is_sparse, "the sparse path ran"
@@ -173,8 +183,15 @@ def test_sparse_input_training_reaches_the_target_with_exact_zeros(strategy):
 
 def test_sparse_and_dense_gradient_paths_reach_the_same_accuracy_band():
     X, y = _text_like(n_rows=400)
-    kw = dict(hidden_layer_sizes=(16,), max_epochs=4, finetune_epochs=1, lr=0.01,
-              batch_size=64, random_state=0, sparsity=0.5)
+    kw = dict(
+        hidden_layer_sizes=(16,),
+        max_epochs=4,
+        finetune_epochs=1,
+        lr=0.01,
+        batch_size=64,
+        random_state=0,
+        sparsity=0.5,
+    )
     lazy = PrunedClassifier(**kw).fit(X, y)
     dense = PrunedClassifier(optimizer=torch.optim.Adam, **kw).fit(X, y)
     assert not dense.module_[0].weight.grad.is_sparse
@@ -188,8 +205,13 @@ def test_a_network_trained_on_sparse_input_pickles_and_compacts_like_any_other()
 
     X, y = _text_like()
     clf = PrunedClassifier(
-        hidden_layer_sizes=(16,), sparsity=0.5, granularity="neuron", max_epochs=2,
-        finetune_epochs=1, batch_size=64, random_state=0,
+        hidden_layer_sizes=(16,),
+        sparsity=0.5,
+        granularity="neuron",
+        max_epochs=2,
+        finetune_epochs=1,
+        batch_size=64,
+        random_state=0,
     ).fit(X, y)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
@@ -220,8 +242,9 @@ def test_hybrid_sparse_gradients_of_an_embedding_are_masked_and_stepped_lazily()
 
 def test_parameters_are_contiguous_after_training_on_sparse_input():
     X, y = _text_like()
-    clf = PrunedClassifier(hidden_layer_sizes=(8,), max_epochs=2, finetune_epochs=1,
-                           random_state=0).fit(X, y)
+    clf = PrunedClassifier(
+        hidden_layer_sizes=(8,), max_epochs=2, finetune_epochs=1, random_state=0
+    ).fit(X, y)
     assert all(p.is_contiguous() for p in clf.module_.parameters())
     torch.nn.utils.parameters_to_vector(clf.module_.parameters())
     clf.partial_fit(X, y)

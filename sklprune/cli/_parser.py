@@ -263,9 +263,7 @@ def _option_groups(command):
             "model",
             "defaults are those of sklprune.PrunedClassifier (PrunedRegressor "
             "for a regression target)",
-        ): (
-            _pruning_options() | _training_options()
-        ),
+        ): (_pruning_options() | _training_options()),
         ("output", None): _output_options(),
     }
 

@@ -259,5 +259,3 @@ def _unsupported(method, estimator, reason, n_features):
         f"method={method!r} cannot score the features of {name}: {reason}. "
         f"Methods that fit {name}: {', '.join(repr(m) for m in methods)}."
     )
-
-

@@ -32,9 +32,10 @@ _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 PREDICT_BATCH = 4096
 # Layers with at most this share of non-zero weights predict through CSR. A fixed
 # rule rather than a timing: the same weights then always take the same kernels, so
-# the same seed gives the same predictions to the last bit. In
-# benchmarks/bench_inference.py, layers at 90 % sparsity and above ran faster sparse
-# at batch 4,096 on both widths.
+# the same seed gives the same predictions to the last bit. A compromise between
+# batch sizes: in benchmarks/bench_inference.py ("Fast inference" in RESULTS.md)
+# CSR wins at batch 64 from 90 % sparsity on both widths, and at batch 4,096 from
+# 97 %, but loses at 4,096 and 90 % on the 1024-512 network.
 SPARSE_DENSITY = 0.15
 
 

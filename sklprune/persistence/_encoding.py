@@ -251,4 +251,3 @@ def _index_dtype(largest):
 def _locate(module, name):
     layer_name, key = split_name(name)
     return module.get_submodule(layer_name), key
-

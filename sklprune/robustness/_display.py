@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from .._plotting import import_pyplot
+from .._plotting import panel_axes
 from ._metrics import DEFAULT_N_BINS
 from ._report import robustness_report
 from ._statistics import SIDES
@@ -96,15 +96,12 @@ class RobustnessDisplay:
         display : RobustnessDisplay
             ``self``, with ``ax_``, ``figure_`` and the artists set.
         """
-        if ax is None:
-            plt = import_pyplot("RobustnessDisplay.plot")
-            _, ax = plt.subplots(1, 3, figsize=(14, 4.2), layout="constrained")
-        axes = np.asarray(ax, dtype=object).ravel()
-        if axes.size != 3:
-            raise ValueError(
-                f"ax must hold three Axes (two reliability curves and the recall "
-                f"change); got {axes.size}."
-            )
+        axes = panel_axes(
+            ax,
+            caller="RobustnessDisplay.plot",
+            panels=("reference reliability", "pruned reliability", "recall change"),
+            figsize=(14, 4.2),
+        )
         self.calibration_displays_ = [
             self._plot_reliability(side, axis) for side, axis in zip(SIDES, axes[:2])
         ]

@@ -3,7 +3,7 @@ quantile of the target and of the prediction."""
 
 import numpy as np
 
-from .._plotting import import_pyplot
+from .._plotting import panel_axes
 from ._regression import DEFAULT_N_QUANTILES
 from ._report import robustness_report
 from ._statistics import SIDES
@@ -91,15 +91,12 @@ class RegressionRobustnessDisplay:
         display : RegressionRobustnessDisplay
             ``self``, with ``ax_``, ``figure_`` and the artists set.
         """
-        if ax is None:
-            plt = import_pyplot("RegressionRobustnessDisplay.plot")
-            _, ax = plt.subplots(1, 3, figsize=(15, 4.4), layout="constrained")
-        axes = np.asarray(ax, dtype=object).ravel()
-        if axes.size != 3:
-            raise ValueError(
-                "ax must hold three Axes (predictions, error by quantile of the "
-                f"target, error by quantile of the prediction); got {axes.size}."
-            )
+        axes = panel_axes(
+            ax,
+            caller="RegressionRobustnessDisplay.plot",
+            panels=("predictions", "error by target", "error by prediction"),
+            figsize=(15, 4.4),
+        )
         self.points_ = self._plot_predictions(axes[0])
         self.target_bars_ = _plot_errors(axes[1], self.by_target, "the target")
         self.prediction_bars_ = _plot_errors(
