@@ -402,3 +402,30 @@ def test_a_regressor_behind_a_one_hot_column_transformer_converts(table):
     session = make_session(onnx_model)
     (got,) = session.run(None, onnx_inputs(session, frame[300:]))
     np.testing.assert_allclose(got.ravel(), pipe.predict(frame[300:]), rtol=1e-5)
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+def test_a_pipeline_onnx_runtime_cannot_run_is_refused_before_a_file(
+    table, tmp_path, estimator
+):
+    from sklearn.impute import SimpleImputer
+
+    from sklprune import PrunedRegressor
+
+    X, y = table
+    frame = pd.DataFrame(X[:, :4].astype(np.float64), columns=["a", "b", "c", "d"])
+    frame.iloc[:5, 0] = np.nan
+    final = (
+        PrunedClassifier(**FAST)
+        if estimator == "classifier"
+        else PrunedRegressor(**FAST)
+    )
+    pipe = make_pipeline(SimpleImputer(), StandardScaler(), final)
+    pipe.fit(frame, y if estimator == "classifier" else y.astype(float))
+    path = tmp_path / "model.onnx"
+    # skl2onnx writes the imputer for double inputs; ONNX Runtime has no kernel.
+    with pytest.raises(ExportError, match=r"Imputer.*as float32 \(X.astype"):
+        to_onnx(pipe, frame[:5], path=path)
+    assert not path.exists()
+    onnx_model = to_onnx(pipe, frame[:5].astype(np.float32), path=path)
+    assert path.exists() and len(onnx_model.graph.input) == 4

@@ -13,6 +13,7 @@ from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ..inference._onnx_graph import ExportError
 from ..inference._onnxruntime import make_session
 from ..persistence._atomic import write_atomic
 from ._check import check_accuracy, onnx_inputs
@@ -99,7 +100,10 @@ def to_onnx(
     ValueError
         If ``quantize`` or ``per_channel`` is invalid, if only one of ``X_check``
         and ``y_check`` is given, or if a network cannot be written as ONNX (the
-        message names the operation).
+        message names the operation). :class:`ExportError`, a ``ValueError``,
+        also when ONNX Runtime has no kernel for a node of the converted
+        pipeline (skl2onnx's imputer on the double inputs a float64
+        ``X_sample`` gives, for one: pass float32 rows).
 
     See Also
     --------
@@ -134,7 +138,8 @@ def to_onnx(
         target_opset=target_opset,
         options=_options(model, zipmap, options),
     )
-    _warn_on_disagreement(fp32, model, X_sample if X_check is None else X_check)
+    session = _runnable_session(fp32)
+    _warn_on_disagreement(session, model, X_sample if X_check is None else X_check)
     result = fp32 if quantize is None else None
     if quantize == "int8":
         result = _int8(fp32, model, X_check, y_check, per_channel)
@@ -183,11 +188,44 @@ def _options(model, zipmap, options):
     return merged or None
 
 
-def _warn_on_disagreement(onnx_model, model, X):
+def _runnable_session(onnx_model):
+    """A session of the converted model, or an error that says why there is none.
+
+    ONNX Runtime has no kernel for some of skl2onnx's nodes on double inputs
+    (its ``Imputer`` for one), which a float64 ``X_sample`` gives.
+    """
+    try:
+        return make_session(onnx_model)
+    except Exception as exc:  # onnxruntime's own error classes, one per status
+        if "NOT_IMPLEMENTED" not in str(exc):
+            raise
+        doubles = [
+            item.name
+            for item in onnx_model.graph.input
+            if item.type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
+        ]
+        hint = (
+            f" The model takes double inputs ({', '.join(doubles[:3])}"
+            f"{', ...' if len(doubles) > 3 else ''}) because X_sample holds float64: "
+            "pass it, and X_check, as float32 (X.astype(np.float32))."
+            if doubles
+            else ""
+        )
+        raise ExportError(
+            f"ONNX Runtime cannot run the converted model: {_first_line(exc)}.{hint}"
+        ) from exc
+
+
+def _first_line(exc):
+    """The message of an ONNX Runtime error without its status prefix."""
+    text = str(exc).strip().splitlines()[0]
+    return text.split(" : ")[-1].rstrip(".")
+
+
+def _warn_on_disagreement(session, model, X):
     """Warn when the converted model's labels differ from ``model.predict``."""
     if not is_classifier(model):
         return
-    session = make_session(onnx_model)
     labels = session.run([session.get_outputs()[0].name], onnx_inputs(session, X))[0]
     expected = model.predict(X)
     labels = np.asarray(labels).ravel()
