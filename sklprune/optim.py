@@ -55,7 +55,8 @@ differentiable, fused, decoupled_weight_decay
     >>> from sklprune.optim import LazyAdam
     >>> weight = torch.nn.Parameter(torch.ones(2, 4))
     >>> optimizer = LazyAdam([weight], lr=0.1)
-    >>> weight.grad = torch.sparse_coo_tensor([[0, 1], [1, 1]], [1.0, -1.0], (2, 4))
+    >>> weight.grad = torch.sparse_coo_tensor([[0, 1], [1, 1]], [1.0, -1.0], (2, 4),
+    ...                                       check_invariants=True)
     >>> optimizer.step()
     >>> weight.data
     tensor([[1.0000, 0.9000, 1.0000, 1.0000],
